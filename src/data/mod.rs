@@ -1,0 +1,177 @@
+//! Recordings and everything that turns them into training examples.
+//!
+//! Owns: the [`Recording`] type (activity traces, neuron identities, frame rate, behaviour
+//! labels), the built-in [`synthetic`] worm, and [`windows`] (z-scoring, chronological splits,
+//! history windows). Holds no tensors and knows nothing of models or the UI.
+
+pub mod synthetic;
+pub mod windows;
+
+use serde::{Deserialize, Serialize};
+
+/// Errors in recorded data: each message says what is wrong and where.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DataError {
+    #[error("recording '{recording}' has {values} trace values, expected {frames} frames × {neurons} neurons = {}", frames * neurons)]
+    ShapeMismatch { recording: String, values: usize, frames: usize, neurons: usize },
+    #[error("recording '{recording}' has no neurons")]
+    NoNeurons { recording: String },
+    #[error("recording '{recording}' has {names} neuron names for {neurons} trace columns")]
+    NameCount { recording: String, names: usize, neurons: usize },
+    #[error("recording '{recording}': neuron {neuron} has a non-finite value ({value}) at frame {frame}")]
+    NonFinite { recording: String, neuron: String, frame: usize, value: f32 },
+    #[error("recording '{recording}' has {labels} behaviour labels for {frames} frames")]
+    LabelCount { recording: String, labels: usize, frames: usize },
+    #[error("recording '{recording}': frame {frame} has label index {index}, but only {states} states are named")]
+    LabelIndex { recording: String, frame: usize, index: u16, states: usize },
+    #[error("recording '{recording}': frame rate {fps} Hz is not a positive number")]
+    FrameRate { recording: String, fps: f32 },
+    #[error("{what}: need at least {needed} frames, have {have}")]
+    TooShort { what: String, needed: usize, have: usize },
+}
+
+/// Per-frame behavioural states: `per_frame[t]` indexes `names`, `None` marks an unlabelled frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Labels {
+    pub names: Vec<String>,
+    pub per_frame: Vec<Option<u16>>,
+}
+
+/// One animal's recording: `traces` is frames × neurons, row-major (frame-major).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    /// Short name shown to the user, e.g. "worm 1" or "synthetic animal 2".
+    pub name: String,
+    /// Where it came from: a file name, "synthetic (seed 7)", a URL.
+    pub source: String,
+    pub frames: usize,
+    pub neurons: usize,
+    /// Activity, `traces[t * neurons + i]` is neuron `i` at frame `t`.
+    pub traces: Vec<f32>,
+    /// Identity of each column: a neuron name such as "AVAL", or `None` when unidentified.
+    pub neuron_names: Vec<Option<String>>,
+    /// Frames per second.
+    pub fps: f32,
+    pub labels: Option<Labels>,
+}
+
+impl Recording {
+    /// Checks shapes, names, labels and values, so later stages can rely on them.
+    pub fn validate(&self) -> Result<(), DataError> {
+        let recording = self.name.clone();
+        if self.neurons == 0 {
+            return Err(DataError::NoNeurons { recording });
+        }
+        if self.traces.len() != self.frames * self.neurons {
+            return Err(DataError::ShapeMismatch {
+                recording,
+                values: self.traces.len(),
+                frames: self.frames,
+                neurons: self.neurons,
+            });
+        }
+        if self.neuron_names.len() != self.neurons {
+            return Err(DataError::NameCount { recording, names: self.neuron_names.len(), neurons: self.neurons });
+        }
+        if !(self.fps.is_finite() && self.fps > 0.0) {
+            return Err(DataError::FrameRate { recording, fps: self.fps });
+        }
+        if let Some(at) = self.traces.iter().position(|v| !v.is_finite()) {
+            let (frame, column) = (at / self.neurons, at % self.neurons);
+            return Err(DataError::NonFinite {
+                recording,
+                neuron: self.neuron_label(column),
+                frame,
+                value: self.traces[at],
+            });
+        }
+        if let Some(labels) = &self.labels {
+            if labels.per_frame.len() != self.frames {
+                return Err(DataError::LabelCount { recording, labels: labels.per_frame.len(), frames: self.frames });
+            }
+            let states = labels.names.len();
+            if let Some((frame, index)) = labels
+                .per_frame
+                .iter()
+                .enumerate()
+                .find_map(|(t, l)| l.filter(|&i| usize::from(i) >= states).map(|i| (t, i)))
+            {
+                return Err(DataError::LabelIndex { recording, frame, index, states });
+            }
+        }
+        Ok(())
+    }
+
+    /// The name of column `i`, or its 1-based number when the neuron is unidentified.
+    pub fn neuron_label(&self, i: usize) -> String {
+        match self.neuron_names.get(i) {
+            Some(Some(name)) => name.clone(),
+            _ => format!("#{}", i + 1),
+        }
+    }
+
+    /// Activity of neuron `i` over time.
+    pub fn trace(&self, i: usize) -> impl Iterator<Item = f32> + '_ {
+        self.traces.iter().skip(i).step_by(self.neurons).copied()
+    }
+
+    /// Duration in seconds.
+    pub fn duration_s(&self) -> f32 {
+        self.frames as f32 / self.fps
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn tiny() -> Recording {
+        Recording {
+            name: "tiny".into(),
+            source: "test".into(),
+            frames: 3,
+            neurons: 2,
+            traces: vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            neuron_names: vec![Some("AVAL".into()), None],
+            fps: 2.0,
+            labels: Some(Labels { names: vec!["FWD".into(), "REV".into()], per_frame: vec![Some(0), None, Some(1)] }),
+        }
+    }
+
+    #[test]
+    fn a_well_formed_recording_validates() {
+        let r = tiny();
+        assert_eq!(r.validate(), Ok(()));
+        assert_eq!(r.trace(1).collect::<Vec<_>>(), vec![1.0, 3.0, 5.0]);
+        assert_eq!(r.neuron_label(1), "#2");
+        assert_eq!(r.duration_s(), 1.5);
+    }
+
+    #[test]
+    fn bad_recordings_say_what_and_where() {
+        let mut r = tiny();
+        r.traces[3] = f32::NAN;
+        let msg = r.validate().unwrap_err().to_string();
+        assert!(msg.contains("neuron #2") && msg.contains("frame 1"), "{msg}");
+
+        let mut r = tiny();
+        r.traces.pop();
+        assert!(matches!(r.validate(), Err(DataError::ShapeMismatch { values: 5, .. })));
+
+        let mut r = tiny();
+        r.labels.as_mut().unwrap().per_frame[2] = Some(7);
+        assert!(matches!(r.validate(), Err(DataError::LabelIndex { frame: 2, index: 7, .. })));
+
+        let mut r = tiny();
+        r.labels.as_mut().unwrap().per_frame.push(None);
+        assert!(matches!(r.validate(), Err(DataError::LabelCount { labels: 4, frames: 3, .. })));
+
+        let mut r = tiny();
+        r.fps = 0.0;
+        assert!(matches!(r.validate(), Err(DataError::FrameRate { .. })));
+
+        let mut r = tiny();
+        r.neuron_names.pop();
+        assert!(matches!(r.validate(), Err(DataError::NameCount { names: 1, neurons: 2, .. })));
+    }
+}

@@ -1,0 +1,109 @@
+//! Picks the compute device: the one place that names a backend.
+//!
+//! WebGPU when the browser (or, with the `gpu` feature, the native machine) has an adapter;
+//! burn's pure-Rust CPU backend (flex) otherwise, with the reason kept for the user.
+
+use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
+
+/// Which kind of backend a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendKind {
+    WebGpu,
+    Cpu,
+}
+
+/// A device plus what to tell the user about it.
+#[derive(Debug, Clone)]
+pub struct Compute {
+    pub device: Device,
+    pub kind: BackendKind,
+    /// "WebGPU — <adapter description>", or "CPU — <why not WebGPU>".
+    pub label: String,
+}
+
+/// The CPU backend, with the reason it was chosen.
+pub fn cpu(reason: &str) -> Compute {
+    Compute { device: Device::flex(), kind: BackendKind::Cpu, label: format!("CPU (burn flex) — {reason}") }
+}
+
+#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+thread_local! {
+    /// burn's wgpu runtime can be initialised once per thread; later calls reuse it.
+    static WEBGPU: std::cell::RefCell<Option<Compute>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Initialises WebGPU (once; later calls return the same device), or says why it could not.
+#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+pub async fn webgpu() -> Result<Compute, String> {
+    if let Some(c) = WEBGPU.with(|w| w.borrow().clone()) {
+        return Ok(c);
+    }
+    #[cfg(target_arch = "wasm32")]
+    let adapter = browser::adapter_description().await?;
+    #[cfg(not(target_arch = "wasm32"))]
+    let adapter = String::from("native wgpu adapter");
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU adapter found ({adapter}) but the device failed to start: {e:?}"))?;
+    let compute = Compute { device, kind: BackendKind::WebGpu, label: format!("WebGPU — {adapter}") };
+    WEBGPU.with(|w| *w.borrow_mut() = Some(compute.clone()));
+    Ok(compute)
+}
+
+/// WebGPU when available and wanted, otherwise the CPU with the reason.
+pub async fn pick(prefer_gpu: bool) -> Compute {
+    if !prefer_gpu {
+        return cpu("chosen by the user");
+    }
+    #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+    {
+        match webgpu().await {
+            Ok(c) => c,
+            Err(why) => cpu(&why),
+        }
+    }
+    #[cfg(not(any(target_arch = "wasm32", feature = "gpu")))]
+    cpu("this build has no GPU backend (build with --features gpu)")
+}
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    //! Reads the adapter's description through `navigator.gpu`, which burn does not expose.
+    use js_sys::{Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    fn get(obj: &JsValue, key: &str) -> JsValue {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// "vendor architecture description", or why there is no adapter.
+    pub async fn adapter_description() -> Result<String, String> {
+        let global = js_sys::global();
+        let gpu = get(&get(&global, "navigator"), "gpu");
+        if gpu.is_undefined() || gpu.is_null() {
+            return Err("this browser does not offer WebGPU (navigator.gpu is missing)".into());
+        }
+        let request = get(&gpu, "requestAdapter")
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| "navigator.gpu.requestAdapter is not a function".to_string())?;
+        let promise = request
+            .call0(&gpu)
+            .map_err(|e| format!("requestAdapter threw: {e:?}"))?
+            .dyn_into::<Promise>()
+            .map_err(|_| "requestAdapter did not return a promise".to_string())?;
+        let adapter = JsFuture::from(promise).await.map_err(|e| format!("requestAdapter failed: {e:?}"))?;
+        if adapter.is_null() || adapter.is_undefined() {
+            return Err("WebGPU is present but no GPU adapter is available".into());
+        }
+        let info = get(&adapter, "info");
+        let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+            .iter()
+            .filter_map(|k| get(&info, k).as_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        Ok(if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") })
+    }
+}

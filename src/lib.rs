@@ -1,0 +1,16 @@
+//! # NeuroGNN
+//!
+//! Graph neural networks on whole-brain calcium imaging, trained in the browser on the user's
+//! own GPU through WebGPU (burn's wgpu backend), or natively on the CPU from the same code.
+//!
+//! Data flows one way: [`data`] (recordings → windows) → [`model`] / [`train`] (modules, loops,
+//! metrics, reports) → [`plot`] and, in the browser, `ui`. The one place that chooses a backend
+//! is [`device`].
+
+pub mod data;
+pub mod device;
+pub mod model;
+pub mod plot;
+pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

@@ -1,0 +1,92 @@
+//! Loss curves: one line per run, log-scaled when every value is positive.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PlotError;
+
+/// One named curve of `(step, loss)` points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossSeries {
+    pub name: String,
+    pub points: Vec<(usize, f32)>,
+}
+
+/// Draws the loss curves onto `area` (an empty chart when there are no points yet).
+pub fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[LossSeries]) -> Result<(), PlotError> {
+    area.fill(&WHITE).map_err(PlotError::from)?;
+    let points = || series.iter().flat_map(|s| s.points.iter());
+    let max_step = points().map(|p| p.0).max().unwrap_or(1).max(1);
+    let finite = || points().map(|p| p.1).filter(|v| v.is_finite());
+    let hi = finite().fold(f32::NEG_INFINITY, f32::max);
+    let lo = finite().fold(f32::INFINITY, f32::min);
+    let (lo, hi) = if hi.is_finite() { (lo, hi) } else { (0.1, 1.0) };
+
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(12).x_label_area_size(36).y_label_area_size(56).caption("training loss (MSE, z-scored)", ("sans-serif", 18));
+    if lo > 0.0 {
+        let mut chart = builder
+            .build_cartesian_2d(0..max_step, (lo * 0.8..hi * 1.25).log_scale())
+            .map_err(PlotError::from)?;
+        chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
+        draw_lines(&mut chart, series)?;
+    } else {
+        let pad = ((hi - lo) * 0.05).max(1e-6);
+        let mut chart = builder.build_cartesian_2d(0..max_step, lo - pad..hi + pad).map_err(PlotError::from)?;
+        chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
+        draw_lines(&mut chart, series)?;
+    }
+    Ok(())
+}
+
+fn draw_lines<'a, DB, X, Y>(chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>, series: &[LossSeries]) -> Result<(), PlotError>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = usize>,
+    Y: Ranged<ValueType = f32>,
+{
+    for (i, s) in series.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let line = s.points.iter().copied().filter(|p| p.1.is_finite());
+        chart
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))
+            .map_err(PlotError::from)?
+            .label(s.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    if series.iter().any(|s| !s.name.is_empty()) {
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(PlotError::from)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plot::to_svg;
+
+    #[test]
+    fn draws_each_series_as_a_labelled_line() {
+        let series = vec![
+            LossSeries { name: "WebGPU".into(), points: vec![(0, 1.0), (10, 0.5), (20, 0.2)] },
+            LossSeries { name: "CPU".into(), points: vec![(0, 1.1), (10, 0.6)] },
+        ];
+        let svg = to_svg((480, 300), |area| draw_loss(area, &series)).unwrap();
+        assert!(svg.contains("WebGPU") && svg.contains("CPU"), "legend missing");
+        assert!(svg.contains("training loss"));
+        assert!(svg.matches("<polyline").count() >= 2, "expected two loss lines:\n{svg}");
+    }
+
+    #[test]
+    fn empty_and_non_positive_data_still_draw() {
+        assert!(to_svg((200, 100), |a| draw_loss(a, &[])).is_ok());
+        let s = [LossSeries { name: String::new(), points: vec![(0, -1.0), (1, f32::NAN), (2, 0.0)] }];
+        assert!(to_svg((200, 100), |a| draw_loss(a, &s)).is_ok());
+    }
+}

@@ -1,0 +1,32 @@
+//! Charts as pure functions of plain data, generic over plotters' `DrawingBackend`: the app
+//! draws them on a canvas, tests and the CLI render the same functions to SVG.
+
+pub mod loss;
+
+pub use loss::{LossSeries, draw_loss};
+
+/// A chart that could not be drawn (the backend's message).
+#[derive(Debug, thiserror::Error)]
+#[error("could not draw the chart: {0}")]
+pub struct PlotError(pub String);
+
+impl PlotError {
+    pub(crate) fn from<E: std::fmt::Debug>(e: E) -> Self {
+        Self(format!("{e:?}"))
+    }
+}
+
+/// Renders `draw` into an SVG document of the given size.
+pub fn to_svg<F>(size: (u32, u32), draw: F) -> Result<String, PlotError>
+where
+    F: FnOnce(&plotters::drawing::DrawingArea<plotters::prelude::SVGBackend<'_>, plotters::coord::Shift>) -> Result<(), PlotError>,
+{
+    use plotters::prelude::*;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(PlotError::from)?;
+    }
+    Ok(svg)
+}

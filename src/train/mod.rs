@@ -1,0 +1,108 @@
+//! Training loops, losses, metrics and the reports they produce.
+//!
+//! The loops are written for the browser: every tensor read is async (WebGPU cannot read
+//! synchronously), they yield to the host's event loop between steps, they can be stopped, and
+//! they report progress as plain values through a [`Host`]. The CLI drives the same loops with
+//! [`NativeHost`]. No DOM, no signals, no file I/O.
+
+pub mod demo;
+pub mod metrics;
+pub mod next_step;
+
+use std::future::Future;
+use std::ops::ControlFlow;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use next_step::{NextStepReport, fit_next_step};
+
+/// Optimisation settings shared by every task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Optimiser steps (minibatches).
+    pub steps: usize,
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub learning_rate: f64,
+    /// Seeds weight initialisation and minibatch order.
+    pub seed: u64,
+    /// Read the loss back every this many steps (each read is a GPU round trip).
+    pub report_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10 }
+    }
+}
+
+/// A snapshot of a run in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Steps completed.
+    pub step: usize,
+    pub steps: usize,
+    /// Training loss of the latest step.
+    pub loss: f32,
+    pub elapsed_s: f64,
+}
+
+impl Progress {
+    /// Estimated seconds left, from the pace so far.
+    pub fn eta_s(&self) -> f64 {
+        if self.step == 0 {
+            return f64::NAN;
+        }
+        self.elapsed_s / self.step as f64 * (self.steps - self.step) as f64
+    }
+}
+
+/// Where a training loop runs: the browser's event loop or a native thread.
+pub trait Host {
+    /// Lets the host do other work (render, handle input) before the next step.
+    fn yield_now(&mut self) -> impl Future<Output = ()>;
+    /// Receives progress; `Break` stops the run after this step, keeping what was learnt.
+    fn progress(&mut self, progress: &Progress) -> ControlFlow<()>;
+}
+
+/// A host for native runs: never yields, never stops, optionally prints each report.
+#[derive(Debug, Default)]
+pub struct NativeHost {
+    pub verbose: bool,
+}
+
+impl Host for NativeHost {
+    async fn yield_now(&mut self) {}
+
+    fn progress(&mut self, p: &Progress) -> ControlFlow<()> {
+        if self.verbose {
+            println!("step {:>5}/{}  loss {:.5}  {:.1}s", p.step, p.steps, p.loss, p.elapsed_s);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Errors while training: data that cannot be trained on, or a device that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Data(#[from] crate::data::DataError),
+    #[error("the {0} set is empty: the recording is too short for this history length")]
+    EmptySet(&'static str),
+    #[error("training diverged: the loss was {loss} at step {step}; try a lower learning rate")]
+    Diverged { step: usize, loss: f32 },
+    #[error("reading a result back from the compute device failed: {0}")]
+    Read(String),
+}
+
+/// Reads a tensor back to the host without blocking (required on WebGPU).
+pub async fn read_f32<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, TrainError> {
+    let data = t.into_data_async().await.map_err(|e| TrainError::Read(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Read(format!("{e:?}")))
+}
+
+/// Reads a one-element tensor back to the host without blocking.
+pub async fn read_scalar(t: Tensor<1>) -> Result<f32, TrainError> {
+    read_f32(t).await?.first().copied().ok_or_else(|| TrainError::Read("empty tensor".into()))
+}
