@@ -156,7 +156,7 @@ pub async fn score(net: &Mlp, set: &NextStepSet, device: &Device) -> Result<Next
     Ok(NextStepScores::compute(&pred, &set.last_frames(), &set.targets, set.neurons))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::data::synthetic::SyntheticConfig;

@@ -1,0 +1,151 @@
+//! The built-in demo: train an MLP on the synthetic worm on WebGPU (or the CPU), live.
+
+use std::ops::ControlFlow;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::UrlSettings;
+use super::chart::LossChart;
+use crate::device;
+use crate::plot::LossSeries;
+use crate::train::demo::{DemoReport, DemoSpec, run_demo};
+use crate::train::{Host, Progress};
+
+/// What the demo is doing, as shown in `#status`.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Idle,
+    Running,
+    Done,
+    Stopped,
+    Failed(String),
+}
+
+impl Phase {
+    fn text(&self) -> String {
+        match self {
+            Phase::Idle => "idle".into(),
+            Phase::Running => "running".into(),
+            Phase::Done => "done".into(),
+            Phase::Stopped => "stopped".into(),
+            Phase::Failed(why) => format!("failed: {why}"),
+        }
+    }
+}
+
+/// Feeds training progress into signals and passes the Stop button's request back.
+struct PageHost {
+    set_progress: WriteSignal<Option<Progress>>,
+    set_series: WriteSignal<Vec<LossSeries>>,
+    stop: RwSignal<bool>,
+}
+
+impl Host for PageHost {
+    async fn yield_now(&mut self) {
+        gloo::timers::future::TimeoutFuture::new(0).await;
+    }
+
+    fn progress(&mut self, p: &Progress) -> ControlFlow<()> {
+        self.set_progress.set(Some(p.clone()));
+        self.set_series.update(|s| {
+            if let Some(line) = s.last_mut() {
+                line.points.push((p.step.saturating_sub(1), p.loss));
+            }
+        });
+        if self.stop.get_untracked() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_finite() { format!("{v:.4}") } else { "–".into() }
+}
+
+/// Starts the demo on page load and offers Train / Stop.
+///
+/// * `settings`: backend preference from the URL.
+#[component]
+pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
+    let (backend, set_backend) = signal(String::from("detecting…"));
+    let (phase, set_phase) = signal(Phase::Idle);
+    let (progress, set_progress) = signal(None::<Progress>);
+    let (series, set_series) = signal(Vec::<LossSeries>::new());
+    let (report, set_report) = signal(None::<DemoReport>);
+    let stop = RwSignal::new(false);
+    let spec = DemoSpec::default();
+    let steps = spec.train.steps;
+
+    let start = move || {
+        if phase.get_untracked() == Phase::Running {
+            return;
+        }
+        stop.set(false);
+        set_phase.set(Phase::Running);
+        set_report.set(None);
+        set_progress.set(None);
+        let spec = spec.clone();
+        spawn_local(async move {
+            let compute = device::pick(settings.prefer_gpu).await;
+            set_backend.set(compute.label.clone());
+            set_series.update(|s| s.push(LossSeries { name: format!("run {} ({:?})", s.len() + 1, compute.kind), points: vec![] }));
+            let mut host = PageHost { set_progress, set_series, stop };
+            match run_demo(&spec, &compute.device, &mut host).await {
+                Ok(r) => {
+                    set_phase.set(if r.run.stopped { Phase::Stopped } else { Phase::Done });
+                    set_report.set(Some(r));
+                }
+                Err(e) => set_phase.set(Phase::Failed(e.to_string())),
+            }
+        });
+    };
+    start();
+
+    let running = move || phase.get() == Phase::Running;
+    let progress_text = move || match progress.get() {
+        Some(p) => format!("step {} / {} · loss {:.4} · {:.1} s · about {:.0} s left", p.step, p.steps, p.loss, p.elapsed_s, p.eta_s()),
+        None => format!("0 / {steps} steps"),
+    };
+    let first_loss = move || report.get().map_or("–".into(), |r| fmt(f64::from(r.run.first_loss())));
+    let final_loss = move || report.get().map_or("–".into(), |r| fmt(f64::from(r.run.last_loss())));
+    let metric = move || {
+        report.get().map_or("–".into(), |r| {
+            let v = r.run.validation;
+            format!(
+                "validation MSE {} (persistence baseline {}), R² {} (persistence {})",
+                fmt(v.mse),
+                fmt(v.persistence_mse),
+                fmt(v.r2),
+                fmt(v.persistence_r2)
+            )
+        })
+    };
+    let summary = move || {
+        report.get().map(|r| {
+            format!(
+                "{} neurons × {} frames; {} training windows; MLP with {} parameters; {} steps in {:.1} s",
+                r.neurons, r.frames, r.train_windows, r.run.parameters, r.run.steps_run, r.run.elapsed_s
+            )
+        })
+    };
+
+    view! {
+        <section class="panel" aria-labelledby="demo-title">
+            <h2 id="demo-title">"Demo: predict a synthetic worm's next frame"</h2>
+            <p class="backend">"Compute backend: " <strong id="backend">{backend}</strong></p>
+            <div class="controls">
+                <button id="start" on:click=move |_| start() prop:disabled=running>"Train again"</button>
+                <button id="stop" on:click=move |_| stop.set(true) prop:disabled=move || !running()>"Stop"</button>
+                <span>"Status: " <strong id="status">{move || phase.get().text()}</strong></span>
+            </div>
+            <progress max=steps value=move || progress.get().map_or(0, |p| p.step)></progress>
+            <p id="progress">{progress_text}</p>
+            <LossChart series=series />
+            <dl class="results">
+                <dt>"First loss"</dt><dd id="first-loss">{first_loss}</dd>
+                <dt>"Final loss"</dt><dd id="final-loss">{final_loss}</dd>
+                <dt>"Final metric"</dt><dd id="metric">{metric}</dd>
+            </dl>
+            <p class="summary">{summary}</p>
+        </section>
+    }
+}

@@ -1,0 +1,97 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium with WebGPU enabled): training runs on
+//! WebGPU with async reads, and WebGPU agrees with the CPU backend on a fixed pass.
+#![cfg(target_arch = "wasm32")]
+
+use std::ops::ControlFlow;
+
+use burn::prelude::*;
+use neurognn::data::synthetic::SyntheticConfig;
+use neurognn::device::{self, BackendKind};
+use neurognn::model::MlpConfig;
+use neurognn::train::demo::{DemoSpec, run_demo};
+use neurognn::train::{Host, Progress, read_f32};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Yields to the browser like the page does, and counts reports.
+#[derive(Default)]
+struct BrowserHost {
+    reports: usize,
+}
+
+impl Host for BrowserHost {
+    async fn yield_now(&mut self) {
+        gloo::timers::future::TimeoutFuture::new(0).await;
+    }
+    fn progress(&mut self, _: &Progress) -> ControlFlow<()> {
+        self.reports += 1;
+        ControlFlow::Continue(())
+    }
+}
+
+fn small_demo() -> DemoSpec {
+    let mut spec = DemoSpec::default();
+    spec.data = SyntheticConfig { frames: 600, ..spec.data };
+    spec.train.steps = 60;
+    spec
+}
+
+async fn webgpu() -> device::Compute {
+    let compute = device::pick(true).await;
+    assert_eq!(compute.kind, BackendKind::WebGpu, "no WebGPU in this browser: {}", compute.label);
+    compute
+}
+
+#[wasm_bindgen_test]
+async fn demo_trains_on_webgpu_and_the_loss_falls() {
+    let compute = webgpu().await;
+    let mut host = BrowserHost::default();
+    let report = run_demo(&small_demo(), &compute.device, &mut host).await.expect("demo should train on WebGPU");
+    let run = &report.run;
+    web_sys::console::log_1(&format!("WebGPU demo: loss {} -> {} in {:.1}s ({})", run.first_loss(), run.last_loss(), run.elapsed_s, compute.label).into());
+    assert_eq!(run.steps_run, 60);
+    assert!(host.reports >= 6, "only {} progress reports", host.reports);
+    assert!(run.last_loss() < 0.9 * run.first_loss(), "loss did not fall: {:?}", run.losses);
+    assert!(run.validation.mse.is_finite() && run.validation.mse > 0.0);
+}
+
+#[wasm_bindgen_test]
+async fn demo_trains_on_the_cpu_fallback_in_the_browser() {
+    let compute = device::pick(false).await;
+    assert_eq!(compute.kind, BackendKind::Cpu);
+    let report = run_demo(&small_demo(), &compute.device, &mut BrowserHost::default()).await.expect("CPU demo should train");
+    assert!(report.run.last_loss() < 0.9 * report.run.first_loss(), "loss did not fall: {:?}", report.run.losses);
+}
+
+/// Output and input gradient of one MLP pass, with the same weights moved onto `device`.
+async fn forward_backward(template: &neurognn::model::Mlp, device: &Device) -> Vec<f32> {
+    let device = device.clone().autodiff();
+    let model = template.clone().to_device(&device);
+    let xs: Vec<f32> = (0..16 * 24).map(|i| ((i * 37 % 17) as f32 - 8.0) / 7.0).collect();
+    let ys: Vec<f32> = (0..16 * 6).map(|i| ((i * 11 % 13) as f32 - 6.0) / 5.0).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(xs, [16, 24]), &device).require_grad();
+    let y = Tensor::<2>::from_data(TensorData::new(ys, [16, 6]), &device);
+    let out = model.forward(x.clone());
+    let loss = (out.clone() - y).powf_scalar(2.0).sum();
+    let grads = loss.backward();
+    let gx = x.grad(&grads).expect("input should have a gradient");
+    let mut values = read_f32(out).await.expect("read output");
+    values.extend(read_f32(gx).await.expect("read gradient"));
+    values
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
+    let gpu = webgpu().await;
+    let cpu = Device::flex();
+    cpu.seed(3);
+    let template = MlpConfig::new(24, 6).with_hidden(32).with_layers(2).init(&cpu);
+    let a = forward_backward(&template, &cpu).await;
+    let b = forward_backward(&template, &gpu.device).await;
+    assert_eq!(a.len(), b.len());
+    let scale = a.iter().fold(1f32, |m, v| m.max(v.abs()));
+    let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+    web_sys::console::log_1(&format!("WebGPU vs CPU: max abs diff {worst:e} over {} values (scale {scale})", a.len()).into());
+    assert!(worst <= 1e-5 * scale, "WebGPU and CPU differ by {worst} (values up to {scale})");
+}
