@@ -13,6 +13,15 @@ pub enum BackendKind {
     Cpu,
 }
 
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::WebGpu => "WebGPU",
+            BackendKind::Cpu => "CPU",
+        })
+    }
+}
+
 /// A device plus what to tell the user about it.
 #[derive(Debug, Clone)]
 pub struct Compute {

@@ -34,9 +34,9 @@ mod cli {
             /// Optimiser steps.
             #[arg(long, default_value_t = DemoSpec::default().train.steps)]
             steps: usize,
-            /// Seed for the synthetic worm, the weights and the minibatch order.
-            #[arg(long, default_value_t = 0)]
-            seed: u64,
+            /// Seed for the weights and the minibatch order (default: the page's).
+            #[arg(long)]
+            seed: Option<u64>,
             /// Use the GPU through wgpu (needs a build with `--features gpu`).
             #[arg(long)]
             gpu: bool,
@@ -67,9 +67,14 @@ mod cli {
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
                 spec.train.steps = steps;
-                spec.train.seed = seed;
-                spec.data.seed = seed;
-                let compute = pollster::block_on(device::pick(gpu));
+                if let Some(seed) = seed {
+                    spec.train.seed = seed;
+                }
+                let compute = if gpu {
+                    pollster::block_on(device::pick(true))
+                } else {
+                    device::cpu("the command line's default; --gpu uses wgpu")
+                };
                 println!("backend: {}", compute.label);
                 let report = pollster::block_on(run_demo(&spec, &compute.device, &mut NativeHost { verbose }))
                     .map_err(|e| e.to_string())?;

@@ -1,4 +1,4 @@
-//! Loss curves: one line per run, log-scaled when every value is positive.
+//! Loss curves: one line per run.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -21,22 +21,18 @@ pub fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[Lo
     let finite = || points().map(|p| p.1).filter(|v| v.is_finite());
     let hi = finite().fold(f32::NEG_INFINITY, f32::max);
     let lo = finite().fold(f32::INFINITY, f32::min);
-    let (lo, hi) = if hi.is_finite() { (lo, hi) } else { (0.1, 1.0) };
-
-    let mut builder = ChartBuilder::on(area);
-    builder.margin(12).x_label_area_size(36).y_label_area_size(56).caption("training loss (MSE, z-scored)", ("sans-serif", 18));
-    if lo > 0.0 {
-        let mut chart = builder
-            .build_cartesian_2d(0..max_step, (lo * 0.8..hi * 1.25).log_scale())
-            .map_err(PlotError::from)?;
-        chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
-        draw_lines(&mut chart, series)?;
-    } else {
-        let pad = ((hi - lo) * 0.05).max(1e-6);
-        let mut chart = builder.build_cartesian_2d(0..max_step, lo - pad..hi + pad).map_err(PlotError::from)?;
-        chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
-        draw_lines(&mut chart, series)?;
-    }
+    // A linear axis from zero reads better than a log axis whose decade ticks rarely fall in range.
+    let (lo, hi) = if hi.is_finite() { (lo.min(0.0), hi.max(lo + 1e-6)) } else { (0.0, 1.0) };
+    let top = hi + 0.05 * (hi - lo);
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .caption("training loss (MSE, z-scored)", ("sans-serif", 18))
+        .build_cartesian_2d(0..max_step, lo..top)
+        .map_err(PlotError::from)?;
+    chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
+    draw_lines(&mut chart, series)?;
     Ok(())
 }
 

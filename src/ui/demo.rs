@@ -87,7 +87,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
         spawn_local(async move {
             let compute = device::pick(settings.prefer_gpu).await;
             set_backend.set(compute.label.clone());
-            set_series.update(|s| s.push(LossSeries { name: format!("run {} ({:?})", s.len() + 1, compute.kind), points: vec![] }));
+            set_series.update(|s| s.push(LossSeries { name: format!("run {} · {}", s.len() + 1, compute.kind), points: vec![] }));
             let mut host = PageHost { set_progress, set_series, stop };
             match run_demo(&spec, &compute.device, &mut host).await {
                 Ok(r) => {
