@@ -15,6 +15,7 @@ mod cli {
     use std::process::ExitCode;
 
     use clap::{Parser, Subcommand};
+    use neurognn::data::{Recording, formats, labels, names};
     use neurognn::device;
     use neurognn::plot::{LossSeries, draw_loss, to_svg};
     use neurognn::train::demo::{DemoSpec, run_demo};
@@ -29,6 +30,12 @@ mod cli {
 
     #[derive(Subcommand)]
     enum Command {
+        /// List the recordings in data files: frames, neurons, identities, frame rate, labels.
+        Inspect {
+            /// Recording files (CSV/TSV, NPY, NPZ).
+            #[arg(required = true)]
+            files: Vec<PathBuf>,
+        },
         /// Train the built-in demo (MLP next-step prediction on a synthetic worm) and print the losses.
         Demo {
             /// Optimiser steps.
@@ -64,6 +71,7 @@ mod cli {
 
     fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
+            Command::Inspect { files } => inspect(&files),
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
                 spec.train.steps = steps;
@@ -103,5 +111,44 @@ mod cli {
                 Ok(())
             }
         }
+    }
+
+    /// Prints each recording, then the identified neurons every recording shares.
+    fn inspect(files: &[PathBuf]) -> Result<(), String> {
+        let mut all: Vec<Recording> = Vec::new();
+        for path in files {
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let started = std::time::Instant::now();
+            let recordings = formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+            println!("{} — {} recording(s), parsed in {:.0} ms", path.display(), recordings.len(), started.elapsed().as_secs_f64() * 1e3);
+            for rec in &recordings {
+                let identified = rec.neuron_names.iter().flatten().count();
+                println!(
+                    "  {}: {} frames, {} neurons ({} identified), {:.4} Hz, {:.0} s",
+                    rec.name,
+                    rec.frames,
+                    rec.neurons,
+                    identified,
+                    rec.fps,
+                    rec.duration_s()
+                );
+                match &rec.labels {
+                    Some(l) => {
+                        let counts = labels::counts(l);
+                        let unlabelled = l.per_frame.iter().filter(|x| x.is_none()).count();
+                        let list: Vec<String> = l.names.iter().zip(&counts).map(|(n, c)| format!("{n} {c}")).collect();
+                        println!("    labels: {}{}", list.join(", "), if unlabelled > 0 { format!(", unlabelled {unlabelled}") } else { String::new() });
+                    }
+                    None => println!("    labels: none"),
+                }
+            }
+            all.extend(recordings);
+        }
+        let shared = names::shared_identified(&all);
+        println!("identified neurons shared by all {} recordings: {}", all.len(), shared.len());
+        if !shared.is_empty() {
+            println!("  {}", shared.join(" "));
+        }
+        Ok(())
     }
 }

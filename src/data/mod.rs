@@ -1,9 +1,14 @@
 //! Recordings and everything that turns them into training examples.
 //!
 //! Owns: the [`Recording`] type (activity traces, neuron identities, frame rate, behaviour
-//! labels), the built-in [`synthetic`] worm, and [`windows`] (z-scoring, chronological splits,
-//! history windows). Holds no tensors and knows nothing of models or the UI.
+//! labels), the file [`formats`] users bring, neuron [`names`], behaviour [`labels`] schemes,
+//! the built-in [`synthetic`] worm, and [`windows`] (z-scoring, chronological splits, history
+//! windows). Holds no tensors and knows nothing of models or the UI.
 
+pub mod connectome;
+pub mod formats;
+pub mod labels;
+pub mod names;
 pub mod synthetic;
 pub mod windows;
 
@@ -26,6 +31,8 @@ pub enum DataError {
     LabelIndex { recording: String, frame: usize, index: u16, states: usize },
     #[error("recording '{recording}': frame rate {fps} Hz is not a positive number")]
     FrameRate { recording: String, fps: f32 },
+    #[error("recording '{recording}': neuron name '{name}' is used by columns {first} and {second}")]
+    DuplicateName { recording: String, name: String, first: usize, second: usize },
     #[error("{what}: need at least {needed} frames, have {have}")]
     TooShort { what: String, needed: usize, have: usize },
 }
@@ -72,6 +79,14 @@ impl Recording {
         }
         if self.neuron_names.len() != self.neurons {
             return Err(DataError::NameCount { recording, names: self.neuron_names.len(), neurons: self.neurons });
+        }
+        let mut seen = std::collections::HashMap::new();
+        for (column, name) in self.neuron_names.iter().enumerate() {
+            if let Some(name) = name
+                && let Some(first) = seen.insert(name, column)
+            {
+                return Err(DataError::DuplicateName { recording, name: name.clone(), first: first + 1, second: column + 1 });
+            }
         }
         if !(self.fps.is_finite() && self.fps > 0.0) {
             return Err(DataError::FrameRate { recording, fps: self.fps });
@@ -169,6 +184,10 @@ pub(crate) mod tests {
         let mut r = tiny();
         r.fps = 0.0;
         assert!(matches!(r.validate(), Err(DataError::FrameRate { .. })));
+
+        let mut r = tiny();
+        r.neuron_names[1] = Some("AVAL".into());
+        assert!(matches!(r.validate(), Err(DataError::DuplicateName { first: 1, second: 2, .. })));
 
         let mut r = tiny();
         r.neuron_names.pop();

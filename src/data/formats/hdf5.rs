@@ -1,0 +1,742 @@
+//! HDF5 files: MATLAB v7.3 (`save -v7.3`) and NWB 2, read with the pure-Rust `hdf5-pure`.
+//!
+//! Owns the mapping from those two layouts onto [`Recording`]s; `hdf5-pure` only parses HDF5.
+//! What it leaves to us, and why this reader does it by hand:
+//! - MATLAB has no typed tree in HDF5: variables are groups (structs) or datasets tagged with a
+//!   `MATLAB_class` attribute, and cells are arrays of object references into `#refs#`, so the
+//!   reader walks classes and dereferences cells itself.
+//! - MATLAB chars are `uint16` UTF-16 code units (`read_u16` + `String::from_utf16`).
+//! - MATLAB is column-major, so a frames × neurons matrix reads back as HDF5 `[neurons, frames]`:
+//!   the neuron names (or, without names, the longer axis being time) decide the transposition.
+//! - NWB links the ROI table through an object-reference attribute that `hdf5-pure` does not
+//!   resolve, so tables and intervals are found by walking `processing/` and `acquisition/`.
+//!
+//! MATLAB: a struct variable whose fields are either cells with one entry per animal (the Kato
+//! release: one recording each) or the arrays of one animal. Traces, `NeuronNames` (a cell of
+//! chars; numbers are unidentified neurons), `States` (a struct of 0/1 vectors, one per state;
+//! a frame with no 1 is unlabelled), `fps` or else `timeVectorSeconds`, `dataset` (the name).
+//! NWB: the 2-D series of a RoiResponseSeries (frames × neurons, with `starting_time` + `rate`
+//! or `timestamps`), names from a PlaneSegmentation column, states from a TimeIntervals table.
+
+use std::collections::HashMap;
+
+use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
+
+use super::{FormatError, csv::DEFAULT_FPS, fps_from_times, labels_from_names, stem};
+use crate::data::{Labels, Recording, names};
+
+/// Largest array read, in values: refuses absurd shapes from corrupt files before allocating.
+const MAX_VALUES: usize = 1 << 27;
+/// Largest total of text read from one string dataset, in bytes.
+const MAX_TEXT_BYTES: usize = 1 << 28;
+/// How many group levels below `processing/` and `acquisition/` the NWB search descends.
+const MAX_DEPTH: usize = 4;
+const TOP: &str = "the top level";
+
+// MATLAB field names, matched case-insensitively, preferred first.
+const TRACE_FIELDS: &[&str] = &["deltaFOverF_bc", "deltaFOverF", "traces", "activity"];
+const NAME_FIELDS: &[&str] = &["NeuronNames", "neuron_names", "names"];
+const STATE_FIELDS: &[&str] = &["States", "behavior", "behaviour"];
+const FPS_FIELDS: &[&str] = &["fps", "frame_rate", "frameRate"];
+const TIME_FIELDS: &[&str] = &["timeVectorSeconds", "time_s", "times", "time"];
+const TITLE_FIELDS: &[&str] = &["dataset"];
+// NWB table columns.
+const NAME_COLUMNS: &[&str] = &["neuron_name", "neuron_names", "roi_name", "name"];
+const STATE_COLUMNS: &[&str] = &["state", "states", "label", "behavior", "behaviour"];
+
+/// Reads every recording in a MATLAB v7.3 or NWB 2 file.
+pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+    let h5 = File::from_bytes(bytes.to_vec())
+        .map_err(|e| FormatError::invalid(file, format!("not a readable HDF5 file: {e}")))?;
+    let root = h5.root();
+    let (datasets, groups) = members(file, &root, TOP)?;
+    let tagged = |name: &String, group: bool| {
+        let attrs = if group { root.group(name).and_then(|g| g.attrs()) } else { root.dataset(name).and_then(|d| d.attrs()) };
+        attrs.is_ok_and(|a| a.contains_key("MATLAB_class"))
+    };
+    let matlab = bytes.starts_with(b"MATLAB 7.3")
+        || groups.iter().any(|n| tagged(n, true))
+        || datasets.iter().any(|n| tagged(n, false));
+    let nwb = groups.iter().any(|g| g == "processing" || g == "acquisition")
+        || root.attrs().is_ok_and(|a| a.contains_key("nwb_version"));
+    let recordings = if matlab {
+        read_mat73(file, &h5)?
+    } else if nwb {
+        read_nwb(file, &h5)?
+    } else {
+        return Err(FormatError::invalid(
+            file,
+            format!(
+                "an HDF5 file that is neither MATLAB v7.3 (no variable has a MATLAB_class attribute) nor NWB 2 \
+                 (no processing or acquisition group); it holds: {}",
+                listing(&datasets, &groups)
+            ),
+        ));
+    };
+    if recordings.is_empty() {
+        return Err(FormatError::invalid(file, "the file holds no recordings (an empty cell of animals)"));
+    }
+    Ok(recordings)
+}
+
+/// Adds the file and the place being read to an `hdf5-pure` error.
+trait Within<T> {
+    fn within<D: std::fmt::Display>(self, file: &str, at: D) -> Result<T, FormatError>;
+}
+
+impl<T> Within<T> for Result<T, hdf5_pure::Error> {
+    fn within<D: std::fmt::Display>(self, file: &str, at: D) -> Result<T, FormatError> {
+        self.map_err(|e| FormatError::invalid(file, format!("{at}: {e}")))
+    }
+}
+
+/// A group or a dataset, reached by name or through a reference.
+#[derive(Clone)]
+enum Node {
+    Group(Group),
+    Dataset(Dataset),
+}
+
+impl Node {
+    fn from_object(object: Object) -> Option<Node> {
+        match object {
+            Object::Group(g) => Some(Node::Group(g)),
+            Object::Dataset(d) => Some(Node::Dataset(*d)),
+            _ => None,
+        }
+    }
+}
+
+/// A field (where it was found, for messages, and what it is), if present.
+type Field = Option<(String, Node)>;
+
+/// Names of the datasets and of the groups in `group`.
+fn members(file: &str, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
+    Ok((group.datasets().within(file, at)?, group.groups().within(file, at)?))
+}
+
+fn listing(datasets: &[String], groups: &[String]) -> String {
+    let all: Vec<&str> = groups.iter().chain(datasets).map(String::as_str).filter(|n| !n.starts_with('#')).collect();
+    if all.is_empty() { "nothing".into() } else { all.join(", ") }
+}
+
+/// The member of `group` (at `at`; "" for the top level) named like one of `wanted`,
+/// case-insensitively, earlier names first.
+fn member(file: &str, group: &Group, wanted: &[&str], at: &str) -> Result<Field, FormatError> {
+    let (datasets, groups) = members(file, group, if at.is_empty() { TOP } else { at })?;
+    let located = |n: &str| if at.is_empty() { n.to_string() } else { format!("{at}.{n}") };
+    for want in wanted {
+        if let Some(n) = datasets.iter().find(|n| n.eq_ignore_ascii_case(want)) {
+            let at = located(n);
+            let node = Node::Dataset(group.dataset(n).within(file, &at)?);
+            return Ok(Some((at, node)));
+        }
+        if let Some(n) = groups.iter().find(|n| n.eq_ignore_ascii_case(want)) {
+            let at = located(n);
+            let node = Node::Group(group.group(n).within(file, &at)?);
+            return Ok(Some((at, node)));
+        }
+    }
+    Ok(None)
+}
+
+fn class(attrs: &HashMap<String, AttrValue>) -> Option<&str> {
+    attrs.get("MATLAB_class").and_then(AttrValue::as_str).map(|c| c.trim_end_matches('\0'))
+}
+
+/// MATLAB writes an empty array as its dimensions, flagged `MATLAB_empty`.
+fn matlab_empty(attrs: &HashMap<String, AttrValue>) -> bool {
+    attrs.get("MATLAB_empty").and_then(AttrValue::as_i64).is_some_and(|e| e != 0)
+}
+
+fn attr_f64(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<f64> {
+    let value = attrs.get(name)?;
+    value.as_f64().or_else(|| value.as_i64().map(|i| i as f64))
+}
+
+fn is_refs(ds: &Dataset) -> bool {
+    matches!(ds.dtype(), Ok(DType::ObjectReference))
+}
+
+/// The dimensions of `ds` and their product, refusing absurd sizes before anything is read.
+fn shape_of(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize), FormatError> {
+    let shape = ds.shape().within(file, at)?;
+    let too_big = || FormatError::invalid(file, format!("{at}: shape {shape:?} is too large (over {MAX_VALUES} values)"));
+    let dims = shape.iter().map(|&d| usize::try_from(d).map_err(|_| too_big())).collect::<Result<Vec<_>, _>>()?;
+    let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&c| c <= MAX_VALUES).ok_or_else(too_big)?;
+    Ok((dims, count))
+}
+
+/// A numeric dataset's dimensions and values (an empty MATLAB array reads as no values).
+fn read_numeric(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+    let (dims, count) = shape_of(file, ds, at)?;
+    if matlab_empty(&ds.attrs().within(file, at)?) {
+        return Ok((vec![0], Vec::new()));
+    }
+    match ds.dtype().within(file, at)? {
+        DType::F32 | DType::F64 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64 => {}
+        other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected numbers"))),
+    }
+    let values = ds.read_f64().within(file, at)?;
+    if values.len() != count {
+        return Err(FormatError::invalid(file, format!("{at}: shape {dims:?} declares {count} values, but {} were read", values.len())));
+    }
+    Ok((dims, values))
+}
+
+/// A string dataset (fixed-length or variable-length), within the size limits.
+fn read_strings(file: &str, ds: &Dataset, at: &str) -> Result<Vec<String>, FormatError> {
+    let (_, count) = shape_of(file, ds, at)?;
+    let strings = match ds.dtype().within(file, at)? {
+        DType::VariableLengthString => ds.read_vlen_strings(
+            VlenStringReadOptions::new().with_max_elements(MAX_VALUES).with_max_payload_bytes(MAX_TEXT_BYTES),
+        ),
+        DType::String => {
+            let width = ds.element_size().within(file, at)?;
+            if usize::try_from(width).ok().and_then(|w| w.checked_mul(count)).is_none_or(|b| b > MAX_TEXT_BYTES) {
+                return Err(FormatError::invalid(file, format!("{at}: {count} strings of {width} bytes is too much text")));
+            }
+            ds.read_string()
+        }
+        other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected text"))),
+    };
+    strings.within(file, at)
+}
+
+/// The objects a MATLAB cell (object references into `#refs#`) points at, in MATLAB's
+/// column-major order.
+fn deref(file: &str, ds: &Dataset, at: &str) -> Result<Vec<Node>, FormatError> {
+    shape_of(file, ds, at)?;
+    ds.dereference()
+        .within(file, at)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| {
+            Node::from_object(o)
+                .ok_or_else(|| FormatError::invalid(file, format!("{at}{{{}}} refers to neither a group nor a dataset", i + 1)))
+        })
+        .collect()
+}
+
+/// Frames × neurons, row-major, from values laid out as `[rows, cols]`.
+fn frames_major(values: &[f64], rows: usize, cols: usize, rows_are_neurons: bool) -> Vec<f32> {
+    if rows_are_neurons {
+        (0..rows * cols).map(|k| values[(k % rows) * cols + k / rows] as f32).collect()
+    } else {
+        values.iter().map(|&v| v as f32).collect()
+    }
+}
+
+fn unknown_rate(fps: Option<f32>) -> String {
+    if fps.is_some() { String::new() } else { format!("; frame rate unknown, {DEFAULT_FPS} Hz assumed") }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MATLAB v7.3
+
+/// One animal's MATLAB fields.
+struct Parts {
+    traces: (String, Node),
+    names: Field,
+    states: Field,
+    fps: Field,
+    times: Field,
+    title: Field,
+}
+
+fn read_mat73(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
+    let root = h5.root();
+    let mut container = None;
+    for name in members(file, &root, TOP)?.1 {
+        if name.starts_with('#') {
+            continue;
+        }
+        let group = root.group(&name).within(file, &name)?;
+        if class(&group.attrs().within(file, &name)?) == Some("struct") && member(file, &group, TRACE_FIELDS, &name)?.is_some() {
+            container = Some((name, group));
+            break;
+        }
+    }
+    // Without such a struct, the variables may have been saved one by one at the top level.
+    let (var, group) = container.unwrap_or_else(|| (String::new(), root.clone()));
+    let Some((traces_at, traces)) = member(file, &group, TRACE_FIELDS, &var)? else {
+        let place = if var.is_empty() { TOP } else { var.as_str() };
+        let (datasets, groups) = members(file, &group, place)?;
+        return Err(FormatError::invalid(
+            file,
+            format!("no traces: {place} holds no {} (it holds: {})", TRACE_FIELDS.join(" / "), listing(&datasets, &groups)),
+        ));
+    };
+    let field = |wanted: &[&str]| member(file, &group, wanted, &var);
+    let (names, states, fps, times, title) =
+        (field(NAME_FIELDS)?, field(STATE_FIELDS)?, field(FPS_FIELDS)?, field(TIME_FIELDS)?, field(TITLE_FIELDS)?);
+
+    // Traces that are references (a cell or struct array) hold one entry per animal.
+    let animals = match &traces {
+        Node::Dataset(ds) if is_refs(ds) => Some(deref(file, ds, &traces_at)?),
+        _ => None,
+    };
+    let Some(animals) = animals else {
+        let parts = Parts { traces: (traces_at, traces), names, states, fps, times, title };
+        return Ok(vec![mat_recording(file, stem(file), parts)?]);
+    };
+    let n = animals.len();
+    let (names, states, fps, times, title) =
+        (split(file, names, n)?, split(file, states, n)?, split(file, fps, n)?, split(file, times, n)?, split(file, title, n)?);
+    let prefix = if var.is_empty() { stem(file) } else { var };
+    animals
+        .into_iter()
+        .enumerate()
+        .map(|(k, node)| {
+            let parts = Parts {
+                traces: (format!("{traces_at}{{{}}}", k + 1), node),
+                names: names[k].clone(),
+                states: states[k].clone(),
+                fps: fps[k].clone(),
+                times: times[k].clone(),
+                title: title[k].clone(),
+            };
+            mat_recording(file, format!("{prefix} worm {}", k + 1), parts)
+        })
+        .collect()
+}
+
+/// A field of a multi-animal struct, one entry per animal: a cell is split, anything else shared.
+fn split(file: &str, field: Field, animals: usize) -> Result<Vec<Field>, FormatError> {
+    match field {
+        Some((at, Node::Dataset(ds))) if is_refs(&ds) => {
+            let entries = deref(file, &ds, &at)?;
+            if entries.len() != animals {
+                return Err(FormatError::invalid(file, format!("{at} has {} entries for {animals} animals", entries.len())));
+            }
+            Ok(entries.into_iter().enumerate().map(|(k, node)| Some((format!("{at}{{{}}}", k + 1), node))).collect())
+        }
+        other => Ok(vec![other; animals]),
+    }
+}
+
+fn mat_recording(file: &str, fallback_name: String, p: Parts) -> Result<Recording, FormatError> {
+    let (at, node) = &p.traces;
+    let Node::Dataset(ds) = node else {
+        return Err(FormatError::invalid(file, format!("{at} is a struct, expected a numeric matrix of traces")));
+    };
+    let neuron_names = match &p.names {
+        Some((at, node)) => Some(mat_names(file, node, at)?),
+        None => None,
+    };
+    let (dims, values) = read_numeric(file, ds, at)?;
+    let &[a, b] = dims.as_slice() else {
+        return Err(FormatError::invalid(file, format!("{at} has shape {dims:?}, expected a 2-D matrix")));
+    };
+    if a == 0 || b == 0 {
+        return Err(FormatError::invalid(file, format!("{at} is empty")));
+    }
+    // Column-major MATLAB stores frames × neurons as HDF5 [neurons, frames]: the names decide
+    // which axis holds neurons; without names, time is the longer axis.
+    let neurons_first = match &neuron_names {
+        Some(n) if n.len() == a => true,
+        Some(n) if n.len() == b => false,
+        Some(n) => return Err(FormatError::invalid(file, format!("{} neuron names for the {b} × {a} matrix {at}", n.len()))),
+        None => a <= b,
+    };
+    let (frames, neurons) = if neurons_first { (b, a) } else { (a, b) };
+    let labels = match &p.states {
+        Some((at, node)) => Some(mat_states(file, node, frames, at)?),
+        None => None,
+    };
+    let mut fps = match &p.fps {
+        Some((at, Node::Dataset(ds))) => {
+            read_numeric(file, ds, at)?.1.first().copied().filter(|f| f.is_finite() && *f > 0.0).map(|f| f as f32)
+        }
+        _ => None,
+    };
+    if fps.is_none()
+        && let Some((at, Node::Dataset(ds))) = &p.times
+    {
+        fps = fps_from_times(&read_numeric(file, ds, at)?.1);
+    }
+    let title = match &p.title {
+        Some((at, node)) => mat_text(file, node, at, 0)?,
+        None => String::new(),
+    };
+    Ok(Recording {
+        name: if title.trim().is_empty() { fallback_name } else { title.trim().to_string() },
+        source: format!("{file} (MATLAB v7.3 '{at}'{})", unknown_rate(fps)),
+        frames,
+        neurons,
+        traces: frames_major(&values, a, b, neurons_first),
+        neuron_names: neuron_names.unwrap_or_else(|| vec![None; neurons]),
+        fps: fps.unwrap_or(DEFAULT_FPS),
+        labels,
+    })
+}
+
+/// Neuron identities from a cell of names (numbers mark unidentified neurons).
+fn mat_names(file: &str, node: &Node, at: &str) -> Result<Vec<Option<String>>, FormatError> {
+    match node {
+        Node::Dataset(ds) if is_refs(ds) => deref(file, ds, at)?
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| -> Result<Option<String>, FormatError> {
+                Ok(names::normalize(&mat_text(file, entry, &format!("{at}{{{}}}", i + 1), 0)?))
+            })
+            .collect(),
+        _ => Err(FormatError::invalid(file, format!("{at} is not a cell array of neuron names"))),
+    }
+}
+
+/// The text of a MATLAB char array, of the first entry of a cell, or of a number.
+fn mat_text(file: &str, node: &Node, at: &str, depth: usize) -> Result<String, FormatError> {
+    let Node::Dataset(ds) = node else {
+        return Err(FormatError::invalid(file, format!("{at} is a struct, expected text")));
+    };
+    let attrs = ds.attrs().within(file, at)?;
+    if matlab_empty(&attrs) {
+        return Ok(String::new());
+    }
+    let is_char = class(&attrs).is_some_and(|c| c == "char");
+    let (dims, _) = shape_of(file, ds, at)?;
+    match ds.dtype().within(file, at)? {
+        DType::ObjectReference if depth < 4 => match deref(file, ds, at)?.first() {
+            Some(first) => mat_text(file, first, at, depth + 1),
+            None => Ok(String::new()),
+        },
+        DType::String | DType::VariableLengthString => Ok(read_strings(file, ds, at)?.concat()),
+        DType::U16 | DType::U8 if is_char => {
+            // UTF-16 code units; an R-row char matrix is stored as HDF5 [L, R], column-major.
+            let units = ds.read_u16().within(file, at)?;
+            let rows = dims.get(1).copied().unwrap_or(1).max(1);
+            let lines: Vec<String> = (0..rows)
+                .map(|r| String::from_utf16_lossy(&units.iter().skip(r).step_by(rows).copied().collect::<Vec<u16>>()))
+                .collect();
+            Ok(lines.join(" ").trim_matches(|c: char| c == '\0' || c.is_whitespace()).to_string())
+        }
+        _ => Ok(read_numeric(file, ds, at)?.1.first().map(f64::to_string).unwrap_or_default()),
+    }
+}
+
+/// Per-frame labels from a struct of 0/1 vectors, one per state (first state wins on overlap).
+fn mat_states(file: &str, node: &Node, frames: usize, at: &str) -> Result<Labels, FormatError> {
+    let Node::Group(group) = node else {
+        return Err(FormatError::invalid(file, format!("{at} is not a struct of 0/1 vectors, one per state")));
+    };
+    let mut per_frame = vec![String::new(); frames];
+    for state in members(file, group, at)?.0 {
+        let at = format!("{at}.{state}");
+        let (_, values) = read_numeric(file, &group.dataset(&state).within(file, &at)?, &at)?;
+        if values.len() != frames {
+            return Err(FormatError::invalid(file, format!("{at} has {} values for {frames} frames", values.len())));
+        }
+        for (slot, v) in per_frame.iter_mut().zip(values) {
+            if v > 0.5 && slot.is_empty() {
+                slot.clone_from(&state);
+            }
+        }
+    }
+    Ok(labels_from_names(&per_frame))
+}
+
+// ---------------------------------------------------------------------------------------------
+// NWB 2
+
+/// A group met while walking an NWB file.
+struct Entry {
+    path: String,
+    group: Group,
+    /// Its `neurodata_type` ("" if none).
+    kind: String,
+    /// A `rate` attribute on the group itself (non-standard, but seen).
+    rate: Option<f64>,
+    datasets: Vec<String>,
+}
+
+impl Entry {
+    fn has(&self, name: &str) -> bool {
+        self.datasets.iter().any(|d| d == name)
+    }
+}
+
+/// Datasets an NWB reader looks for, probed by name when a group cannot be listed.
+const NWB_DATASETS: &[&str] = &["data", "rois", "starting_time", "timestamps", "start_time", "stop_time", "id"];
+
+fn walk(file: &str, group: Group, path: String, depth: usize, out: &mut Vec<Entry>) -> Result<(), FormatError> {
+    // hdf5-pure cannot list a group holding a soft link (PlaneSegmentation's `imaging_plane`);
+    // such a group is searched by probing the names this reader needs.
+    let (datasets, groups) = members(file, &group, &path).unwrap_or_else(|_| {
+        let probe = NWB_DATASETS.iter().chain(NAME_COLUMNS).chain(STATE_COLUMNS);
+        (probe.filter(|n| group.dataset(n).is_ok()).map(|n| (*n).to_string()).collect(), Vec::new())
+    });
+    // Some NWB attributes (object references, vlen string arrays such as `colnames`) are beyond
+    // hdf5-pure; only `neurodata_type` and `rate` matter here, so an unreadable set is skipped.
+    let attrs = group.attrs().unwrap_or_default();
+    let kind = attrs.get("neurodata_type").and_then(AttrValue::as_str).unwrap_or_default().to_string();
+    out.push(Entry { path: path.clone(), group: group.clone(), kind, rate: attr_f64(&attrs, "rate"), datasets });
+    if depth == 0 {
+        return Ok(());
+    }
+    for name in groups {
+        let child = format!("{path}/{name}");
+        walk(file, group.group(&name).within(file, &child)?, child, depth - 1, out)?;
+    }
+    Ok(())
+}
+
+fn read_nwb(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
+    let root = h5.root();
+    let top = members(file, &root, TOP)?.1;
+    let mut entries = Vec::new();
+    for name in ["processing", "acquisition", "intervals"] {
+        if top.iter().any(|g| g == name) {
+            walk(file, root.group(name).within(file, name)?, name.to_string(), MAX_DEPTH, &mut entries)?;
+        }
+    }
+    let mut series: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| e.has("data") && (e.kind == "RoiResponseSeries" || e.rate.is_some() || e.has("starting_time") || e.has("timestamps")))
+        .filter(|e| e.group.dataset("data").and_then(|d| d.shape()).is_ok_and(|s| s.len() == 2))
+        .collect();
+    // Known places first: a RoiResponseSeries, preferably ΔF/F, then anything under Fluorescence.
+    series.sort_by_key(|e| {
+        let p = e.path.to_ascii_lowercase();
+        std::cmp::Reverse((e.kind == "RoiResponseSeries", p.contains("dfoverf") || p.contains("dff"), p.contains("fluorescence")))
+    });
+    let Some(series) = series.first().copied() else {
+        return Err(FormatError::invalid(
+            file,
+            "no 2-D activity series: looked under processing/ and acquisition/ for a RoiResponseSeries \
+             (or a group with `data` and `starting_time` or `timestamps`)",
+        ));
+    };
+    let at = format!("{}/data", series.path);
+    let data = series.group.dataset("data").within(file, &at)?;
+    let (dims, values) = read_numeric(file, &data, &at)?;
+    let &[frames, neurons] = dims.as_slice() else {
+        return Err(FormatError::invalid(file, format!("{at} has shape {dims:?}, expected frames × neurons")));
+    };
+    if frames == 0 || neurons == 0 {
+        return Err(FormatError::invalid(file, format!("{at} is empty")));
+    }
+    let attrs = data.attrs().within(file, &at)?;
+    let (scale, offset) = (attr_f64(&attrs, "conversion").unwrap_or(1.0), attr_f64(&attrs, "offset").unwrap_or(0.0));
+    let timing = series_timing(file, series, frames)?;
+    let labels = match &timing {
+        Some((times, fps)) => nwb_labels(file, &entries, times, *fps)?,
+        None => None,
+    };
+    let fps = timing.map(|(_, fps)| fps);
+    Ok(vec![Recording {
+        name: stem(file),
+        source: format!("{file} (NWB '{at}'{})", unknown_rate(fps)),
+        frames,
+        neurons,
+        traces: values.iter().map(|&v| (v * scale + offset) as f32).collect(),
+        neuron_names: nwb_names(file, &entries, series, neurons)?.unwrap_or_else(|| vec![None; neurons]),
+        fps: fps.unwrap_or(DEFAULT_FPS),
+        labels,
+    }])
+}
+
+/// Frame times and rate: `starting_time` + `rate` (on it or on the series), else `timestamps`.
+fn series_timing(file: &str, series: &Entry, frames: usize) -> Result<Option<(Vec<f64>, f32)>, FormatError> {
+    let (mut rate, mut start) = (series.rate, 0.0);
+    if series.has("starting_time") {
+        let at = format!("{}/starting_time", series.path);
+        let ds = series.group.dataset("starting_time").within(file, &at)?;
+        rate = attr_f64(&ds.attrs().within(file, &at)?, "rate").or(rate);
+        start = read_numeric(file, &ds, &at)?.1.first().copied().filter(|s| s.is_finite()).unwrap_or(0.0);
+    }
+    if let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) {
+        return Ok(Some(((0..frames).map(|i| start + i as f64 / rate).collect(), rate as f32)));
+    }
+    if series.has("timestamps") {
+        let at = format!("{}/timestamps", series.path);
+        let (_, times) = read_numeric(file, &series.group.dataset("timestamps").within(file, &at)?, &at)?;
+        if times.len() != frames {
+            return Err(FormatError::invalid(file, format!("{at} has {} times for {frames} frames", times.len())));
+        }
+        return Ok(fps_from_times(&times).map(|fps| (times, fps)));
+    }
+    Ok(None)
+}
+
+/// Names from the PlaneSegmentation table, in the order of the series' `rois` rows if given.
+fn nwb_names(file: &str, entries: &[Entry], series: &Entry, neurons: usize) -> Result<Option<Vec<Option<String>>>, FormatError> {
+    let Some((table, column)) = entries.iter().find_map(|e| {
+        let is_table = e.kind == "PlaneSegmentation" || e.path.ends_with("PlaneSegmentation");
+        NAME_COLUMNS.iter().find(|c| is_table && e.has(c)).map(|c| (e, *c))
+    }) else {
+        return Ok(None);
+    };
+    let at = format!("{}/{column}", table.path);
+    let all = read_strings(file, &table.group.dataset(column).within(file, &at)?, &at)?;
+    let rows: Vec<usize> = if series.has("rois") {
+        let rois_at = format!("{}/rois", series.path);
+        let (_, rows) = read_numeric(file, &series.group.dataset("rois").within(file, &rois_at)?, &rois_at)?;
+        rows.iter()
+            .map(|&r| (r >= 0.0 && r.fract() == 0.0 && (r as usize) < all.len()).then_some(r as usize))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| FormatError::invalid(file, format!("{rois_at} points outside the {} rows of {at}", all.len())))?
+    } else {
+        (0..all.len()).collect()
+    };
+    if rows.len() != neurons {
+        return Err(FormatError::invalid(file, format!("{} neuron names ({at}) for {neurons} columns of {}/data", rows.len(), series.path)));
+    }
+    Ok(Some(rows.iter().map(|&r| names::normalize(&all[r])).collect()))
+}
+
+/// Per-frame labels from the first TimeIntervals-like table with a state column: each frame
+/// takes the state of the interval [start, stop) holding its time (first interval wins).
+fn nwb_labels(file: &str, entries: &[Entry], times: &[f64], fps: f32) -> Result<Option<Labels>, FormatError> {
+    let Some((table, column)) = entries.iter().find_map(|e| {
+        let intervals = e.has("start_time") && e.has("stop_time");
+        STATE_COLUMNS.iter().find(|c| intervals && e.has(c)).map(|c| (e, *c))
+    }) else {
+        return Ok(None);
+    };
+    let column_f64 = |name: &str| -> Result<Vec<f64>, FormatError> {
+        let at = format!("{}/{name}", table.path);
+        Ok(read_numeric(file, &table.group.dataset(name).within(file, &at)?, &at)?.1)
+    };
+    let (start, stop) = (column_f64("start_time")?, column_f64("stop_time")?);
+    let at = format!("{}/{column}", table.path);
+    let states = read_strings(file, &table.group.dataset(column).within(file, &at)?, &at)?;
+    if start.len() != stop.len() || start.len() != states.len() {
+        return Err(FormatError::invalid(
+            file,
+            format!("{}: start_time, stop_time and {column} differ in length ({}, {}, {})", table.path, start.len(), stop.len(), states.len()),
+        ));
+    }
+    // Interval bounds sit on frame times; a thousandth of a frame absorbs their rounding.
+    let eps = 1e-3 / f64::from(fps);
+    let mut per_frame = vec![String::new(); times.len()];
+    for ((&a, &b), state) in start.iter().zip(&stop).zip(&states) {
+        if !(a.is_finite() && b.is_finite()) {
+            continue;
+        }
+        let first = times.partition_point(|&t| t + eps < a);
+        let end = times.partition_point(|&t| t + eps < b).max(first);
+        for slot in per_frame[first..end].iter_mut().filter(|s| s.is_empty()) {
+            *slot = state.trim().to_string();
+        }
+    }
+    Ok(Some(labels_from_names(&per_frame)))
+}
+
+#[cfg(test)]
+mod tests {
+    use hdf5_pure::{AttrValue, FileBuilder};
+
+    use super::*;
+
+    fn text(s: &str) -> AttrValue {
+        AttrValue::String(s.into())
+    }
+
+    #[test]
+    fn corrupt_or_foreign_files_name_themselves() {
+        let cases: [&[u8]; 3] = [b"MATLAB 7.3 MAT-file, cut short", b"\x89HDF\r\n\x1a\n\x00\x00\x00garbage", b""];
+        for bytes in cases {
+            let err = read("broken.mat", bytes).unwrap_err().to_string();
+            assert!(err.contains("broken.mat"), "{err}");
+        }
+        let mut b = FileBuilder::new();
+        b.create_dataset("x").with_f64_data(&[1.0, 2.0]);
+        let err = read("plain.h5", &b.finish().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("plain.h5") && err.contains("neither") && err.ends_with("it holds: x"), "{err}");
+    }
+
+    #[test]
+    fn a_single_animal_struct_is_transposed_and_labelled() {
+        let mut b = FileBuilder::new();
+        b.with_userblock(512);
+        b.with_userblock_content(b"MATLAB 7.3 MAT-file");
+        let mut worm = b.create_group("worm");
+        worm.set_attr("MATLAB_class", text("struct"));
+        // 3 frames × 2 neurons in MATLAB, stored column-major as HDF5 [2, 3].
+        worm.create_dataset("deltaFOverF_bc")
+            .with_f64_data(&[0.0, 1.0, 2.0, 10.0, 11.0, 12.0])
+            .with_shape(&[2, 3])
+            .set_attr("MATLAB_class", text("double"));
+        worm.create_dataset("fps").with_f64_data(&[2.5]).with_shape(&[1, 1]).set_attr("MATLAB_class", text("double"));
+        let mut states = worm.create_group("States");
+        states.set_attr("MATLAB_class", text("struct"));
+        states.create_dataset("FWD").with_f64_data(&[1.0, 0.0, 0.0]).with_shape(&[3, 1]);
+        states.create_dataset("REV1").with_f64_data(&[0.0, 1.0, 0.0]).with_shape(&[3, 1]);
+        worm.add_group(states.finish());
+        b.add_group(worm.finish());
+        let recordings = read("dir/worm7.mat", &b.finish().unwrap()).unwrap();
+        let r = &recordings[0];
+        assert_eq!((recordings.len(), r.frames, r.neurons, r.fps), (1, 3, 2, 2.5));
+        assert_eq!(r.traces, vec![0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
+        assert_eq!(r.name, "worm7");
+        let l = r.labels.as_ref().unwrap();
+        assert_eq!(l.names, ["FWD", "REV1"]);
+        assert_eq!(l.per_frame, vec![Some(0), Some(1), None]);
+        assert_eq!(r.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_cell_per_worm_gives_one_recording_each() {
+        let mut b = FileBuilder::new();
+        let mut refs = b.create_group("#refs#");
+        for (name, v) in [("a", 1.0), ("b", 2.0)] {
+            refs.create_dataset(name).with_f64_data(&[v; 6]).with_shape(&[2, 3]).set_attr("MATLAB_class", text("double"));
+        }
+        for (name, chars) in [("n1", "AVAL"), ("n2", "12")] {
+            let units: Vec<u16> = chars.encode_utf16().collect();
+            refs.create_dataset(name).with_u16_data(&units).with_shape(&[units.len() as u64, 1]).set_attr("MATLAB_class", text("char"));
+        }
+        refs.create_dataset("names").with_path_references(&["#refs#/n1", "#refs#/n2"]).with_shape(&[2, 1]).set_attr("MATLAB_class", text("cell"));
+        b.add_group(refs.finish());
+        let mut wt = b.create_group("WT");
+        wt.set_attr("MATLAB_class", text("struct"));
+        wt.create_dataset("deltaFOverF_bc").with_path_references(&["#refs#/a", "#refs#/b"]).with_shape(&[2, 1]).set_attr("MATLAB_class", text("cell"));
+        wt.create_dataset("NeuronNames").with_path_references(&["#refs#/names", "#refs#/names"]).with_shape(&[2, 1]).set_attr("MATLAB_class", text("cell"));
+        b.add_group(wt.finish());
+        let recordings = read("wt.mat", &b.finish().unwrap()).unwrap();
+        assert_eq!(recordings.len(), 2);
+        assert_eq!(recordings[1].name, "WT worm 2");
+        assert_eq!((recordings[1].frames, recordings[1].neurons), (3, 2));
+        assert_eq!(recordings[1].traces, vec![2.0f32; 6]);
+        assert_eq!(recordings[0].neuron_names, vec![Some("AVAL".to_string()), None]);
+        assert!(recordings[0].source.contains("frame rate unknown"), "{}", recordings[0].source);
+    }
+
+    #[test]
+    fn nwb_intervals_label_the_frames_they_hold() {
+        let mut b = FileBuilder::new();
+        b.set_attr("nwb_version", text("2.7.0"));
+        let mut processing = b.create_group("processing");
+        let mut ophys = processing.create_group("ophys");
+        let mut fluorescence = ophys.create_group("Fluorescence");
+        let mut series = fluorescence.create_group("DfOverF");
+        series.set_attr("neurodata_type", text("RoiResponseSeries"));
+        series.create_dataset("data").with_f64_data(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]).with_shape(&[3, 2]);
+        series.create_dataset("starting_time").with_f64_data(&[0.0]).set_attr("rate", AttrValue::F64(2.0));
+        fluorescence.add_group(series.finish());
+        ophys.add_group(fluorescence.finish());
+        let mut segmentation = ophys.create_group("ImageSegmentation");
+        let mut table = segmentation.create_group("PlaneSegmentation");
+        table.set_attr("neurodata_type", text("PlaneSegmentation"));
+        table.create_dataset("neuron_name").with_vlen_strings(&["AVAL", "7"]);
+        segmentation.add_group(table.finish());
+        ophys.add_group(segmentation.finish());
+        processing.add_group(ophys.finish());
+        let mut behavior = processing.create_group("behavior");
+        let mut states = behavior.create_group("States");
+        states.create_dataset("start_time").with_f64_data(&[0.0, 1.0]);
+        states.create_dataset("stop_time").with_f64_data(&[1.0, 1.5]);
+        states.create_dataset("state").with_vlen_strings(&["REV1", "FWD"]);
+        behavior.add_group(states.finish());
+        processing.add_group(behavior.finish());
+        b.add_group(processing.finish());
+        let r = read("w.nwb", &b.finish().unwrap()).unwrap().remove(0);
+        assert_eq!((r.frames, r.neurons, r.fps), (3, 2, 2.0));
+        assert_eq!(r.traces, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(r.neuron_names, vec![Some("AVAL".to_string()), None]);
+        let l = r.labels.unwrap();
+        assert_eq!(l.names, ["FWD", "REV1"]);
+        assert_eq!(l.per_frame, vec![Some(1), Some(1), Some(0)]);
+    }
+}

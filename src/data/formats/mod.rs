@@ -1,0 +1,131 @@
+//! File formats users bring, read in pure Rust so the same code runs in the page and natively.
+//!
+//! [`load`] sniffs the bytes (not the extension) and returns every recording the file holds.
+//! Readers check shapes and values and say what is wrong and where; none panics on bad input.
+
+pub mod csv;
+pub mod hdf5;
+pub mod mat5;
+pub mod matlab;
+pub mod npz;
+
+use super::{DataError, Recording};
+
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file}: not a format NeuroGNN reads ({found}); use CSV/TSV, NPY/NPZ, MATLAB or NWB/HDF5")]
+    Unsupported { file: String, found: String },
+    #[error("{file}: {source}")]
+    Data { file: String, source: DataError },
+}
+
+impl FormatError {
+    pub(crate) fn invalid(file: &str, message: impl Into<String>) -> Self {
+        Self::Invalid { file: file.to_string(), message: message.into() }
+    }
+}
+
+/// What the first bytes say a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Npy,
+    Npz,
+    MatV5,
+    Hdf5,
+}
+
+/// Identifies a file by its content.
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    const HDF5: &[u8] = b"\x89HDF\r\n\x1a\n";
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(Format::Npz)
+    } else if bytes.starts_with(b"\x93NUMPY") {
+        Some(Format::Npy)
+    } else if bytes.starts_with(HDF5) || bytes.get(512..520) == Some(HDF5) {
+        Some(Format::Hdf5)
+    } else if bytes.starts_with(b"MATLAB 5.0 MAT-file") {
+        Some(Format::MatV5)
+    } else if !bytes.is_empty() && std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok_and(|s| s.contains(',') || s.contains('\t')) {
+        Some(Format::Csv)
+    } else {
+        None
+    }
+}
+
+/// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
+pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+    let recordings = match sniff(bytes) {
+        Some(Format::Csv) => vec![csv::read(file, bytes)?],
+        Some(Format::Npz) => vec![npz::read_npz(file, bytes)?],
+        Some(Format::Npy) => vec![npz::read_npy(file, bytes)?],
+        Some(Format::MatV5) => matlab::recordings_from_variables(file, &mat5::variables(file, bytes)?)?,
+        Some(Format::Hdf5) => hdf5::read(file, bytes)?,
+        None => {
+            let found = if bytes.is_empty() { "an empty file".to_string() } else { format!("starts with {:02x?}", &bytes[..bytes.len().min(8)]) };
+            return Err(FormatError::Unsupported { file: file.into(), found });
+        }
+    };
+    for rec in &recordings {
+        rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
+    }
+    Ok(recordings)
+}
+
+/// The file name without folders or extension, for naming recordings.
+pub(crate) fn stem(file: &str) -> String {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    base.rsplit_once('.').map_or(base, |(s, _)| s).to_string()
+}
+
+/// Frame rate from a time column: the median frame interval, if it is positive.
+pub(crate) fn fps_from_times(times: &[f64]) -> Option<f32> {
+    let mut dt: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).filter(|d| d.is_finite()).collect();
+    if dt.is_empty() {
+        return None;
+    }
+    dt.sort_by(f64::total_cmp);
+    let median = dt[dt.len() / 2];
+    (median > 0.0).then(|| (1.0 / median) as f32)
+}
+
+/// Builds labels from per-frame state names; empty names are unlabelled frames. States are
+/// sorted alphabetically (the order of the Kato release).
+pub(crate) fn labels_from_names(per_frame: &[String]) -> super::Labels {
+    let names: Vec<String> =
+        per_frame.iter().filter(|s| !s.is_empty()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let per_frame = per_frame.iter().map(|s| names.iter().position(|n| n == s).map(|i| i as u16)).collect();
+    super::Labels { names, per_frame }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_recognised_by_content() {
+        assert_eq!(sniff(b"PK\x03\x04...."), Some(Format::Npz));
+        assert_eq!(sniff(b"\x93NUMPY\x01\x00"), Some(Format::Npy));
+        assert_eq!(sniff(b"MATLAB 5.0 MAT-file, Platform"), Some(Format::MatV5));
+        let mut v73 = vec![0u8; 512];
+        v73.extend_from_slice(b"\x89HDF\r\n\x1a\n");
+        assert_eq!(sniff(&v73), Some(Format::Hdf5));
+        assert_eq!(sniff(b"AVAL,AVAR\n1,2\n"), Some(Format::Csv));
+        assert_eq!(sniff(b"\x00\x01\x02"), None);
+        let err = load("x.bin", b"").unwrap_err().to_string();
+        assert!(err.contains("x.bin") && err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(stem("../data/worm1.npz"), "worm1");
+        assert!((fps_from_times(&[0.0, 0.5, 1.0, 1.5]).unwrap() - 2.0).abs() < 1e-6);
+        assert_eq!(fps_from_times(&[1.0, 1.0]), None);
+        let l = labels_from_names(&["rev1".into(), "".into(), "fwd".into()]);
+        assert_eq!(l.names, ["fwd", "rev1"]);
+        assert_eq!(l.per_frame, vec![Some(1), None, Some(0)]);
+    }
+}

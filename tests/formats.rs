@@ -1,0 +1,98 @@
+//! Reads the Kato et al. (2015) recordings in ../shared/data/kato2015 in every supported format
+//! and checks they agree with the NPZ release and with its published summary.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::PathBuf;
+
+use neurognn::data::{Recording, formats, labels, names};
+
+fn kato(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/kato2015").join(rel)
+}
+
+fn load(rel: &str) -> Vec<Recording> {
+    let path = kato(rel);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{} should be readable: {e}", path.display()));
+    formats::load(rel, &bytes).unwrap_or_else(|e| panic!("{rel} should load: {e}"))
+}
+
+/// The published per-worm summary: frames, neurons, identified, fps, frames per state.
+fn summary() -> Vec<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(kato("summary.json")).unwrap()).unwrap()
+}
+
+fn assert_same_numbers(a: &Recording, b: &Recording, what: &str) {
+    assert_eq!((a.frames, a.neurons), (b.frames, b.neurons), "{what}: shape");
+    assert_eq!(a.neuron_names, b.neuron_names, "{what}: names");
+    let worst = a.traces.iter().zip(&b.traces).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+    assert!(worst <= 1e-4, "{what}: traces differ by {worst}");
+    assert!((a.fps - b.fps).abs() < 1e-3, "{what}: fps {} vs {}", a.fps, b.fps);
+    let (la, lb) = (a.labels.as_ref().unwrap(), b.labels.as_ref().unwrap());
+    let upper = |l: &neurognn::data::Labels| l.per_frame.iter().map(|i| i.map(|i| l.names[i as usize].to_ascii_uppercase())).collect::<Vec<_>>();
+    assert_eq!(upper(la), upper(lb), "{what}: labels");
+}
+
+#[test]
+fn npz_matches_the_published_summary() {
+    for (w, s) in summary().iter().enumerate() {
+        let rec = load(&format!("npz/worm{}.npz", w + 1)).remove(0);
+        assert_eq!(rec.frames as u64, s["frames"].as_u64().unwrap(), "worm {}", w + 1);
+        assert_eq!(rec.neurons as u64, s["neurons"].as_u64().unwrap());
+        assert_eq!(rec.neuron_names.iter().flatten().count() as u64, s["identified"].as_u64().unwrap());
+        assert!((f64::from(rec.fps) - s["fps"].as_f64().unwrap()).abs() < 1e-3);
+        let l = rec.labels.as_ref().unwrap();
+        assert!(labels::is_kato_scheme(l));
+        for (name, count) in l.names.iter().zip(labels::counts(l)) {
+            assert_eq!(count as u64, s["state_frames"][name.as_str()].as_u64().unwrap(), "worm {} state {name}", w + 1);
+        }
+    }
+}
+
+#[test]
+fn csv_agrees_with_npz() {
+    for w in 1..=5 {
+        let npz = load(&format!("npz/worm{w}.npz")).remove(0);
+        let csv = load(&format!("csv/worm{w}.csv")).remove(0);
+        assert_same_numbers(&csv, &npz, &format!("worm {w} CSV"));
+    }
+}
+
+#[test]
+fn matlab_v5_agrees_with_npz() {
+    for w in 1..=5 {
+        let npz = load(&format!("npz/worm{w}.npz")).remove(0);
+        let mat = load(&format!("mat/worm{w}_v5.mat"));
+        assert_eq!(mat.len(), 1, "worm {w}: one recording per v5 file");
+        assert_same_numbers(&mat[0], &npz, &format!("worm {w} MAT v5"));
+    }
+}
+
+#[test]
+fn matlab_v73_and_nwb_agree_with_npz() {
+    let mat = load("mat/WT_NoStim.mat");
+    assert_eq!(mat.len(), 5);
+    for w in 1..=5 {
+        let npz = load(&format!("npz/worm{w}.npz")).remove(0);
+        assert_eq!(mat[w - 1].name, format!("WT_NoStim worm {w}"));
+        assert_same_numbers(&mat[w - 1], &npz, &format!("worm {w} MAT v7.3"));
+        let nwb = load(&format!("nwb/worm{w}.nwb"));
+        assert_eq!(nwb.len(), 1);
+        assert_same_numbers(&nwb[0], &npz, &format!("worm {w} NWB"));
+    }
+}
+
+#[test]
+fn the_five_worms_share_22_identified_neurons() {
+    let worms: Vec<Recording> = (1..=5).map(|w| load(&format!("npz/worm{w}.npz")).remove(0)).collect();
+    let shared = names::shared_identified(&worms);
+    assert_eq!(
+        shared,
+        [
+            "AIBL", "AIBR", "ALA", "ASKR", "AVAL", "AVAR", "AVBL", "AVBR", "AVEL", "AVER", "RIBL", "RID", "RIML", "RIMR",
+            "RIVL", "RIVR", "RMED", "RMEL", "RMER", "SMDDR", "SMDVR", "VB02"
+        ]
+    );
+    let four = labels::merge_states(worms[0].labels.as_ref().unwrap(), labels::KATO_4_CLASS);
+    // worm 1: FWD 681+625, REV 107+143, REVSUS 1053, TURN 172+334 (22 NOSTATE frames dropped)
+    assert_eq!(labels::counts(&four), vec![1306, 250, 1053, 506]);
+}
