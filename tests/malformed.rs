@@ -73,6 +73,8 @@ fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
     let header_cols = csv.lines().next().unwrap().split(',').count();
     let npz_real = kato("npz/worm1.npz");
     let v5 = kato("mat/worm1_v5.mat");
+    let v73 = kato("mat/WT_NoStim.mat");
+    let nwb = kato("nwb/worm1.nwb");
     let grid = f4(&[0.5; 12]); // 4 frames × 3 neurons
     let mut c: Vec<(String, Vec<u8>, &'static str)> = vec![
         // CSV / TSV
@@ -104,13 +106,19 @@ fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
         ("labels-short.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("|i1", "(3,)", &[0, 1, 0])), ("state_names", text_npy(&["fwd", "rev"]))]), "have 3 entries but the traces have 4 frames"),
         ("labels-unnamed.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("|i1", "(4,)", &[0, 1, 0, 1]))]), "no array names the states"),
         // MATLAB v5
-        ("header-only.mat".into(), v5[..128].to_vec(), "no recording found"),
+        ("header-only.mat".into(), v5[..128].to_vec(), "no recording found: the file holds no variables"),
         ("short-header.mat".into(), v5[..100].to_vec(), "MATLAB v5"),
         ("cut-early.mat".into(), v5[..200].to_vec(), "truncated"),
         ("cut-half.mat".into(), v5[..v5.len() / 2].to_vec(), "MATLAB v5"),
         ("cut-end.mat".into(), v5[..v5.len() - 5].to_vec(), "MATLAB v5"),
         ("bad-endian.mat".into(), { let mut b = v5.clone(); b[126] = b'X'; b }, "byte-order mark"),
         ("corrupt-zlib.mat".into(), flip(&v5, 4000, 4100), "MATLAB v5"),
+        // HDF5: MATLAB v7.3 and NWB
+        ("cut-v73.mat".into(), v73[..v73.len() / 3].to_vec(), "HDF5"),
+        ("cut-head.nwb".into(), nwb[..4096].to_vec(), "HDF5"),
+        ("cut-half.nwb".into(), nwb[..nwb.len() / 2].to_vec(), "HDF5"),
+        ("corrupt.nwb".into(), flip(&nwb, 1024, 1536), "HDF5"),
+        ("superblock-only.h5".into(), b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00garbage".to_vec(), "HDF5"),
         // neither
         ("picture.png".into(), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(), "not a format NeuroGNN reads"),
         ("noise.bin".into(), (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect(), "not a format NeuroGNN reads"),
@@ -132,6 +140,7 @@ fn every_malformed_file_is_refused_with_a_located_message() {
             Ok(Ok(recs)) => failures.push(format!("{name}: accepted ({} recordings)", recs.len())),
             Ok(Err(e)) => {
                 let msg = e.to_string();
+                println!("{msg}");
                 if !msg.contains(name.as_str()) || !msg.contains(phrase) {
                     failures.push(format!("{name}: message lacks the file name or '{phrase}': {msg}"));
                 }

@@ -11,10 +11,8 @@
 //! - NWB links the ROI table through an object-reference attribute that `hdf5-pure` does not
 //!   resolve, so tables and intervals are found by walking `processing/` and `acquisition/`.
 //!
-//! MATLAB: a struct variable whose fields are either cells with one entry per animal (the Kato
-//! release: one recording each) or the arrays of one animal. Traces, `NeuronNames` (a cell of
-//! chars; numbers are unidentified neurons), `States` (a struct of 0/1 vectors, one per state;
-//! a frame with no 1 is unlabelled), `fps` or else `timeVectorSeconds`, `dataset` (the name).
+//! MATLAB: the file becomes the same [`MatValue`] tree a v5 file gives, and
+//! [`matlab::recordings_from_variables`] finds the recordings in it (one set of layout rules).
 //! NWB: the 2-D series of a RoiResponseSeries (frames × neurons, with `starting_time` + `rate`
 //! or `timestamps`), names from a PlaneSegmentation column, states from a TimeIntervals table.
 
@@ -22,6 +20,7 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
+use super::matlab::{self, MatValue};
 use super::{FormatError, csv::DEFAULT_FPS, fps_from_times, labels_from_names, stem};
 use crate::data::{Labels, Recording, names};
 
@@ -33,13 +32,6 @@ const MAX_TEXT_BYTES: usize = 1 << 28;
 const MAX_DEPTH: usize = 4;
 const TOP: &str = "the top level";
 
-// MATLAB field names, matched case-insensitively, preferred first.
-const TRACE_FIELDS: &[&str] = &["deltaFOverF_bc", "deltaFOverF", "traces", "activity"];
-const NAME_FIELDS: &[&str] = &["NeuronNames", "neuron_names", "names"];
-const STATE_FIELDS: &[&str] = &["States", "behavior", "behaviour"];
-const FPS_FIELDS: &[&str] = &["fps", "frame_rate", "frameRate"];
-const TIME_FIELDS: &[&str] = &["timeVectorSeconds", "time_s", "times", "time"];
-const TITLE_FIELDS: &[&str] = &["dataset"];
 // NWB table columns.
 const NAME_COLUMNS: &[&str] = &["neuron_name", "neuron_names", "roi_name", "name"];
 const STATE_COLUMNS: &[&str] = &["state", "states", "label", "behavior", "behaviour"];
@@ -107,10 +99,6 @@ impl Node {
     }
 }
 
-/// A field (where it was found, for messages, and what it is), if present.
-type Field = Option<(String, Node)>;
-
-/// Names of the datasets and of the groups in `group`.
 fn members(file: &str, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
     Ok((group.datasets().within(file, at)?, group.groups().within(file, at)?))
 }
@@ -118,26 +106,6 @@ fn members(file: &str, group: &Group, at: &str) -> Result<(Vec<String>, Vec<Stri
 fn listing(datasets: &[String], groups: &[String]) -> String {
     let all: Vec<&str> = groups.iter().chain(datasets).map(String::as_str).filter(|n| !n.starts_with('#')).collect();
     if all.is_empty() { "nothing".into() } else { all.join(", ") }
-}
-
-/// The member of `group` (at `at`; "" for the top level) named like one of `wanted`,
-/// case-insensitively, earlier names first.
-fn member(file: &str, group: &Group, wanted: &[&str], at: &str) -> Result<Field, FormatError> {
-    let (datasets, groups) = members(file, group, if at.is_empty() { TOP } else { at })?;
-    let located = |n: &str| if at.is_empty() { n.to_string() } else { format!("{at}.{n}") };
-    for want in wanted {
-        if let Some(n) = datasets.iter().find(|n| n.eq_ignore_ascii_case(want)) {
-            let at = located(n);
-            let node = Node::Dataset(group.dataset(n).within(file, &at)?);
-            return Ok(Some((at, node)));
-        }
-        if let Some(n) = groups.iter().find(|n| n.eq_ignore_ascii_case(want)) {
-            let at = located(n);
-            let node = Node::Group(group.group(n).within(file, &at)?);
-            return Ok(Some((at, node)));
-        }
-    }
-    Ok(None)
 }
 
 fn class(attrs: &HashMap<String, AttrValue>) -> Option<&str> {
@@ -218,15 +186,6 @@ fn deref(file: &str, ds: &Dataset, at: &str) -> Result<Vec<Node>, FormatError> {
         .collect()
 }
 
-/// Frames × neurons, row-major, from values laid out as `[rows, cols]`.
-fn frames_major(values: &[f64], rows: usize, cols: usize, rows_are_neurons: bool) -> Vec<f32> {
-    if rows_are_neurons {
-        (0..rows * cols).map(|k| values[(k % rows) * cols + k / rows] as f32).collect()
-    } else {
-        values.iter().map(|&v| v as f32).collect()
-    }
-}
-
 fn unknown_rate(fps: Option<f32>) -> String {
     if fps.is_some() { String::new() } else { format!("; frame rate unknown, {DEFAULT_FPS} Hz assumed") }
 }
@@ -234,154 +193,70 @@ fn unknown_rate(fps: Option<f32>) -> String {
 // ---------------------------------------------------------------------------------------------
 // MATLAB v7.3
 
-/// One animal's MATLAB fields.
-struct Parts {
-    traces: (String, Node),
-    names: Field,
-    states: Field,
-    fps: Field,
-    times: Field,
-    title: Field,
-}
+/// Deepest nesting of cells/structs followed (real files use a handful of levels).
+const MAX_NESTING: usize = 16;
 
+/// Every top-level variable, as MATLAB values; [`matlab::recordings_from_variables`] then applies
+/// the same layout rules as for v5 files.
 fn read_mat73(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
     let root = h5.root();
-    let mut container = None;
-    for name in members(file, &root, TOP)?.1 {
-        if name.starts_with('#') {
-            continue;
-        }
-        let group = root.group(&name).within(file, &name)?;
-        if class(&group.attrs().within(file, &name)?) == Some("struct") && member(file, &group, TRACE_FIELDS, &name)?.is_some() {
-            container = Some((name, group));
-            break;
-        }
+    let (datasets, groups) = members(file, &root, TOP)?;
+    let mut variables = Vec::new();
+    for name in groups.iter().chain(&datasets).filter(|n| !n.starts_with('#')) {
+        let node = if groups.contains(name) {
+            Node::Group(root.group(name).within(file, name)?)
+        } else {
+            Node::Dataset(root.dataset(name).within(file, name)?)
+        };
+        variables.push((name.clone(), to_mat_value(file, &node, name, 0)?));
     }
-    // Without such a struct, the variables may have been saved one by one at the top level.
-    let (var, group) = container.unwrap_or_else(|| (String::new(), root.clone()));
-    let Some((traces_at, traces)) = member(file, &group, TRACE_FIELDS, &var)? else {
-        let place = if var.is_empty() { TOP } else { var.as_str() };
-        let (datasets, groups) = members(file, &group, place)?;
-        return Err(FormatError::invalid(
-            file,
-            format!("no traces: {place} holds no {} (it holds: {})", TRACE_FIELDS.join(" / "), listing(&datasets, &groups)),
-        ));
-    };
-    let field = |wanted: &[&str]| member(file, &group, wanted, &var);
-    let (names, states, fps, times, title) =
-        (field(NAME_FIELDS)?, field(STATE_FIELDS)?, field(FPS_FIELDS)?, field(TIME_FIELDS)?, field(TITLE_FIELDS)?);
-
-    // Traces that are references (a cell or struct array) hold one entry per animal.
-    let animals = match &traces {
-        Node::Dataset(ds) if is_refs(ds) => Some(deref(file, ds, &traces_at)?),
-        _ => None,
-    };
-    let Some(animals) = animals else {
-        let parts = Parts { traces: (traces_at, traces), names, states, fps, times, title };
-        return Ok(vec![mat_recording(file, stem(file), parts)?]);
-    };
-    let n = animals.len();
-    let (names, states, fps, times, title) =
-        (split(file, names, n)?, split(file, states, n)?, split(file, fps, n)?, split(file, times, n)?, split(file, title, n)?);
-    let prefix = if var.is_empty() { stem(file) } else { var };
-    animals
-        .into_iter()
-        .enumerate()
-        .map(|(k, node)| {
-            let parts = Parts {
-                traces: (format!("{traces_at}{{{}}}", k + 1), node),
-                names: names[k].clone(),
-                states: states[k].clone(),
-                fps: fps[k].clone(),
-                times: times[k].clone(),
-                title: title[k].clone(),
-            };
-            mat_recording(file, format!("{prefix} worm {}", k + 1), parts)
-        })
-        .collect()
+    matlab::recordings_from_variables(file, &variables)
 }
 
-/// A field of a multi-animal struct, one entry per animal: a cell is split, anything else shared.
-fn split(file: &str, field: Field, animals: usize) -> Result<Vec<Field>, FormatError> {
-    match field {
-        Some((at, Node::Dataset(ds))) if is_refs(&ds) => {
-            let entries = deref(file, &ds, &at)?;
-            if entries.len() != animals {
-                return Err(FormatError::invalid(file, format!("{at} has {} entries for {animals} animals", entries.len())));
-            }
-            Ok(entries.into_iter().enumerate().map(|(k, node)| Some((format!("{at}{{{}}}", k + 1), node))).collect())
-        }
-        other => Ok(vec![other; animals]),
+/// A MATLAB v7.3 object as a [`MatValue`]: groups are structs, reference arrays are cells,
+/// `char` datasets are text, everything else numbers. HDF5 stores MATLAB's column-major
+/// `[rows, cols]` as `[cols, rows]`, so the dimensions are reversed and the data kept as read.
+fn to_mat_value(file: &str, node: &Node, at: &str, depth: usize) -> Result<MatValue, FormatError> {
+    if depth > MAX_NESTING {
+        return Err(FormatError::invalid(file, format!("{at}: nested deeper than {MAX_NESTING} levels")));
     }
-}
-
-fn mat_recording(file: &str, fallback_name: String, p: Parts) -> Result<Recording, FormatError> {
-    let (at, node) = &p.traces;
-    let Node::Dataset(ds) = node else {
-        return Err(FormatError::invalid(file, format!("{at} is a struct, expected a numeric matrix of traces")));
-    };
-    let neuron_names = match &p.names {
-        Some((at, node)) => Some(mat_names(file, node, at)?),
-        None => None,
-    };
-    let (dims, values) = read_numeric(file, ds, at)?;
-    let &[a, b] = dims.as_slice() else {
-        return Err(FormatError::invalid(file, format!("{at} has shape {dims:?}, expected a 2-D matrix")));
-    };
-    if a == 0 || b == 0 {
-        return Err(FormatError::invalid(file, format!("{at} is empty")));
-    }
-    // Column-major MATLAB stores frames × neurons as HDF5 [neurons, frames]: the names decide
-    // which axis holds neurons; without names, time is the longer axis.
-    let neurons_first = match &neuron_names {
-        Some(n) if n.len() == a => true,
-        Some(n) if n.len() == b => false,
-        Some(n) => return Err(FormatError::invalid(file, format!("{} neuron names for the {b} × {a} matrix {at}", n.len()))),
-        None => a <= b,
-    };
-    let (frames, neurons) = if neurons_first { (b, a) } else { (a, b) };
-    let labels = match &p.states {
-        Some((at, node)) => Some(mat_states(file, node, frames, at)?),
-        None => None,
-    };
-    let mut fps = match &p.fps {
-        Some((at, Node::Dataset(ds))) => {
-            read_numeric(file, ds, at)?.1.first().copied().filter(|f| f.is_finite() && *f > 0.0).map(|f| f as f32)
-        }
-        _ => None,
-    };
-    if fps.is_none()
-        && let Some((at, Node::Dataset(ds))) = &p.times
-    {
-        fps = fps_from_times(&read_numeric(file, ds, at)?.1);
-    }
-    let title = match &p.title {
-        Some((at, node)) => mat_text(file, node, at, 0)?,
-        None => String::new(),
-    };
-    Ok(Recording {
-        name: if title.trim().is_empty() { fallback_name } else { title.trim().to_string() },
-        source: format!("{file} (MATLAB v7.3 '{at}'{})", unknown_rate(fps)),
-        frames,
-        neurons,
-        traces: frames_major(&values, a, b, neurons_first),
-        neuron_names: neuron_names.unwrap_or_else(|| vec![None; neurons]),
-        fps: fps.unwrap_or(DEFAULT_FPS),
-        labels,
-    })
-}
-
-/// Neuron identities from a cell of names (numbers mark unidentified neurons).
-fn mat_names(file: &str, node: &Node, at: &str) -> Result<Vec<Option<String>>, FormatError> {
     match node {
-        Node::Dataset(ds) if is_refs(ds) => deref(file, ds, at)?
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| -> Result<Option<String>, FormatError> {
-                Ok(names::normalize(&mat_text(file, entry, &format!("{at}{{{}}}", i + 1), 0)?))
-            })
-            .collect(),
-        _ => Err(FormatError::invalid(file, format!("{at} is not a cell array of neuron names"))),
+        Node::Group(group) => {
+            let (datasets, groups) = members(file, group, at)?;
+            let mut fields = Vec::new();
+            let mut values = Vec::new();
+            for name in groups.iter().chain(&datasets) {
+                let child_at = format!("{at}.{name}");
+                let child = if groups.contains(name) {
+                    Node::Group(group.group(name).within(file, &child_at)?)
+                } else {
+                    Node::Dataset(group.dataset(name).within(file, &child_at)?)
+                };
+                values.push(to_mat_value(file, &child, &child_at, depth + 1)?);
+                fields.push(name.clone());
+            }
+            Ok(MatValue::Struct { dims: vec![1, 1], fields, items: vec![values] })
+        }
+        Node::Dataset(ds) => {
+            let reversed = |mut d: Vec<usize>| {
+                d.reverse();
+                d
+            };
+            if is_refs(ds) {
+                let (dims, _) = shape_of(file, ds, at)?;
+                let items = deref(file, ds, at)?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, entry)| to_mat_value(file, entry, &format!("{at}{{{}}}", i + 1), depth + 1))
+                    .collect::<Result<_, _>>()?;
+                return Ok(MatValue::Cell { dims: reversed(dims), items });
+            }
+            if class(&ds.attrs().within(file, at)?) == Some("char") {
+                return Ok(MatValue::Char { rows: vec![mat_text(file, node, at, depth)?] });
+            }
+            let (dims, data) = read_numeric(file, ds, at)?;
+            Ok(MatValue::Numeric { dims: if data.is_empty() { vec![0, 0] } else { reversed(dims) }, data })
+        }
     }
 }
 
@@ -413,27 +288,6 @@ fn mat_text(file: &str, node: &Node, at: &str, depth: usize) -> Result<String, F
         }
         _ => Ok(read_numeric(file, ds, at)?.1.first().map(f64::to_string).unwrap_or_default()),
     }
-}
-
-/// Per-frame labels from a struct of 0/1 vectors, one per state (first state wins on overlap).
-fn mat_states(file: &str, node: &Node, frames: usize, at: &str) -> Result<Labels, FormatError> {
-    let Node::Group(group) = node else {
-        return Err(FormatError::invalid(file, format!("{at} is not a struct of 0/1 vectors, one per state")));
-    };
-    let mut per_frame = vec![String::new(); frames];
-    for state in members(file, group, at)?.0 {
-        let at = format!("{at}.{state}");
-        let (_, values) = read_numeric(file, &group.dataset(&state).within(file, &at)?, &at)?;
-        if values.len() != frames {
-            return Err(FormatError::invalid(file, format!("{at} has {} values for {frames} frames", values.len())));
-        }
-        for (slot, v) in per_frame.iter_mut().zip(values) {
-            if v > 0.5 && slot.is_empty() {
-                slot.clone_from(&state);
-            }
-        }
-    }
-    Ok(labels_from_names(&per_frame))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -669,7 +523,7 @@ mod tests {
         let r = &recordings[0];
         assert_eq!((recordings.len(), r.frames, r.neurons, r.fps), (1, 3, 2, 2.5));
         assert_eq!(r.traces, vec![0.0, 10.0, 1.0, 11.0, 2.0, 12.0]);
-        assert_eq!(r.name, "worm7");
+        assert_eq!(r.name, "worm", "a single animal is named after its variable, as in v5 files");
         let l = r.labels.as_ref().unwrap();
         assert_eq!(l.names, ["FWD", "REV1"]);
         assert_eq!(l.per_frame, vec![Some(0), Some(1), None]);

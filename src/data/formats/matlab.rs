@@ -69,11 +69,34 @@ impl MatValue {
 const TRACE_FIELDS: &[&str] = &["deltaFOverF_bc", "deltaFOverF", "traces", "activity", "dff", "data"];
 const NAME_FIELDS: &[&str] = &["NeuronNames", "neuron_names", "names", "IDs"];
 const STATE_FIELDS: &[&str] = &["States", "states", "behavior", "behaviour", "labels"];
-const TIME_FIELDS: &[&str] = &["timeVectorSeconds", "time", "times", "t"];
+const TIME_FIELDS: &[&str] = &["timeVectorSeconds", "time_s", "time", "times", "t"];
+const FPS_FIELDS: &[&str] = &["fps", "frame_rate", "frameRate"];
 const NAME_FIELD: &[&str] = &["dataset", "name"];
 
-/// Finds recordings among a file's top-level variables.
+/// Finds recordings among a file's top-level variables: in each struct that has a traces field,
+/// or else in the top-level variables themselves (saved one by one, as `save f.mat traces names`).
 pub fn recordings_from_variables(file: &str, variables: &[(String, MatValue)]) -> Result<Vec<Recording>, FormatError> {
+    let found = recordings_in_structs(file, variables)?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let (fields, values): (Vec<String>, Vec<MatValue>) = variables.iter().cloned().unzip();
+    let top = MatValue::Struct { dims: vec![1, 1], fields, items: vec![values] };
+    let found = recordings_in_structs(file, &[(super::stem(file), top)])?;
+    if variables.is_empty() {
+        return Err(FormatError::invalid(file, "no recording found: the file holds no variables"));
+    }
+    if found.is_empty() {
+        let found: Vec<String> = variables.iter().map(|(n, v)| format!("{n}: {}", v.describe())).collect();
+        return Err(FormatError::invalid(
+            file,
+            format!("no recording found: expected a struct with a traces field such as deltaFOverF_bc; found {}", found.join("; ")),
+        ));
+    }
+    Ok(found)
+}
+
+fn recordings_in_structs(file: &str, variables: &[(String, MatValue)]) -> Result<Vec<Recording>, FormatError> {
     let mut out = Vec::new();
     for (var, value) in variables {
         let MatValue::Struct { .. } = value else { continue };
@@ -86,7 +109,7 @@ pub fn recordings_from_variables(file: &str, variables: &[(String, MatValue)]) -
                         Some(MatValue::Cell { items, .. }) => items.get(k),
                         other => other,
                     };
-                    out.push(animal(file, &format!("{var} worm {}", k + 1), &items[k], pick(NAME_FIELDS), pick(STATE_FIELDS), pick(&["fps"]), pick(TIME_FIELDS), pick(NAME_FIELD))?);
+                    out.push(animal(file, &format!("{var} worm {}", k + 1), &items[k], pick(NAME_FIELDS), pick(STATE_FIELDS), pick(FPS_FIELDS), pick(TIME_FIELDS), pick(NAME_FIELD))?);
                 }
             }
             _ => out.push(animal(
@@ -95,18 +118,11 @@ pub fn recordings_from_variables(file: &str, variables: &[(String, MatValue)]) -
                 traces,
                 value.first_field(NAME_FIELDS),
                 value.first_field(STATE_FIELDS),
-                value.field("fps"),
+                value.first_field(FPS_FIELDS),
                 value.first_field(TIME_FIELDS),
                 value.first_field(NAME_FIELD),
             )?),
         }
-    }
-    if out.is_empty() {
-        let found: Vec<String> = variables.iter().map(|(n, v)| format!("{n}: {}", v.describe())).collect();
-        return Err(FormatError::invalid(
-            file,
-            format!("no recording found: expected a struct with a traces field such as deltaFOverF_bc; found {}", found.join("; ")),
-        ));
     }
     Ok(out)
 }
@@ -224,6 +240,13 @@ mod tests {
         assert_eq!(r.traces, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         assert_eq!(r.neuron_names, vec![Some("AVAL".into()), None]);
         assert_eq!(r.labels.as_ref().unwrap().per_frame, vec![Some(0), None, Some(1)]);
+    }
+
+    #[test]
+    fn loose_top_level_variables_form_one_recording() {
+        let vars = vec![("traces".to_string(), num(&[3, 2], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])), ("fps".to_string(), num(&[1, 1], &[3.0]))];
+        let recs = recordings_from_variables("dir/loose.mat", &vars).unwrap();
+        assert_eq!((recs[0].frames, recs[0].neurons, recs[0].fps), (3, 2, 3.0));
     }
 
     #[test]
