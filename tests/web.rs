@@ -95,3 +95,38 @@ async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
     web_sys::console::log_1(&format!("WebGPU vs CPU: max abs diff {worst:e} over {} values (scale {scale})", a.len()).into());
     assert!(worst <= 1e-5 * scale, "WebGPU and CPU differ by {worst} (values up to {scale})");
 }
+
+/// The Kato files, compiled into the test module (read from ../shared/data at build time; never
+/// committed). Every format must give the NPZ's numbers in the browser too.
+const KATO: &[(&str, &[u8])] = &[
+    ("npz/worm1.npz", include_bytes!("../../shared/data/kato2015/npz/worm1.npz")),
+    ("csv/worm1.csv", include_bytes!("../../shared/data/kato2015/csv/worm1.csv")),
+    ("mat/worm1_v5.mat", include_bytes!("../../shared/data/kato2015/mat/worm1_v5.mat")),
+    ("nwb/worm1.nwb", include_bytes!("../../shared/data/kato2015/nwb/worm1.nwb")),
+    ("mat/WT_NoStim.mat", include_bytes!("../../shared/data/kato2015/mat/WT_NoStim.mat")),
+];
+
+#[wasm_bindgen_test]
+fn every_format_loads_to_the_same_numbers_in_the_browser() {
+    use neurognn::data::{formats, names};
+    let now = || js_sys::Date::now();
+    let mut loaded = Vec::new();
+    for (file, bytes) in KATO {
+        let t0 = now();
+        let recs = formats::load(file, bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+        web_sys::console::log_1(&format!("{file}: {} recording(s) parsed in {:.0} ms in the browser", recs.len(), now() - t0).into());
+        loaded.push((file, recs));
+    }
+    let reference = &loaded[0].1[0];
+    for (file, recs) in &loaded[1..] {
+        let r = &recs[0];
+        assert_eq!((r.frames, r.neurons), (reference.frames, reference.neurons), "{file}");
+        assert_eq!(r.neuron_names, reference.neuron_names, "{file}");
+        let worst = r.traces.iter().zip(&reference.traces).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4, "{file}: traces differ from the NPZ by {worst}");
+    }
+    let all = &loaded[4].1;
+    assert_eq!(all.len(), 5, "WT_NoStim.mat holds five worms");
+    assert_eq!(names::shared_identified(all).len(), 22);
+    assert_eq!(all[0].labels.as_ref().unwrap().names.len(), 8);
+}
