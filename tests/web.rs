@@ -68,11 +68,12 @@ async fn demo_trains_on_the_cpu_fallback_in_the_browser() {
 async fn forward_backward(template: &neurognn::model::Mlp, device: &Device) -> Vec<f32> {
     let device = device.clone().autodiff();
     let model = template.clone().to_device(&device);
-    let xs: Vec<f32> = (0..16 * 24).map(|i| ((i * 37 % 17) as f32 - 8.0) / 7.0).collect();
-    let ys: Vec<f32> = (0..16 * 6).map(|i| ((i * 11 % 13) as f32 - 6.0) / 5.0).collect();
-    let x = Tensor::<2>::from_data(TensorData::new(xs, [16, 24]), &device).require_grad();
-    let y = Tensor::<2>::from_data(TensorData::new(ys, [16, 6]), &device);
+    let xs: Vec<f32> = (0..64 * 96).map(|i| ((i * 37 % 17) as f32 - 8.0) / 7.0).collect();
+    let ys: Vec<f32> = (0..64 * 24).map(|i| ((i * 11 % 13) as f32 - 6.0) / 5.0).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(xs, [64, 96]), &device).require_grad();
+    let y = Tensor::<2>::from_data(TensorData::new(ys, [64, 24]), &device);
     let out = model.forward(x.clone());
+    assert!(out.device() == device, "the pass ran on {:?}, not on {device:?}", out.device());
     let loss = (out.clone() - y).powf_scalar(2.0).sum();
     let grads = loss.backward();
     let gx = x.grad(&grads).expect("input should have a gradient");
@@ -86,13 +87,15 @@ async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
     let gpu = webgpu().await;
     let cpu = Device::flex();
     cpu.seed(3);
-    let template = MlpConfig::new(24, 6).with_hidden(32).with_layers(2).init(&cpu);
+    let template = MlpConfig::new(96, 24).with_hidden(128).with_layers(2).init(&cpu);
     let a = forward_backward(&template, &cpu).await;
     let b = forward_backward(&template, &gpu.device).await;
     assert_eq!(a.len(), b.len());
     let scale = a.iter().fold(1f32, |m, v| m.max(v.abs()));
     let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
-    web_sys::console::log_1(&format!("WebGPU vs CPU: max abs diff {worst:e} over {} values (scale {scale})", a.len()).into());
+    web_sys::console::log_1(
+        &format!("WebGPU vs CPU: max abs diff {worst:e} over {} values (scale {scale}); first values {:?} vs {:?}", a.len(), &a[..3], &b[..3]).into(),
+    );
     assert!(worst <= 1e-5 * scale, "WebGPU and CPU differ by {worst} (values up to {scale})");
 }
 
