@@ -11,6 +11,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
+use super::connectome::{Connectome, Reconstruction, Synapse};
 use super::{Labels, Recording};
 
 /// Real *C. elegans* neuron names used for synthetic neurons: first the 22 identified neurons
@@ -25,10 +26,21 @@ pub const NEURON_NAMES: &[&str] = &[
 /// Behavioural states of the synthetic worm (a reduced Kato-style scheme).
 pub const STATES: [&str; 3] = ["FWD", "REV", "TURN"];
 
+/// Where the true coupling graph comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GraphSource {
+    /// The real wiring among the chosen neurons (Cook et al. 2019, chemical + gap junctions),
+    /// with random signs (70 % excitatory); neurons with no partner there get random inputs.
+    Connectome,
+    /// `inputs_per_neuron` random presynaptic partners per neuron.
+    Random,
+}
+
 /// What to generate. Defaults give the one-minute demo: one animal, 32 neurons, 2400 frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyntheticConfig {
     pub animals: usize,
+    pub graph: GraphSource,
     /// Neurons in the whole (true) network.
     pub neurons: usize,
     pub frames: usize,
@@ -52,6 +64,7 @@ impl Default for SyntheticConfig {
     fn default() -> Self {
         Self {
             animals: 1,
+            graph: GraphSource::Connectome,
             neurons: 32,
             frames: 2400,
             fps: 2.9,
@@ -103,7 +116,11 @@ impl SyntheticConfig {
     pub fn generate(&self) -> SyntheticWorm {
         let n = self.neurons.max(2);
         let mut rng = StdRng::seed_from_u64(self.seed);
-        let graph = random_graph(n, self.inputs_per_neuron.clamp(1, n - 1), &mut rng);
+        let k = self.inputs_per_neuron.clamp(1, n - 1);
+        let graph = match self.graph {
+            GraphSource::Connectome => connectome_graph(n, k, &mut rng),
+            GraphSource::Random => random_graph(n, k, &mut rng),
+        };
         let drives = state_drives(n, &mut rng);
         let recordings = (0..self.animals.max(1))
             .map(|animal| self.simulate_animal(animal, &graph, &drives, &mut rng))
@@ -169,6 +186,31 @@ fn random_graph(n: usize, k: usize, rng: &mut StdRng) -> TrueGraph {
     TrueGraph { names: (0..n).map(neuron_name).collect(), edges }
 }
 
+/// The strongest `k` connectome inputs of each neuron among the first `n` names (Cook 2019,
+/// chemical + gap junction weights), signed at random and scaled like [`random_graph`]; a neuron
+/// with no partner among them gets one random input so every neuron is driven by the network.
+fn connectome_graph(n: usize, k: usize, rng: &mut StdRng) -> TrueGraph {
+    let names: Vec<String> = (0..n).map(neuron_name).collect();
+    let weights = Connectome::builtin().adjacency(&names, Reconstruction::Cook2019, Synapse::Both);
+    let scale = 1.8 / (k as f32).sqrt();
+    let mut edges = Vec::new();
+    for to in 0..n {
+        let mut sources: Vec<(usize, f32)> = (0..n).filter(|&from| weights[from][to] > 0.0).map(|from| (from, weights[from][to])).collect();
+        sources.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        sources.truncate(k);
+        if sources.is_empty() {
+            let from = (to + 1 + rng.random_range(0..n - 1)) % n;
+            sources.push((from, 1.0));
+        }
+        for (from, _) in sources {
+            let sign = if rng.random::<f32>() < 0.7 { 1.0 } else { -1.0 };
+            edges.push((from, to, sign * scale * rng.random_range(0.6..1.4)));
+        }
+    }
+    edges.sort_by_key(|&(from, to, _)| (to, from));
+    TrueGraph { names, edges }
+}
+
 /// Each state drives about a quarter of the neurons up or down.
 fn state_drives(n: usize, rng: &mut StdRng) -> Vec<Vec<f32>> {
     STATES
@@ -217,7 +259,9 @@ mod tests {
         rec.validate().expect("synthetic recording should be valid");
         assert_eq!((rec.frames, rec.neurons), (300, 32));
         assert_eq!(rec.neuron_names[4].as_deref(), Some("AVAL"));
-        assert_eq!(a.graph.edges.len(), 32 * 3);
+        assert!(a.graph.edges.len() >= 32 && a.graph.edges.len() <= 32 * 3);
+        let random = SyntheticConfig { graph: GraphSource::Random, ..cfg.clone() }.generate();
+        assert_eq!(random.graph.edges.len(), 32 * 3);
         let other = SyntheticConfig { seed: 8, ..cfg }.generate();
         assert_ne!(other.recordings[0].traces, rec.traces);
     }
@@ -238,6 +282,22 @@ mod tests {
             let count = labels.iter().filter(|&&l| l == Some(s)).count();
             assert!(count > 100, "state {} occurs in only {count} frames", STATES[s as usize]);
         }
+    }
+
+    #[test]
+    fn the_default_graph_is_real_wiring() {
+        let worm = SyntheticConfig { frames: 10, ..Default::default() }.generate();
+        let c = Connectome::builtin();
+        let real = worm
+            .graph
+            .edges
+            .iter()
+            .filter(|&&(f, t, _)| c.weight(&worm.graph.names[f], &worm.graph.names[t], Reconstruction::Cook2019, Synapse::Both) > 0.0)
+            .count();
+        // all but the few fallback edges of neurons without partners in the set are real synapses
+        assert!(real * 10 >= worm.graph.edges.len() * 9, "{real} of {} edges are in the connectome", worm.graph.edges.len());
+        let ava = worm.graph.names.iter().position(|n| n == "AVAL").unwrap();
+        assert!(worm.graph.edges.iter().any(|&(_, t, _)| t == ava), "AVAL should receive real inputs");
     }
 
     #[test]
