@@ -4,7 +4,7 @@
 //! `state`, `label`, `behaviour` or `behavior` give per-frame labels (text; empty = unlabelled).
 //! Every other column is a neuron; names that are only numbers are unidentified neurons.
 
-use super::{FormatError, fps_from_times, labels_from_names, stem};
+use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Recording, names};
 
 const TIME_COLUMNS: &[&str] = &["time", "time_s", "times", "t", "seconds", "time (s)"];
@@ -63,10 +63,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
     if frames == 0 {
         return Err(FormatError::invalid(file, "the file has a header but no rows"));
     }
-    let (fps, fps_note) = match fps_from_times(&times) {
-        Some(fps) => (fps, String::new()),
-        None => (DEFAULT_FPS, format!("; no time column, {DEFAULT_FPS} Hz assumed")),
-    };
+    let (fps, fps_note) = rate_or_default(fps_from_times(&times));
     Ok(Recording {
         name: stem(file),
         source: format!("{file} (CSV{fps_note})"),

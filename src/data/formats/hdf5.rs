@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
 use super::matlab::{self, MatValue};
-use super::{FormatError, csv::DEFAULT_FPS, fps_from_times, labels_from_names, stem};
+use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
 /// Largest array read, in values: refuses absurd shapes from corrupt files before allocating.
@@ -186,9 +186,6 @@ fn deref(file: &str, ds: &Dataset, at: &str) -> Result<Vec<Node>, FormatError> {
         .collect()
 }
 
-fn unknown_rate(fps: Option<f32>) -> String {
-    if fps.is_some() { String::new() } else { format!("; frame rate unknown, {DEFAULT_FPS} Hz assumed") }
-}
 
 // ---------------------------------------------------------------------------------------------
 // MATLAB v7.3
@@ -199,18 +196,30 @@ const MAX_NESTING: usize = 16;
 /// Every top-level variable, as MATLAB values; [`matlab::recordings_from_variables`] then applies
 /// the same layout rules as for v5 files.
 fn read_mat73(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
-    let root = h5.root();
-    let (datasets, groups) = members(file, &root, TOP)?;
     let mut variables = Vec::new();
-    for name in groups.iter().chain(&datasets).filter(|n| !n.starts_with('#')) {
-        let node = if groups.contains(name) {
-            Node::Group(root.group(name).within(file, name)?)
-        } else {
-            Node::Dataset(root.dataset(name).within(file, name)?)
-        };
-        variables.push((name.clone(), to_mat_value(file, &node, name, 0)?));
+    for (name, node) in children(file, &h5.root(), TOP)? {
+        if !name.starts_with('#') {
+            let value = to_mat_value(file, &node, &name, 0)?;
+            variables.push((name, value));
+        }
     }
     matlab::recordings_from_variables(file, &variables)
+}
+
+/// The groups and datasets directly in `group` (at `at`, for messages), groups first.
+fn children(file: &str, group: &Group, at: &str) -> Result<Vec<(String, Node)>, FormatError> {
+    let (datasets, groups) = members(file, group, at)?;
+    let place = |name: &str| if at == TOP { name.to_string() } else { format!("{at}.{name}") };
+    let mut out = Vec::with_capacity(datasets.len() + groups.len());
+    for name in groups {
+        let node = Node::Group(group.group(&name).within(file, place(&name))?);
+        out.push((name, node));
+    }
+    for name in datasets {
+        let node = Node::Dataset(group.dataset(&name).within(file, place(&name))?);
+        out.push((name, node));
+    }
+    Ok(out)
 }
 
 /// A MATLAB v7.3 object as a [`MatValue`]: groups are structs, reference arrays are cells,
@@ -222,18 +231,11 @@ fn to_mat_value(file: &str, node: &Node, at: &str, depth: usize) -> Result<MatVa
     }
     match node {
         Node::Group(group) => {
-            let (datasets, groups) = members(file, group, at)?;
             let mut fields = Vec::new();
             let mut values = Vec::new();
-            for name in groups.iter().chain(&datasets) {
-                let child_at = format!("{at}.{name}");
-                let child = if groups.contains(name) {
-                    Node::Group(group.group(name).within(file, &child_at)?)
-                } else {
-                    Node::Dataset(group.dataset(name).within(file, &child_at)?)
-                };
-                values.push(to_mat_value(file, &child, &child_at, depth + 1)?);
-                fields.push(name.clone());
+            for (name, child) in children(file, group, at)? {
+                values.push(to_mat_value(file, &child, &format!("{at}.{name}"), depth + 1)?);
+                fields.push(name);
             }
             Ok(MatValue::Struct { dims: vec![1, 1], fields, items: vec![values] })
         }
@@ -377,15 +379,15 @@ fn read_nwb(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
         Some((times, fps)) => nwb_labels(file, &entries, times, *fps)?,
         None => None,
     };
-    let fps = timing.map(|(_, fps)| fps);
+    let (fps, fps_note) = rate_or_default(timing.map(|(_, fps)| fps));
     Ok(vec![Recording {
         name: stem(file),
-        source: format!("{file} (NWB '{at}'{})", unknown_rate(fps)),
+        source: format!("{file} (NWB '{at}'{fps_note})"),
         frames,
         neurons,
         traces: values.iter().map(|&v| (v * scale + offset) as f32).collect(),
         neuron_names: nwb_names(file, &entries, series, neurons)?.unwrap_or_else(|| vec![None; neurons]),
-        fps: fps.unwrap_or(DEFAULT_FPS),
+        fps,
         labels,
     }])
 }

@@ -5,7 +5,7 @@
 //! rules exist once. Layouts recognised: a struct whose fields are arrays (one animal), and a
 //! struct whose fields are cells with one entry per animal (the Kato WT_NoStim release).
 
-use super::{FormatError, csv::DEFAULT_FPS, fps_from_times};
+use super::{FormatError, fps_from_times, frames_by_neurons, rate_or_default};
 use crate::data::{Labels, Recording, names};
 
 /// A MATLAB value. Numeric data is column-major, as MATLAB stores it; `dims` are MATLAB's.
@@ -148,19 +148,8 @@ fn animal(
         Some(MatValue::Cell { items, .. }) => Some(items.iter().map(|v| v.text().and_then(|t| names::normalize(&t))).collect()),
         _ => None,
     };
-    // MATLAB traces are frames × neurons; names (when present) confirm or flip that.
-    let neurons_first = match &neuron_names {
-        Some(n) => n.len() == rows && n.len() != cols,
-        None => rows < cols,
-    };
-    let (frames, neurons) = if neurons_first { (cols, rows) } else { (rows, cols) };
-    // column-major [rows, cols] → row-major [frames, neurons]
-    let traces_rm: Vec<f32> = (0..frames * neurons)
-        .map(|k| {
-            let (t, i) = (k / neurons, k % neurons);
-            (if neurons_first { data[t * rows + i] } else { data[i * rows + t] }) as f32
-        })
-        .collect();
+    // Column-major [rows, cols] is row-major [cols, rows].
+    let (frames, neurons, traces_rm) = frames_by_neurons(data, cols, rows, neuron_names.as_ref().map(Vec::len));
     if let Some(n) = &neuron_names
         && n.len() != neurons
     {
@@ -171,7 +160,7 @@ fn animal(
     let (fps, note) = match (stored_fps, time_fps) {
         (Some(f), _) => (f as f32, ""),
         (None, Some(f)) => (f, "; frame rate from the time vector"),
-        (None, None) => (DEFAULT_FPS, "; frame rate unknown, 1 Hz assumed"),
+        (None, None) => rate_or_default(None),
     };
     Ok(Recording {
         name: name_v.and_then(MatValue::text).filter(|s| !s.is_empty()).unwrap_or_else(|| label.to_string()),

@@ -92,6 +92,30 @@ pub(crate) fn fps_from_times(times: &[f64]) -> Option<f32> {
     (median > 0.0).then(|| (1.0 / median) as f32)
 }
 
+/// The frame rate, or [`csv::DEFAULT_FPS`] with a note for `Recording::source` saying so.
+pub(crate) fn rate_or_default(fps: Option<f32>) -> (f32, &'static str) {
+    match fps {
+        Some(fps) => (fps, ""),
+        None => (csv::DEFAULT_FPS, "; frame rate unknown, 1 Hz assumed"),
+    }
+}
+
+/// Traces as frames × neurons (row-major f32) from a 2-D array stored row-major as
+/// `[rows, cols]`, and `(frames, neurons)`. The neuron names decide which axis holds neurons
+/// when their count matches one axis; otherwise time is the longer axis.
+pub(crate) fn frames_by_neurons(values: &[f64], rows: usize, cols: usize, names: Option<usize>) -> (usize, usize, Vec<f32>) {
+    let neurons_first = match names {
+        Some(n) if n == rows && n != cols => true,
+        Some(n) if n == cols => false,
+        _ => rows < cols,
+    };
+    if neurons_first {
+        (cols, rows, (0..rows * cols).map(|k| values[(k % rows) * cols + k / rows] as f32).collect())
+    } else {
+        (rows, cols, values.iter().map(|&v| v as f32).collect())
+    }
+}
+
 /// Builds labels from per-frame state names; empty names are unlabelled frames. States are
 /// sorted alphabetically (the order of the Kato release).
 pub(crate) fn labels_from_names(per_frame: &[String]) -> super::Labels {
@@ -117,6 +141,15 @@ mod tests {
         assert_eq!(sniff(b"\x00\x01\x02"), None);
         let err = load("x.bin", b"").unwrap_err().to_string();
         assert!(err.contains("x.bin") && err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn orientation_follows_names_then_the_longer_axis() {
+        // [[1,2,3],[4,5,6]]: 2 neurons × 3 frames
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        assert_eq!(frames_by_neurons(&v, 2, 3, None), (3, 2, vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]));
+        assert_eq!(frames_by_neurons(&v, 2, 3, Some(3)), (2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        assert_eq!(frames_by_neurons(&v, 2, 3, Some(2)).0, 3);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 
 use npyz::{DType, NpyFile, Order, TypeChar};
 
-use super::{FormatError, csv::DEFAULT_FPS, stem};
+use super::{FormatError, frames_by_neurons, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
 /// Largest array member read from an NPZ (guards against zip bombs).
@@ -157,19 +157,8 @@ pub fn assemble(file: &str, arrays: &[(String, Array)]) -> Result<Recording, For
         }
         _ => None,
     });
-    // Orientation: names decide; otherwise time is the longer axis.
-    let neurons_first = match &names {
-        Some(n) if n.len() == rows && n.len() != cols => true,
-        Some(n) if n.len() == cols => false,
-        _ => rows < cols,
-    };
-    let (frames, neurons) = if neurons_first { (cols, rows) } else { (rows, cols) };
     let values = traces.numeric().expect("traces were chosen among numeric arrays");
-    let traces_rm: Vec<f32> = if neurons_first {
-        (0..frames * neurons).map(|k| values[(k % neurons) * frames + k / neurons] as f32).collect()
-    } else {
-        values.iter().map(|&v| v as f32).collect()
-    };
+    let (frames, neurons, traces_rm) = frames_by_neurons(&values, rows, cols, names.as_ref().map(Vec::len));
     if let Some(n) = &names
         && n.len() != neurons
     {
@@ -180,9 +169,10 @@ pub fn assemble(file: &str, arrays: &[(String, Array)]) -> Result<Recording, For
         (key_has(n, &["fps", "rate", "hz"]) && a.shape().iter().product::<usize>() == 1).then(|| a.numeric()).flatten().map(|v| v[0] as f32)
     });
     let labels = find_labels(arrays, frames).map_err(|m| FormatError::invalid(file, m))?;
+    let (fps, fps_note) = rate_or_default(fps);
     Ok(Recording {
         name: stem(file),
-        source: format!("{file} (NPZ '{traces_name}'{})", if fps.is_none() { format!("; no frame rate, {DEFAULT_FPS} Hz assumed") } else { String::new() }),
+        source: format!("{file} (NPZ '{traces_name}'{fps_note})"),
         frames,
         neurons,
         traces: traces_rm,
@@ -190,7 +180,7 @@ pub fn assemble(file: &str, arrays: &[(String, Array)]) -> Result<Recording, For
             Some(n) => n.iter().map(|s| names::normalize(s)).collect(),
             None => vec![None; neurons],
         },
-        fps: fps.unwrap_or(DEFAULT_FPS),
+        fps,
         labels,
     })
 }
