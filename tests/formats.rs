@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use neurognn::data::formats::companion::{self, Companion};
+use neurognn::data::formats::inventory::{self, Inventory};
 use neurognn::data::{Recording, formats, labels, names};
 
 fn kato(rel: &str) -> PathBuf {
@@ -43,7 +45,7 @@ fn npz_matches_the_published_summary() {
         let l = rec.labels.as_ref().unwrap();
         assert!(labels::is_kato_scheme(l));
         for (name, count) in l.names.iter().zip(labels::counts(l)) {
-            assert_eq!(count as u64, s["state_frames"][name.as_str()].as_u64().unwrap(), "worm {} state {name}", w + 1);
+            assert_eq!(count as u64, s["state_frames"][name.to_ascii_lowercase().as_str()].as_u64().unwrap(), "worm {} state {name}", w + 1);
         }
     }
 }
@@ -95,4 +97,76 @@ fn the_five_worms_share_22_identified_neurons() {
     let four = labels::merge_states(worms[0].labels.as_ref().unwrap(), labels::KATO_4_CLASS);
     // worm 1: FWD 681+625, REV 107+143, REVSUS 1053, TURN 172+334 (22 NOSTATE frames dropped)
     assert_eq!(labels::counts(&four), vec![1306, 250, 1053, 506]);
+}
+
+fn bytes(rel: &str) -> Vec<u8> {
+    std::fs::read(kato(rel)).unwrap_or_else(|e| panic!("{rel} should be readable: {e}"))
+}
+
+fn guessed(inv: &Inventory) -> Recording {
+    let choice = inventory::guess(inv).unwrap_or_else(|e| panic!("{}: a guess: {e}", inv.file));
+    inventory::assemble(inv, &choice).unwrap_or_else(|e| panic!("{}: {choice:?}: {e}", inv.file))
+}
+
+/// The listing the page shows, guessed without any format's layout rules, rebuilds the same
+/// recordings the readers give (so a user who accepts the guess gets the right data).
+#[test]
+fn the_generic_guess_rebuilds_every_recording() {
+    for w in 1..=5 {
+        let npz = load(&format!("npz/worm{w}.npz")).remove(0);
+        for rel in [format!("npz/worm{w}.npz"), format!("mat/worm{w}_v5.mat"), format!("csv/worm{w}.csv")] {
+            let inv = formats::inventory(&rel, &bytes(&rel)).unwrap();
+            assert_same_numbers(&guessed(&inv), &npz, &format!("{rel} by the guess"));
+        }
+        let nwb = formats::inventory("w.nwb", &bytes(&format!("nwb/worm{w}.nwb"))).unwrap();
+        let data = nwb.entries.iter().find(|e| e.path.ends_with("DfOverF/data")).expect("the NWB series is listed");
+        assert_eq!(data.array.shape(), [npz.frames, npz.neurons]);
+    }
+    // WT_NoStim.mat: each worm's arrays carry the index {k}; the guess pairs them.
+    let inv = formats::inventory("WT_NoStim.mat", &bytes("mat/WT_NoStim.mat")).unwrap();
+    assert!(inv.entries.iter().any(|e| e.path == "WT_NoStim.deltaFOverF_bc{3}" && e.array.describe() == "float 3059×131"), "{:?}",
+        inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect::<Vec<_>>());
+    let readers = load("mat/WT_NoStim.mat");
+    for k in 1..=5 {
+        let tag = format!("{{{k}}}");
+        let one = Inventory { entries: inv.entries.iter().filter(|e| !e.path.contains('{') || e.path.ends_with(&tag)).cloned().collect(), ..inv.clone() };
+        assert_same_numbers(&guessed(&one), &readers[k - 1], &format!("WT_NoStim worm {k} by the guess"));
+    }
+}
+
+/// The third-party release's side files (names, state indices, state names) complete a
+/// recording dropped with them, and agree with the NPZ.
+#[test]
+fn original_side_files_name_and_label_a_bare_recording() {
+    let summary = summary();
+    for w in 0..5 {
+        let npz = load(&format!("npz/worm{}.npz", w + 1)).remove(0);
+        let bare = Recording { neuron_names: vec![None; npz.neurons], labels: None, ..npz.clone() };
+        let mut recs = vec![(format!("worm_{w}.npy"), bare)];
+        let mut side = Vec::new();
+        for part in ["neurons", "y", "states"] {
+            let rel = format!("original/worm_{w}_{part}.csv");
+            let Ok(b) = std::fs::read(kato(&rel)) else { continue };
+            let c = companion::read(&b).unwrap_or_else(|| panic!("{rel} is a side file"));
+            let err = formats::load(&rel, &b).unwrap_err().to_string();
+            assert!(err.contains("not a recording"), "{err}");
+            side.push((format!("worm_{w}_{part}.csv"), c));
+        }
+        if w > 0 {
+            // only worm_0 and worm_1 ship a states file; the index order is the release's
+            let names = ["dt", "fwd", "nostate", "rev1", "rev2", "revsus", "slow", "vt"];
+            side.push(("states.csv".into(), Companion::Names(names.map(String::from).to_vec())));
+        }
+        let used = companion::attach(&mut recs, &side);
+        assert!(used.iter().all(Result::is_ok), "worm {w}: {used:?}");
+        assert_same_numbers(&recs[0].1, &npz, &format!("original/worm_{w}"));
+        assert_eq!(recs[0].1.neuron_names.iter().flatten().count() as u64, summary[w]["identified"].as_u64().unwrap());
+    }
+    // dropped together with a recording, through the page's entry point
+    let files: Vec<(String, Vec<u8>)> =
+        ["npz/worm1.npz", "original/worm_0_neurons.csv", "original/worm_0_y.csv", "original/worm_0_states.csv"].iter().map(|r| (r.to_string(), bytes(r))).collect();
+    let dropped = formats::load_files(&files);
+    assert!(dropped.errors.is_empty(), "{:?}", dropped.errors);
+    assert_eq!((dropped.recordings.len(), dropped.notes.len()), (1, 3), "{:?}", dropped.notes);
+    assert_eq!(dropped.recordings[0].1.labels.as_ref().unwrap().names[1], "FWD");
 }

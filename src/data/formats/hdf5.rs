@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
+use super::inventory::{self, Array, Entry as InvEntry, Inventory};
 use super::matlab::{self, MatValue};
 use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
@@ -36,8 +37,16 @@ const TOP: &str = "the top level";
 const NAME_COLUMNS: &[&str] = &["neuron_name", "neuron_names", "roi_name", "name"];
 const STATE_COLUMNS: &[&str] = &["state", "states", "label", "behavior", "behaviour"];
 
-/// Reads every recording in a MATLAB v7.3 or NWB 2 file.
-pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+/// Which layout an HDF5 file follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Matlab,
+    Nwb,
+    /// Any other HDF5 file: its datasets are listed and guessed like an NPZ's arrays.
+    Plain,
+}
+
+fn open(file: &str, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
     let h5 = File::from_bytes(bytes.to_vec())
         .map_err(|e| FormatError::invalid(file, format!("not a readable HDF5 file: {e}")))?;
     let root = h5.root();
@@ -46,29 +55,90 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
         let attrs = if group { root.group(name).and_then(|g| g.attrs()) } else { root.dataset(name).and_then(|d| d.attrs()) };
         attrs.is_ok_and(|a| a.contains_key("MATLAB_class"))
     };
-    let matlab = bytes.starts_with(b"MATLAB 7.3")
-        || groups.iter().any(|n| tagged(n, true))
-        || datasets.iter().any(|n| tagged(n, false));
-    let nwb = groups.iter().any(|g| g == "processing" || g == "acquisition")
-        || root.attrs().is_ok_and(|a| a.contains_key("nwb_version"));
-    let recordings = if matlab {
-        read_mat73(file, &h5)?
-    } else if nwb {
-        read_nwb(file, &h5)?
+    let layout = if bytes.starts_with(b"MATLAB 7.3") || groups.iter().any(|n| tagged(n, true)) || datasets.iter().any(|n| tagged(n, false)) {
+        Layout::Matlab
+    } else if groups.iter().any(|g| g == "processing" || g == "acquisition") || root.attrs().is_ok_and(|a| a.contains_key("nwb_version")) {
+        Layout::Nwb
     } else {
-        return Err(FormatError::invalid(
-            file,
-            format!(
-                "an HDF5 file that is neither MATLAB v7.3 (no variable has a MATLAB_class attribute) nor NWB 2 \
-                 (no processing or acquisition group); it holds: {}",
-                listing(&datasets, &groups)
-            ),
-        ));
+        Layout::Plain
+    };
+    Ok((h5, layout))
+}
+
+/// Reads every recording in a MATLAB v7.3, NWB 2 or plain HDF5 file.
+pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+    let (h5, layout) = open(file, bytes)?;
+    let recordings = match layout {
+        Layout::Matlab => matlab::recordings_from_variables(file, &mat73_variables(file, &h5)?)?,
+        Layout::Nwb => read_nwb(file, &h5)?,
+        Layout::Plain => {
+            let inv = plain_inventory(file, &h5)?;
+            vec![inventory::assemble(&inv, &inventory::guess(&inv)?)?]
+        }
     };
     if recordings.is_empty() {
         return Err(FormatError::invalid(file, "the file holds no recordings (an empty cell of animals)"));
     }
     Ok(recordings)
+}
+
+/// The file's arrays: MATLAB variables flattened, or every dataset (and numeric attribute).
+pub fn inventory(file: &str, bytes: &[u8]) -> Result<Inventory, FormatError> {
+    let (h5, layout) = open(file, bytes)?;
+    Ok(match layout {
+        Layout::Matlab => Inventory::new(file, "MATLAB v7.3", inventory::from_matlab(&mat73_variables(file, &h5)?)),
+        Layout::Nwb => Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? },
+        Layout::Plain => plain_inventory(file, &h5)?,
+    })
+}
+
+/// Deepest group level listed in a plain HDF5 file.
+const MAX_LISTING_DEPTH: usize = 8;
+
+fn plain_inventory(file: &str, h5: &File) -> Result<Inventory, FormatError> {
+    let mut entries = Vec::new();
+    list_group(file, &h5.root(), "", 0, &mut entries)?;
+    Ok(Inventory::new(file, "HDF5", entries))
+}
+
+/// Numeric and text datasets under `group`, plus numeric scalar attributes as `path@name`
+/// (NWB keeps the frame rate in one). Groups that cannot be listed and datasets of other
+/// types (references, compounds) are left out of the listing.
+fn list_group(file: &str, group: &Group, at: &str, depth: usize, out: &mut Vec<InvEntry>) -> Result<(), FormatError> {
+    let Ok((datasets, groups)) = members(file, group, at) else { return Ok(()) };
+    let scalar_attrs = |attrs: HashMap<String, AttrValue>, path: &str, out: &mut Vec<InvEntry>| {
+        let mut named: Vec<_> = attrs.into_iter().filter_map(|(k, v)| v.as_f64().or_else(|| v.as_i64().map(|i| i as f64)).map(|x| (k, x))).collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, x) in named {
+            out.push(InvEntry { path: format!("{path}@{k}"), array: Array::Float { shape: vec![], data: vec![x] } });
+        }
+    };
+    for name in datasets {
+        let path = format!("{at}/{name}");
+        let Ok(ds) = group.dataset(&name) else { continue };
+        let array = match ds.dtype() {
+            Ok(DType::String | DType::VariableLengthString) => read_strings(file, &ds, &path).map(|data| Array::Text { shape: vec![data.len()], data }),
+            Ok(DType::ObjectReference) | Err(_) => continue,
+            Ok(DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64) => {
+                read_numeric(file, &ds, &path).map(|(shape, data)| Array::Int { shape, data: data.into_iter().map(|v| v as i64).collect() })
+            }
+            Ok(_) => read_numeric(file, &ds, &path).map(|(shape, data)| Array::Float { shape, data }),
+        };
+        if let Ok(array) = array {
+            out.push(InvEntry { path: path.clone(), array });
+        }
+        scalar_attrs(ds.attrs().unwrap_or_default(), &path, out);
+    }
+    if depth < MAX_LISTING_DEPTH {
+        for name in groups {
+            let path = format!("{at}/{name}");
+            if let Ok(g) = group.group(&name) {
+                scalar_attrs(g.attrs().unwrap_or_default(), &path, out);
+                list_group(file, &g, &path, depth + 1, out)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Adds the file and the place being read to an `hdf5-pure` error.
@@ -101,11 +171,6 @@ impl Node {
 
 fn members(file: &str, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
     Ok((group.datasets().within(file, at)?, group.groups().within(file, at)?))
-}
-
-fn listing(datasets: &[String], groups: &[String]) -> String {
-    let all: Vec<&str> = groups.iter().chain(datasets).map(String::as_str).filter(|n| !n.starts_with('#')).collect();
-    if all.is_empty() { "nothing".into() } else { all.join(", ") }
 }
 
 fn class(attrs: &HashMap<String, AttrValue>) -> Option<&str> {
@@ -195,7 +260,7 @@ const MAX_NESTING: usize = 16;
 
 /// Every top-level variable, as MATLAB values; [`matlab::recordings_from_variables`] then applies
 /// the same layout rules as for v5 files.
-fn read_mat73(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
+fn mat73_variables(file: &str, h5: &File) -> Result<Vec<(String, MatValue)>, FormatError> {
     let mut variables = Vec::new();
     for (name, node) in children(file, &h5.root(), TOP)? {
         if !name.starts_with('#') {
@@ -203,7 +268,7 @@ fn read_mat73(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
             variables.push((name, value));
         }
     }
-    matlab::recordings_from_variables(file, &variables)
+    Ok(variables)
 }
 
 /// The groups and datasets directly in `group` (at `at`, for messages), groups first.
@@ -499,7 +564,27 @@ mod tests {
         let mut b = FileBuilder::new();
         b.create_dataset("x").with_f64_data(&[1.0, 2.0]);
         let err = read("plain.h5", &b.finish().unwrap()).unwrap_err().to_string();
-        assert!(err.contains("plain.h5") && err.contains("neither") && err.ends_with("it holds: x"), "{err}");
+        assert!(err.contains("plain.h5") && err.contains("no 2-D numeric array") && err.ends_with("found: /x (float 2)"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_hdf5_file_is_listed_and_guessed() {
+        let mut b = FileBuilder::new();
+        let mut rec = b.create_group("rec");
+        // 2 neurons × 4 frames, neurons on rows; the time vector gives 4 Hz
+        rec.create_dataset("calcium").with_f64_data(&[0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 13.0]).with_shape(&[2, 4]);
+        rec.create_dataset("time").with_f64_data(&[0.0, 0.25, 0.5, 0.75]);
+        rec.create_dataset("behaviour").with_i32_data(&[0, 0, 1, -1]);
+        b.add_group(rec.finish());
+        let bytes = b.finish().unwrap();
+        let inv = inventory("p.h5", &bytes).unwrap();
+        let listed: Vec<String> = inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect();
+        assert!(listed.contains(&"/rec/calcium float 2×4".to_string()), "{listed:?}");
+        let r = &read("p.h5", &bytes).unwrap()[0];
+        assert_eq!((r.frames, r.neurons, r.fps), (4, 2, 4.0));
+        assert_eq!(r.traces[..4], [0.0, 10.0, 1.0, 11.0]);
+        let l = r.labels.as_ref().unwrap();
+        assert_eq!((l.names.len(), l.per_frame[3]), (2, None));
     }
 
     #[test]

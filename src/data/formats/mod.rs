@@ -3,8 +3,10 @@
 //! [`load`] sniffs the bytes (not the extension) and returns every recording the file holds.
 //! Readers check shapes and values and say what is wrong and where; none panics on bad input.
 
+pub mod companion;
 pub mod csv;
 pub mod hdf5;
+pub mod inventory;
 pub mod mat5;
 pub mod matlab;
 pub mod npz;
@@ -58,21 +60,104 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 
 /// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
 pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-    let recordings = match sniff(bytes) {
-        Some(Format::Csv) => vec![csv::read(file, bytes)?],
+    let mut recordings = match sniff(bytes) {
+        Some(Format::Csv) => match (csv::read(file, bytes), companion::read(bytes)) {
+            (Ok(rec), _) => vec![rec],
+            (Err(_), Some(side)) => {
+                return Err(FormatError::invalid(
+                    file,
+                    format!("{}, not a recording: drop it together with the recording it belongs to", side.describe()),
+                ));
+            }
+            (Err(e), None) => return Err(e),
+        },
         Some(Format::Npz) => vec![npz::read_npz(file, bytes)?],
         Some(Format::Npy) => vec![npz::read_npy(file, bytes)?],
         Some(Format::MatV5) => matlab::recordings_from_variables(file, &mat5::variables(file, bytes)?)?,
         Some(Format::Hdf5) => hdf5::read(file, bytes)?,
-        None => {
-            let found = if bytes.is_empty() { "an empty file".to_string() } else { format!("starts with {:02x?}", &bytes[..bytes.len().min(8)]) };
-            return Err(FormatError::Unsupported { file: file.into(), found });
-        }
+        None => return Err(unsupported(file, bytes)),
     };
-    for rec in &recordings {
+    for rec in &mut recordings {
         rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
+        upper_case_kato_states(rec);
     }
     Ok(recordings)
+}
+
+/// Kato's states are spelled in capitals by the MATLAB release and in lower case by others;
+/// one spelling keeps the page and the results consistent.
+fn upper_case_kato_states(rec: &mut Recording) {
+    if let Some(l) = &mut rec.labels
+        && super::labels::is_kato_scheme(l)
+    {
+        l.names.iter_mut().for_each(|n| n.make_ascii_uppercase());
+    }
+}
+
+/// What came of a set of files dropped together.
+#[derive(Debug, Default)]
+pub struct Dropped {
+    /// Each recording with the file it came from.
+    pub recordings: Vec<(String, Recording)>,
+    /// What each side file was used for.
+    pub notes: Vec<String>,
+    /// Files that could not be read; the others are kept.
+    pub errors: Vec<FormatError>,
+}
+
+/// Reads files dropped together: recordings, then side files (names, labels) attached to the
+/// recording they fit. A file that fails is reported and the rest still load.
+pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
+    let mut dropped = Dropped::default();
+    let mut side = Vec::new();
+    for (file, bytes) in files {
+        match (sniff(bytes), companion::read(bytes)) {
+            (Some(Format::Csv), Some(c)) if csv::read(file, bytes).is_err() => side.push((file.clone(), c)),
+            _ => match load(file, bytes) {
+                Ok(recs) => dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r))),
+                Err(e) => dropped.errors.push(e),
+            },
+        }
+    }
+    for used in companion::attach(&mut dropped.recordings, &side) {
+        match used {
+            Ok(note) => dropped.notes.push(note),
+            Err(e) => dropped.errors.push(e),
+        }
+    }
+    // Side files may have changed names or labels: check again, and keep only what is sound.
+    for (file, mut rec) in std::mem::take(&mut dropped.recordings) {
+        match rec.validate() {
+            Ok(()) => {
+                upper_case_kato_states(&mut rec);
+                dropped.recordings.push((file, rec));
+            }
+            Err(source) => dropped.errors.push(FormatError::Data { file, source }),
+        }
+    }
+    dropped
+}
+
+fn unsupported(file: &str, bytes: &[u8]) -> FormatError {
+    let found = if bytes.is_empty() { "an empty file".to_string() } else { format!("starts with {:02x?}", &bytes[..bytes.len().min(8)]) };
+    FormatError::Unsupported { file: file.into(), found }
+}
+
+/// Everything `bytes` holds that could be part of a recording, for the page to list and the
+/// user to assign (see [`inventory`]).
+pub fn inventory(file: &str, bytes: &[u8]) -> Result<inventory::Inventory, FormatError> {
+    use inventory::{Entry, Inventory};
+    match sniff(bytes) {
+        Some(Format::Csv) => Ok(inventory::from_recording(file, "CSV", &csv::read(file, bytes)?)),
+        Some(Format::Npz) => Ok(Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes)?)),
+        Some(Format::Npy) => {
+            let array = npz::parse_npy(bytes).map_err(|e| FormatError::invalid(file, e))?;
+            Ok(Inventory::new(file, "NPY", vec![Entry { path: "traces".into(), array }]))
+        }
+        Some(Format::MatV5) => Ok(Inventory::new(file, "MATLAB v5", inventory::from_matlab(&mat5::variables(file, bytes)?))),
+        Some(Format::Hdf5) => hdf5::inventory(file, bytes),
+        None => Err(unsupported(file, bytes)),
+    }
 }
 
 /// The file name without folders or extension, for naming recordings.

@@ -10,46 +10,13 @@ use std::io::{Cursor, Read};
 
 use npyz::{DType, NpyFile, Order, TypeChar};
 
-use super::{FormatError, frames_by_neurons, rate_or_default, stem};
-use crate::data::{Labels, Recording, names};
+pub use super::inventory::Array;
+use super::inventory::{self, Entry, Inventory};
+use super::FormatError;
+use crate::data::Recording;
 
 /// Largest array member read from an NPZ (guards against zip bombs).
 const MAX_MEMBER_BYTES: u64 = 1 << 31;
-
-/// One array from an NPY file, in C (row-major) order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Array {
-    Float { shape: Vec<usize>, data: Vec<f64> },
-    Int { shape: Vec<usize>, data: Vec<i64> },
-    Text { shape: Vec<usize>, data: Vec<String> },
-}
-
-impl Array {
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            Array::Float { shape, .. } | Array::Int { shape, .. } | Array::Text { shape, .. } => shape,
-        }
-    }
-
-    /// "float 3137×109", for listings and messages.
-    pub fn describe(&self) -> String {
-        let kind = match self {
-            Array::Float { .. } => "float",
-            Array::Int { .. } => "integer",
-            Array::Text { .. } => "text",
-        };
-        let dims: Vec<String> = self.shape().iter().map(ToString::to_string).collect();
-        format!("{kind} {}", if dims.is_empty() { "scalar".into() } else { dims.join("×") })
-    }
-
-    fn numeric(&self) -> Option<Vec<f64>> {
-        match self {
-            Array::Float { data, .. } => Some(data.clone()),
-            Array::Int { data, .. } => Some(data.iter().map(|&v| v as f64).collect()),
-            Array::Text { .. } => None,
-        }
-    }
-}
 
 /// Parses one NPY array, checking its header against the bytes actually present.
 pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
@@ -97,7 +64,7 @@ fn to_c_order(array: Array) -> Array {
 }
 
 /// Every array of an NPZ, in archive order, with `.npy` dropped from the names.
-pub fn npz_arrays(file: &str, bytes: &[u8]) -> Result<Vec<(String, Array)>, FormatError> {
+pub fn npz_arrays(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, FormatError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| FormatError::invalid(file, format!("not a readable NPZ (zip) archive: {e}")))?;
     let mut arrays = Vec::with_capacity(zip.len());
@@ -115,103 +82,22 @@ pub fn npz_arrays(file: &str, bytes: &[u8]) -> Result<Vec<(String, Array)>, Form
             .read_to_end(&mut data)
             .map_err(|e| FormatError::invalid(file, format!("array '{name}': cannot unpack: {e}")))?;
         let array = parse_npy(&data).map_err(|e| FormatError::invalid(file, format!("array '{name}': {e}")))?;
-        arrays.push((name, array));
+        arrays.push(Entry { path: name, array });
     }
     Ok(arrays)
 }
 
 /// A recording from an NPZ archive (see the module docs for what is looked for).
 pub fn read_npz(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
-    let arrays = npz_arrays(file, bytes)?;
-    assemble(file, &arrays)
+    let inv = Inventory::new(file, "NPZ", npz_arrays(file, bytes)?);
+    inventory::assemble(&inv, &inventory::guess(&inv)?)
 }
 
 /// A recording from a single NPY array of traces (no names, labels or frame rate).
 pub fn read_npy(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
     let array = parse_npy(bytes).map_err(|e| FormatError::invalid(file, e))?;
-    assemble(file, &[("traces".to_string(), array)])
-}
-
-fn key_has(name: &str, words: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    words.iter().any(|w| lower.contains(w))
-}
-
-/// Picks traces, names, labels and frame rate among named arrays.
-pub fn assemble(file: &str, arrays: &[(String, Array)]) -> Result<Recording, FormatError> {
-    let numeric_2d = |a: &Array| !matches!(a, Array::Text { .. }) && a.shape().len() == 2;
-    let (traces_name, traces) = arrays
-        .iter()
-        .filter(|(_, a)| numeric_2d(a))
-        .max_by_key(|(n, a)| (key_has(n, &["trace", "activity", "dff", "deltaf", "fluor", "data"]), a.shape().iter().product::<usize>()))
-        .ok_or_else(|| {
-            let found: Vec<String> = arrays.iter().map(|(n, a)| format!("{n} ({})", a.describe())).collect();
-            FormatError::invalid(file, format!("no 2-D numeric array of traces; found: {}", found.join(", ")))
-        })?;
-    let [rows, cols] = [traces.shape()[0], traces.shape()[1]];
-    let names = arrays.iter().find_map(|(n, a)| match a {
-        Array::Text { shape, data }
-            if shape.len() == 1 && key_has(n, &["neuron", "name", "id"]) && !key_has(n, &["state", "label", "behav", "class"]) =>
-        {
-            Some(data.clone())
-        }
-        _ => None,
-    });
-    let values = traces.numeric().expect("traces were chosen among numeric arrays");
-    let (frames, neurons, traces_rm) = frames_by_neurons(&values, rows, cols, names.as_ref().map(Vec::len));
-    if let Some(n) = &names
-        && n.len() != neurons
-    {
-        return Err(FormatError::invalid(file, format!("{} neuron names for {neurons} neurons in '{traces_name}'", n.len())));
-    }
-
-    let fps = arrays.iter().find_map(|(n, a)| {
-        (key_has(n, &["fps", "rate", "hz"]) && a.shape().iter().product::<usize>() == 1).then(|| a.numeric()).flatten().map(|v| v[0] as f32)
-    });
-    let labels = find_labels(arrays, frames).map_err(|m| FormatError::invalid(file, m))?;
-    let (fps, fps_note) = rate_or_default(fps);
-    Ok(Recording {
-        name: stem(file),
-        source: format!("{file} (NPZ '{traces_name}'{fps_note})"),
-        frames,
-        neurons,
-        traces: traces_rm,
-        neuron_names: match names {
-            Some(n) => n.iter().map(|s| names::normalize(s)).collect(),
-            None => vec![None; neurons],
-        },
-        fps,
-        labels,
-    })
-}
-
-/// Per-frame labels: an integer array of length `frames` indexing a string array of state
-/// names (negative = unlabelled), or a string array of length `frames`. A per-frame label
-/// array of the wrong length is an error, not silently dropped.
-fn find_labels(arrays: &[(String, Array)], frames: usize) -> Result<Option<Labels>, String> {
-    let state_names = arrays.iter().find_map(|(n, a)| match a {
-        Array::Text { shape, data } if shape.len() == 1 && shape[0] != frames && key_has(n, &["state", "label", "behav", "class"]) => Some(data.clone()),
-        _ => None,
-    });
-    for (n, a) in arrays {
-        if !key_has(n, &["state", "label", "behav", "class", "y"]) || a.shape().len() != 1 {
-            continue;
-        }
-        let per_frame_kind = matches!(a, Array::Int { .. }) || (matches!(a, Array::Text { .. }) && state_names.as_ref().is_none_or(|s| s.len() != a.shape()[0]));
-        if per_frame_kind && a.shape()[0] != frames {
-            return Err(format!("labels '{n}' have {} entries but the traces have {frames} frames", a.shape()[0]));
-        }
-        match (a, &state_names) {
-            (Array::Int { data, .. }, Some(names)) => {
-                let per_frame = data.iter().map(|&i| (i >= 0 && (i as usize) < names.len()).then_some(i as u16)).collect();
-                return Ok(Some(Labels { names: names.clone(), per_frame }));
-            }
-            (Array::Int { .. }, None) => return Err(format!("labels '{n}' are numbers but no array names the states")),
-            (Array::Text { data, .. }, _) if per_frame_kind => return Ok(Some(super::labels_from_names(data))),
-            _ => {}
-        }
-    }
-    Ok(None)
+    let inv = Inventory::new(file, "NPY", vec![Entry { path: "traces".into(), array }]);
+    inventory::assemble(&inv, &inventory::guess(&inv)?)
 }
 
 #[cfg(test)]

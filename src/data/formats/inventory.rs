@@ -1,0 +1,457 @@
+//! What a file holds, what the reader guesses each part is, and a recording built from a choice.
+//!
+//! Every binary format can be listed as named arrays ([`Inventory`]): NPZ members, MATLAB
+//! variables and struct fields (v5 and v7.3), HDF5 datasets and their numeric attributes. The
+//! page shows this list with its shapes and types, [`guess`] proposes which array is the traces,
+//! the neuron names, the labels and the frame rate, and the user may correct that [`Choice`]
+//! before [`assemble`] turns it into a [`Recording`]. NPZ/NPY files and HDF5 files that are
+//! neither MATLAB nor NWB are read this way; MATLAB and NWB keep their layout readers (they know
+//! multi-animal and interval layouts) and use the inventory only when the user corrects them.
+
+use serde::{Deserialize, Serialize};
+
+use super::matlab::MatValue;
+use super::{FormatError, fps_from_times, frames_by_neurons, labels_from_names, rate_or_default, stem};
+use crate::data::{Labels, Recording, names};
+
+/// One array, in C (row-major) order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Array {
+    Float { shape: Vec<usize>, data: Vec<f64> },
+    Int { shape: Vec<usize>, data: Vec<i64> },
+    Text { shape: Vec<usize>, data: Vec<String> },
+}
+
+impl Array {
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Array::Float { shape, .. } | Array::Int { shape, .. } | Array::Text { shape, .. } => shape,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// "float 3137×109", for listings and messages.
+    pub fn describe(&self) -> String {
+        let kind = match self {
+            Array::Float { .. } => "float",
+            Array::Int { .. } => "integer",
+            Array::Text { .. } => "text",
+        };
+        let dims: Vec<String> = self.shape().iter().map(ToString::to_string).collect();
+        format!("{kind} {}", if dims.is_empty() { "scalar".into() } else { dims.join("×") })
+    }
+
+    pub fn numeric(&self) -> Option<Vec<f64>> {
+        match self {
+            Array::Float { data, .. } => Some(data.clone()),
+            Array::Int { data, .. } => Some(data.iter().map(|&v| v as f64).collect()),
+            Array::Text { .. } => None,
+        }
+    }
+
+    fn is_numeric(&self) -> bool {
+        !matches!(self, Array::Text { .. })
+    }
+
+    /// A 1-D (or 1×n / n×1) array's length.
+    fn vector_len(&self) -> Option<usize> {
+        match self.shape() {
+            [n] => Some(*n),
+            [1, n] | [n, 1] => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// A named array of a file; `path` is how the file names it (`WT_NoStim.NeuronNames{3}`,
+/// `/processing/ophys/…/data`, `/…/starting_time@rate` for an attribute).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub path: String,
+    pub array: Array,
+}
+
+/// Everything a file holds that could be part of a recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inventory {
+    pub file: String,
+    /// "NPZ", "MATLAB v5", "HDF5", … for messages.
+    pub format: String,
+    pub entries: Vec<Entry>,
+}
+
+impl Inventory {
+    pub fn new(file: &str, format: &str, entries: Vec<Entry>) -> Self {
+        Self { file: file.into(), format: format.into(), entries }
+    }
+
+    fn get(&self, path: &str) -> Result<&Array, FormatError> {
+        self.entries
+            .iter()
+            .find(|e| e.path == path)
+            .map(|e| &e.array)
+            .ok_or_else(|| FormatError::invalid(&self.file, format!("the file has no array '{path}'")))
+    }
+}
+
+/// Which arrays make the recording. What the page shows, lets the user edit, and keeps.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Choice {
+    /// The 2-D numeric array of activity.
+    pub traces: String,
+    /// Whether the traces' rows are neurons (and columns frames).
+    pub neurons_on_rows: bool,
+    /// A text array with one name per neuron.
+    pub names: Option<String>,
+    /// Per-frame labels: text, or integers indexing `state_names`.
+    pub labels: Option<String>,
+    /// State names that integer labels index.
+    pub state_names: Option<String>,
+    /// Frames per second; `None` assumes 1 Hz and says so.
+    pub fps: Option<f32>,
+}
+
+const TRACE_WORDS: &[&str] = &["deltafoverf_bc", "trace", "activity", "dff", "deltaf", "fluor", "calcium", "data"];
+const NAME_WORDS: &[&str] = &["neuron", "name", "id", "roi"];
+const LABEL_WORDS: &[&str] = &["state", "label", "behav", "class", "ethogram"];
+const FPS_WORDS: &[&str] = &["fps", "rate", "hz"];
+const TIME_WORDS: &[&str] = &["time", "timestamps"];
+
+fn has(path: &str, words: &[&str]) -> bool {
+    let lower = path.to_ascii_lowercase();
+    words.iter().any(|w| lower.contains(w))
+}
+
+/// Rank of the first of `words` in `path` (lower is better; `words.len()` when none).
+fn rank(path: &str, words: &[&str]) -> usize {
+    let lower = path.to_ascii_lowercase();
+    words.iter().position(|w| lower.contains(w)).unwrap_or(words.len())
+}
+
+/// The numbers in a path's `{k}` and `(k)` indices: arrays of the same animal share them.
+fn indices(path: &str) -> Vec<&str> {
+    path.split(['{', '(']).skip(1).filter_map(|s| s.split(['}', ')']).next()).collect()
+}
+
+/// How close two paths are: same indices first, then the longer shared folder/struct prefix.
+fn affinity(a: &str, b: &str) -> (bool, usize) {
+    let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    (indices(a) == indices(b), prefix)
+}
+
+/// Guesses traces, names, labels and frame rate among the file's arrays.
+pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
+    let traces = inv
+        .entries
+        .iter()
+        .filter(|e| e.array.is_numeric() && e.array.shape().len() == 2 && e.array.vector_len().is_none())
+        .min_by_key(|e| (rank(&e.path, TRACE_WORDS), has(&e.path, &["deriv"]), std::cmp::Reverse(e.array.len())))
+        .ok_or_else(|| {
+            let found: Vec<String> = inv.entries.iter().map(|e| format!("{} ({})", e.path, e.array.describe())).collect();
+            FormatError::invalid(&inv.file, format!("no 2-D numeric array of traces; found: {}", found.join(", ")))
+        })?;
+    let [rows, cols] = [traces.array.shape()[0], traces.array.shape()[1]];
+    let nearest = |candidates: Vec<&Entry>| candidates.into_iter().max_by_key(|e| affinity(&e.path, &traces.path)).map(|e| e.path.clone());
+    let text_vectors = || inv.entries.iter().filter(|e| matches!(e.array, Array::Text { .. }) && e.array.vector_len().is_some());
+
+    let names = nearest(
+        text_vectors()
+            .filter(|e| has(&e.path, NAME_WORDS) && !has(&e.path, LABEL_WORDS))
+            .filter(|e| e.array.vector_len().is_some_and(|n| n == rows || n == cols))
+            .collect(),
+    );
+    let name_count = names.as_deref().and_then(|p| inv.get(p).ok()).and_then(Array::vector_len);
+    // Same rule as every reader: names decide the neuron axis, else time is the longer axis.
+    let neurons_on_rows = match name_count {
+        Some(n) if n == rows && n != cols => true,
+        Some(n) if n == cols => false,
+        _ => rows < cols,
+    };
+    let frames = if neurons_on_rows { cols } else { rows };
+
+    let labels = nearest(
+        inv.entries
+            .iter()
+            .filter(|e| has(&e.path, LABEL_WORDS) || e.path.rsplit(['/', '.']).next() == Some("y"))
+            .filter(|e| e.array.vector_len() == Some(frames) && !matches!(e.array, Array::Float { .. }))
+            .collect(),
+    );
+    let state_names = match labels.as_deref().map(|p| inv.get(p)) {
+        Some(Ok(Array::Int { .. })) => {
+            nearest(text_vectors().filter(|e| has(&e.path, LABEL_WORDS) && e.array.vector_len() != Some(frames)).collect())
+        }
+        _ => None,
+    };
+    let scalar_rate = nearest(inv.entries.iter().filter(|e| has(&e.path, FPS_WORDS) && e.array.is_numeric() && e.array.len() == 1).collect());
+    let fps = match scalar_rate {
+        Some(p) => inv.get(&p)?.numeric().and_then(|v| v.first().copied()).map(|f| f as f32),
+        None => nearest(
+            inv.entries
+                .iter()
+                .filter(|e| has(&e.path, TIME_WORDS) && e.array.is_numeric() && e.array.vector_len() == Some(frames))
+                .collect(),
+        )
+        .and_then(|p| inv.get(&p).ok().and_then(Array::numeric))
+        .and_then(|t| fps_from_times(&t)),
+    }
+    .filter(|f| f.is_finite() && *f > 0.0);
+    Ok(Choice { traces: traces.path.clone(), neurons_on_rows, names, labels, state_names, fps })
+}
+
+/// Builds the recording `choice` describes, checking that the chosen arrays fit together.
+pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatError> {
+    let file = inv.file.as_str();
+    let err = |m: String| FormatError::invalid(file, m);
+    let traces = inv.get(&choice.traces)?;
+    let (Some(values), [rows, cols]) = (traces.numeric(), traces.shape()) else {
+        return Err(err(format!("traces '{}' are {}, expected a 2-D numeric array", choice.traces, traces.describe())));
+    };
+    let axis = if choice.neurons_on_rows { *rows } else { *cols };
+    let (frames, neurons, traces_rm) = frames_by_neurons(&values, *rows, *cols, Some(axis));
+    debug_assert_eq!(neurons, axis);
+
+    let neuron_names = match &choice.names {
+        None => vec![None; neurons],
+        Some(path) => match inv.get(path)? {
+            Array::Text { data, .. } if data.len() == neurons => data.iter().map(|s| names::normalize(s)).collect(),
+            other => return Err(err(format!("names '{path}' are {}, expected text for {neurons} neurons", other.describe()))),
+        },
+    };
+    let labels = match &choice.labels {
+        None => None,
+        Some(path) => {
+            let array = inv.get(path)?;
+            if array.len() != frames {
+                return Err(err(format!("labels '{path}' have {} entries but the traces have {frames} frames", array.len())));
+            }
+            Some(match array {
+                Array::Text { data, .. } => labels_from_names(data),
+                Array::Int { data, .. } => integer_labels(inv, data, choice.state_names.as_deref())?,
+                Array::Float { .. } => return Err(err(format!("labels '{path}' are fractional numbers, expected integers or text"))),
+            })
+        }
+    };
+    let (fps, fps_note) = rate_or_default(choice.fps);
+    let several = inv.entries.iter().filter(|e| e.array.is_numeric() && e.array.shape().len() == 2).count() > 1;
+    Ok(Recording {
+        name: if several { format!("{} {}", stem(file), choice.traces) } else { stem(file) },
+        source: format!("{file} ({} '{}'{fps_note})", inv.format, choice.traces),
+        frames,
+        neurons,
+        traces: traces_rm,
+        neuron_names,
+        fps,
+        labels,
+    })
+}
+
+/// Integer labels: indices into `state_names` when given (negative or out of range =
+/// unlabelled), else each distinct non-negative value is a state named by its number.
+fn integer_labels(inv: &Inventory, data: &[i64], state_names: Option<&str>) -> Result<Labels, FormatError> {
+    let names: Vec<String> = match state_names {
+        Some(path) => match inv.get(path)? {
+            Array::Text { data, .. } => data.clone(),
+            other => return Err(FormatError::invalid(&inv.file, format!("state names '{path}' are {}, expected text", other.describe()))),
+        },
+        None => {
+            let max = data.iter().copied().filter(|&v| v >= 0).max().unwrap_or(-1);
+            if max > u16::MAX as i64 {
+                return Err(FormatError::invalid(&inv.file, format!("label value {max} is too large for a state index")));
+            }
+            (0..=max).map(|v| format!("state {v}")).collect()
+        }
+    };
+    let per_frame = data.iter().map(|&i| (i >= 0 && (i as usize) < names.len()).then_some(i as u16)).collect();
+    Ok(Labels { names, per_frame })
+}
+
+/// MATLAB variables as named arrays: struct fields as `a.b`, struct array elements as `a(k)`,
+/// cells as `a{k}` (1-based, as MATLAB writes them). A cell of strings is one text array, and a
+/// struct of 0/1 vectors (Kato's `States`) is one per-frame text array of state names.
+pub fn from_matlab(variables: &[(String, MatValue)]) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for (name, value) in variables {
+        flatten(name.clone(), value, &mut out);
+    }
+    out
+}
+
+fn flatten(path: String, value: &MatValue, out: &mut Vec<Entry>) {
+    match value {
+        MatValue::Numeric { dims, data } => out.push(Entry { path, array: matlab_numeric(dims, data) }),
+        MatValue::Char { rows } => out.push(Entry { path, array: Array::Text { shape: vec![rows.len()], data: rows.clone() } }),
+        MatValue::Cell { items, .. } => match items.iter().map(cell_text).collect::<Option<Vec<_>>>() {
+            Some(texts) if !texts.is_empty() => out.push(Entry { path, array: Array::Text { shape: vec![texts.len()], data: texts } }),
+            _ => {
+                for (k, item) in items.iter().enumerate() {
+                    flatten(format!("{path}{{{}}}", k + 1), item, out);
+                }
+            }
+        },
+        MatValue::Struct { fields, items, .. } => {
+            if let [only] = &items[..]
+                && let Some(states) = one_hot_states(fields, only)
+            {
+                out.push(Entry { path, array: states });
+                return;
+            }
+            for (k, item) in items.iter().enumerate() {
+                let at = if items.len() == 1 { path.clone() } else { format!("{path}({})", k + 1) };
+                for (field, v) in fields.iter().zip(item) {
+                    flatten(format!("{at}.{field}"), v, out);
+                }
+            }
+        }
+        MatValue::Unsupported(_) => {}
+    }
+}
+
+/// MATLAB's column-major `dims` as a row-major array of the same shape (vectors as 1-D).
+fn matlab_numeric(dims: &[usize], data: &[f64]) -> Array {
+    match dims {
+        [1, n] | [n, 1] => Array::Float { shape: vec![*n], data: data.to_vec() },
+        [r, c] => Array::Float { shape: vec![*r, *c], data: (0..r * c).map(|k| data[(k % c) * r + k / c]).collect() },
+        _ => Array::Float { shape: dims.iter().rev().copied().collect(), data: data.to_vec() },
+    }
+}
+
+/// A cell entry as text: a string, an empty array (""), or a number written out (Kato's
+/// unidentified neurons are numbered).
+fn cell_text(item: &MatValue) -> Option<String> {
+    match item {
+        MatValue::Char { rows } => Some(rows.join("\n")),
+        MatValue::Numeric { data, .. } if data.is_empty() => Some(String::new()),
+        MatValue::Numeric { data, .. } if data.len() == 1 => Some(data[0].to_string()),
+        MatValue::Cell { items, .. } if items.len() == 1 => cell_text(&items[0]),
+        _ => None,
+    }
+}
+
+/// A struct whose fields are equally long 0/1 vectors, as per-frame state names ("" = none).
+fn one_hot_states(fields: &[String], values: &[MatValue]) -> Option<Array> {
+    let vectors: Vec<&[f64]> = values
+        .iter()
+        .map(|v| match v {
+            MatValue::Numeric { data, .. } if data.iter().all(|&x| x == 0.0 || x == 1.0) => Some(data.as_slice()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let frames = vectors.first()?.len();
+    if frames < 2 || vectors.iter().any(|v| v.len() != frames) {
+        return None;
+    }
+    let data = (0..frames)
+        .map(|t| vectors.iter().rposition(|v| v[t] != 0.0).map_or_else(String::new, |s| fields[s].clone()))
+        .collect();
+    Some(Array::Text { shape: vec![frames], data })
+}
+
+/// A recording already read, as an inventory (CSV files, whose columns are read by name).
+pub fn from_recording(file: &str, format: &str, rec: &Recording) -> Inventory {
+    let mut entries = vec![
+        Entry { path: "neuron columns".into(), array: Array::Float { shape: vec![rec.frames, rec.neurons], data: rec.traces.iter().map(|&v| f64::from(v)).collect() } },
+        Entry {
+            path: "neuron names (header)".into(),
+            array: Array::Text { shape: vec![rec.neurons], data: rec.neuron_names.iter().map(|n| n.clone().unwrap_or_default()).collect() },
+        },
+        Entry { path: "frame rate".into(), array: Array::Float { shape: vec![], data: vec![f64::from(rec.fps)] } },
+    ];
+    if let Some(l) = &rec.labels {
+        let data = l.per_frame.iter().map(|s| s.map(|s| l.names[s as usize].clone()).unwrap_or_default()).collect();
+        entries.push(Entry { path: "state labels".into(), array: Array::Text { shape: vec![rec.frames], data } });
+    }
+    Inventory::new(file, format, entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(path: &str, shape: &[usize]) -> Entry {
+        let n = shape.iter().product::<usize>();
+        Entry { path: path.into(), array: Array::Float { shape: shape.to_vec(), data: (0..n).map(|v| v as f64).collect() } }
+    }
+    fn text(path: &str, items: &[&str]) -> Entry {
+        Entry { path: path.into(), array: Array::Text { shape: vec![items.len()], data: items.iter().map(|s| s.to_string()).collect() } }
+    }
+
+    #[test]
+    fn the_guess_pairs_arrays_of_the_same_animal() {
+        let inv = Inventory::new(
+            "w.mat",
+            "MATLAB",
+            vec![
+                float("d.deltaFOverF_bc{1}", &[4, 2]),
+                float("d.deltaFOverF_bc{2}", &[5, 3]),
+                float("d.deltaFOverF_deriv{2}", &[5, 3]),
+                text("d.NeuronNames{1}", &["AVAL", "AVAR"]),
+                text("d.NeuronNames{2}", &["AVAL", "RIML", "7"]),
+                text("d.States{2}", &["FWD", "FWD", "", "REV1", "REV1"]),
+                float("d.fps{2}", &[]),
+            ],
+        );
+        let mut inv = inv;
+        inv.entries.last_mut().unwrap().array = Array::Float { shape: vec![], data: vec![2.9] };
+        let c = guess(&inv).unwrap();
+        assert_eq!(c.traces, "d.deltaFOverF_bc{2}");
+        assert_eq!(c.names.as_deref(), Some("d.NeuronNames{2}"));
+        assert_eq!(c.labels.as_deref(), Some("d.States{2}"));
+        assert!(!c.neurons_on_rows);
+        assert_eq!(c.fps, Some(2.9));
+        let r = assemble(&inv, &c).unwrap();
+        assert_eq!((r.frames, r.neurons, r.fps), (5, 3, 2.9));
+        assert_eq!(r.neuron_names[2], None);
+        assert_eq!(r.labels.unwrap().names, ["FWD", "REV1"]);
+    }
+
+    #[test]
+    fn a_corrected_choice_is_checked() {
+        let inv = Inventory::new("x.h5", "HDF5", vec![float("/a", &[3, 10]), text("/ids", &["A", "B"]), float("/t", &[10])]);
+        let mut c = guess(&inv).unwrap();
+        assert!(c.neurons_on_rows && c.names.is_none());
+        c.names = Some("/ids".into());
+        let err = assemble(&inv, &c).unwrap_err().to_string();
+        assert!(err.contains("names '/ids'") && err.contains("3 neurons"), "{err}");
+        c.names = None;
+        c.labels = Some("/t".into());
+        assert!(assemble(&inv, &c).unwrap_err().to_string().contains("fractional"));
+        c.labels = Some("/missing".into());
+        assert!(assemble(&inv, &c).unwrap_err().to_string().contains("no array '/missing'"));
+    }
+
+    #[test]
+    fn matlab_values_flatten_to_named_arrays() {
+        let states = MatValue::Struct {
+            dims: vec![1, 1],
+            fields: vec!["FWD".into(), "REV".into()],
+            items: vec![vec![
+                MatValue::Numeric { dims: vec![1, 3], data: vec![1.0, 0.0, 0.0] },
+                MatValue::Numeric { dims: vec![1, 3], data: vec![0.0, 0.0, 1.0] },
+            ]],
+        };
+        let names = MatValue::Cell {
+            dims: vec![1, 2],
+            items: vec![MatValue::Char { rows: vec!["AVAL".into()] }, MatValue::Numeric { dims: vec![1, 1], data: vec![7.0] }],
+        };
+        let traces = MatValue::Numeric { dims: vec![3, 2], data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0] };
+        let worm = MatValue::Struct {
+            dims: vec![1, 1],
+            fields: vec!["traces".into(), "names".into(), "States".into()],
+            items: vec![vec![traces, names, states]],
+        };
+        let entries = from_matlab(&[("worm".into(), worm)]);
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["worm.traces", "worm.names", "worm.States"]);
+        assert_eq!(entries[0].array, Array::Float { shape: vec![3, 2], data: vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0] });
+        assert_eq!(entries[1].array, Array::Text { shape: vec![2], data: vec!["AVAL".into(), "7".into()] });
+        assert_eq!(entries[2].array, Array::Text { shape: vec![3], data: vec!["FWD".into(), "".into(), "REV".into()] });
+    }
+}
