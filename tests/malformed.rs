@@ -79,7 +79,7 @@ fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
     let mut c: Vec<(String, Vec<u8>, &'static str)> = vec![
         // CSV / TSV
         ("empty.csv".into(), vec![], "empty"),
-        ("header-only.csv".into(), csv.lines().next().unwrap().as_bytes().to_vec(), "no rows"),
+        ("header-only.csv".into(), csv.lines().next().unwrap().as_bytes().to_vec(), "names, not a recording"),
         ("word.csv".into(), replace_cell(&csv, 5, 3, "abc"), "'abc' is not a number"),
         ("nan.csv".into(), replace_cell(&csv, 7, 2, "NaN"), "NaN"),
         ("inf.csv".into(), replace_cell(&csv, 9, 4, "inf"), "inf"),
@@ -102,9 +102,9 @@ fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
         ("nan.npy".into(), npy("<f4", "(4, 3)", &f4(&[0.0, 1.0, f32::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])), "non-finite"),
         ("zero-neurons.npy".into(), npy("<f4", "(4, 0)", &[]), "no neurons"),
         ("one-d.npz".into(), npz(&[("traces", npy("<f4", "(12,)", &grid))]), "no 2-D numeric array"),
-        ("names-mismatch.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("neuron_names", text_npy(&["AVAL", "AVAR"]))]), "2 neuron names for"),
+        ("names-mismatch.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("neuron_names", text_npy(&["AVAL", "AVAR"]))]), "expected text for 3 neurons"),
         ("labels-short.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("|i1", "(3,)", &[0, 1, 0])), ("state_names", text_npy(&["fwd", "rev"]))]), "have 3 entries but the traces have 4 frames"),
-        ("labels-unnamed.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("|i1", "(4,)", &[0, 1, 0, 1]))]), "no array names the states"),
+        ("labels-fractional.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("<f4", "(4,)", &[0.5f32, 1.0, 0.0, 1.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()))]), "fractional"),
         // MATLAB v5
         ("header-only.mat".into(), v5[..128].to_vec(), "no recording found: the file holds no variables"),
         ("short-header.mat".into(), v5[..100].to_vec(), "MATLAB v5"),

@@ -162,12 +162,10 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
     let nearest = |candidates: Vec<&Entry>| candidates.into_iter().max_by_key(|e| affinity(&e.path, &traces.path)).map(|e| e.path.clone());
     let text_vectors = || inv.entries.iter().filter(|e| matches!(e.array, Array::Text { .. }) && e.array.vector_len().is_some());
 
-    let names = nearest(
-        text_vectors()
-            .filter(|e| has(&e.path, NAME_WORDS) && !has(&e.path, LABEL_WORDS))
-            .filter(|e| e.array.vector_len().is_some_and(|n| n == rows || n == cols))
-            .collect(),
-    );
+    // A names array that fits neither axis is still chosen, so that `assemble` says so.
+    let named = || text_vectors().filter(|e| has(&e.path, NAME_WORDS) && !has(&e.path, LABEL_WORDS));
+    let names = nearest(named().filter(|e| e.array.vector_len().is_some_and(|n| n == rows || n == cols)).collect())
+        .or_else(|| nearest(named().collect()));
     let name_count = names.as_deref().and_then(|p| inv.get(p).ok()).and_then(Array::vector_len);
     // Same rule as every reader: names decide the neuron axis, else time is the longer axis.
     let neurons_on_rows = match name_count {
@@ -177,15 +175,18 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
     };
     let frames = if neurons_on_rows { cols } else { rows };
 
-    let labels = nearest(
-        inv.entries
-            .iter()
-            .filter(|e| has(&e.path, LABEL_WORDS) || e.path.rsplit(['/', '.']).next() == Some("y"))
-            .filter(|e| e.array.vector_len() == Some(frames) && !matches!(e.array, Array::Float { .. }))
-            .collect(),
-    );
+    // Labels of the wrong length are chosen too (and refused by `assemble`), except text
+    // arrays of another length, which are state names.
+    let labelled = || {
+        inv.entries.iter().filter(|e| {
+            (has(&e.path, LABEL_WORDS) || e.path.rsplit(['/', '.']).next() == Some("y"))
+                && e.array.vector_len().is_some()
+                && (e.array.is_numeric() || e.array.vector_len() == Some(frames))
+        })
+    };
+    let labels = nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).collect()).or_else(|| nearest(labelled().collect()));
     let state_names = match labels.as_deref().map(|p| inv.get(p)) {
-        Some(Ok(Array::Int { .. })) => {
+        Some(Ok(Array::Int { .. } | Array::Float { .. })) => {
             nearest(text_vectors().filter(|e| has(&e.path, LABEL_WORDS) && e.array.vector_len() != Some(frames)).collect())
         }
         _ => None,
@@ -235,7 +236,11 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
             Some(match array {
                 Array::Text { data, .. } => labels_from_names(data),
                 Array::Int { data, .. } => integer_labels(inv, data, choice.state_names.as_deref())?,
-                Array::Float { .. } => return Err(err(format!("labels '{path}' are fractional numbers, expected integers or text"))),
+                // MATLAB stores indices as doubles; whole numbers (or NaN = unlabelled) are fine
+                Array::Float { data, .. } => match data.iter().map(|&v| whole(v)).collect::<Option<Vec<i64>>>() {
+                    Some(ints) => integer_labels(inv, &ints, choice.state_names.as_deref())?,
+                    None => return Err(err(format!("labels '{path}' are fractional numbers, expected integers or text"))),
+                },
             })
         }
     };
@@ -251,6 +256,15 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
         fps,
         labels,
     })
+}
+
+/// A label index stored as a float: whole numbers, and NaN as -1 (unlabelled).
+fn whole(v: f64) -> Option<i64> {
+    if v.is_nan() {
+        Some(-1)
+    } else {
+        (v.fract() == 0.0 && v.abs() < 1e9).then_some(v as i64)
+    }
 }
 
 /// Integer labels: indices into `state_names` when given (negative or out of range =
@@ -414,15 +428,19 @@ mod tests {
 
     #[test]
     fn a_corrected_choice_is_checked() {
-        let inv = Inventory::new("x.h5", "HDF5", vec![float("/a", &[3, 10]), text("/ids", &["A", "B"]), float("/t", &[10])]);
+        let mut frac = float("/score", &[10]);
+        frac.array = Array::Float { shape: vec![10], data: vec![0.5; 10] };
+        let inv = Inventory::new("x.h5", "HDF5", vec![float("/a", &[3, 10]), text("/ids", &["A", "B"]), float("/t", &[10]), frac]);
         let mut c = guess(&inv).unwrap();
-        assert!(c.neurons_on_rows && c.names.is_none());
-        c.names = Some("/ids".into());
+        // the names fit neither axis: still proposed, so that the mismatch is reported
+        assert!(c.neurons_on_rows && c.names.as_deref() == Some("/ids"));
         let err = assemble(&inv, &c).unwrap_err().to_string();
         assert!(err.contains("names '/ids'") && err.contains("3 neurons"), "{err}");
         c.names = None;
-        c.labels = Some("/t".into());
+        c.labels = Some("/score".into());
         assert!(assemble(&inv, &c).unwrap_err().to_string().contains("fractional"));
+        c.labels = Some("/t".into()); // whole numbers stored as floats are state indices
+        assert_eq!(assemble(&inv, &c).unwrap().labels.unwrap().names.len(), 10);
         c.labels = Some("/missing".into());
         assert!(assemble(&inv, &c).unwrap_err().to_string().contains("no array '/missing'"));
     }
