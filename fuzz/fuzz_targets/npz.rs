@@ -1,0 +1,11 @@
+//! Fuzz target: NPY/NPZ (npyz + zip) must refuse any bytes with an error, never panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use neurognn::data::formats;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = formats::npz::read_npz("fuzz.npz", data);
+    let _ = formats::npz::read_npy("fuzz.npy", data);
+    let _ = formats::load_files(&[("fuzz".to_string(), data.to_vec())]);
+});
