@@ -41,3 +41,40 @@ fn bad_arguments_are_refused_with_a_message() {
     assert!(!ok);
     assert!(stderr.contains("invalid value 'many'"), "{stderr}");
 }
+
+#[test]
+fn run_lists_presets_and_runs_a_spec_file_to_json() {
+    let (ok, stdout, _) = neurognn(&["run", "--list"]);
+    assert!(ok && stdout.contains("kato-behaviour-4") && stdout.contains("paper"), "{stdout}");
+    let (ok, _, stderr) = neurognn(&["run", "--preset", "nope"]);
+    assert!(!ok && stderr.contains("no preset 'nope'"), "{stderr}");
+
+    let dir = std::env::temp_dir().join(format!("neurognn-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (spec, out) = (dir.join("spec.json"), dir.join("out.json"));
+    let text = r#"{"name": "tiny", "data": {"source": "synthetic", "config": {"animals": 2, "neurons": 8, "frames": 300}},
+        "models": [{"kind": "linear"}, {"kind": "gcn", "hidden": 8}], "protocols": ["leave_one_animal_out"],
+        "train": {"steps": 10, "batch_size": 16, "eval_every": 5}}"#;
+    std::fs::write(&spec, text).unwrap();
+    let (ok, stdout, stderr) = neurognn(&["run", spec.to_str().unwrap(), "--json", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("next-step") && stdout.contains("GCN"), "{stdout}");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let summary = result["summary"].as_array().unwrap();
+    let row = summary.iter().find(|r| r["model"] == "GCN" && r["metric"] == "mse").expect("a GCN mse row");
+    assert_eq!(row["n"], 2);
+    assert_eq!(result["runs"].as_array().unwrap().len(), 4);
+
+    std::fs::write(&spec, "{\"models\": 3}").unwrap();
+    let (ok, _, stderr) = neurognn(&["run", spec.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("not a valid experiment spec"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bench_parse_prints_times() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/kato2015/npz/worm1.npz");
+    let (ok, stdout, stderr) = neurognn(&["bench", "parse", file, "--repeat", "2"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("worm1.npz") && stdout.contains("median ms"), "{stdout}");
+}

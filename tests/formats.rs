@@ -127,6 +127,8 @@ fn the_generic_guess_rebuilds_every_recording() {
     assert!(inv.entries.iter().any(|e| e.path == "WT_NoStim.deltaFOverF_bc{3}" && e.array.describe() == "float 3059×131"), "{:?}",
         inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect::<Vec<_>>());
     let readers = load("mat/WT_NoStim.mat");
+    // the whole file: the largest worm's traces, with that worm's names, states and rate
+    assert_same_numbers(&guessed(&inv), &readers[1], "WT_NoStim by the guess");
     for k in 1..=5 {
         let tag = format!("{{{k}}}");
         let one = Inventory { entries: inv.entries.iter().filter(|e| !e.path.contains('{') || e.path.ends_with(&tag)).cloned().collect(), ..inv.clone() };

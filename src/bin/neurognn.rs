@@ -20,6 +20,8 @@ mod cli {
     use neurognn::plot::{LossSeries, draw_loss, to_svg};
     use neurognn::train::demo::{DemoSpec, run_demo};
     use neurognn::train::NativeHost;
+    use neurognn::train::experiment::{DataSpec, ExperimentSpec, format_table, run_count, run_experiment};
+    use neurognn::train::presets;
 
     #[derive(Parser)]
     #[command(name = "neurognn", version, about = "Graph neural networks on whole-brain calcium imaging")]
@@ -35,6 +37,43 @@ mod cli {
             /// Recording files (CSV/TSV, NPY, NPZ).
             #[arg(required = true)]
             files: Vec<PathBuf>,
+        },
+        /// Speed figures to compare release to release (printed, not asserted).
+        Bench {
+            #[command(subcommand)]
+            what: Bench,
+        },
+        /// Run an experiment (a preset or a spec file), print the results table, write JSON.
+        Run {
+            /// An experiment spec (JSON), as the page downloads it.
+            spec: Option<PathBuf>,
+            /// A named preset instead of a spec file (`--list` shows them).
+            #[arg(long, conflicts_with = "spec")]
+            preset: Option<String>,
+            /// List the presets and exit.
+            #[arg(long)]
+            list: bool,
+            /// Folder of the Kato files (with npz/worm1.npz … npz/worm5.npz).
+            #[arg(long, default_value = "../shared/data/kato2015")]
+            data: PathBuf,
+            /// Recordings for a spec whose data source is "files".
+            #[arg(long = "file")]
+            files: Vec<PathBuf>,
+            /// Override the optimiser steps of every run (quick checks).
+            #[arg(long)]
+            steps: Option<usize>,
+            /// Override the seeds, e.g. --seeds 0,1,2.
+            #[arg(long, value_delimiter = ',')]
+            seeds: Option<Vec<u64>>,
+            /// Use the GPU through wgpu (needs a build with `--features gpu`).
+            #[arg(long)]
+            gpu: bool,
+            /// Write the results (spec, summary, runs) as JSON.
+            #[arg(long)]
+            json: Option<PathBuf>,
+            /// Print each run as it starts.
+            #[arg(long, short)]
+            verbose: bool,
         },
         /// Train the built-in demo (MLP next-step prediction on a synthetic worm) and print the losses.
         Demo {
@@ -59,6 +98,35 @@ mod cli {
         },
     }
 
+    #[derive(Subcommand)]
+    enum Bench {
+        /// Time training steps of every model at Kato size (5 worms' shared neurons).
+        Models {
+            /// Timed steps per model (after a few warm-up steps).
+            #[arg(long, default_value_t = 50)]
+            steps: usize,
+            #[arg(long, default_value_t = 64)]
+            batch: usize,
+            /// Neurons (nodes); 22 is the Kato shared set.
+            #[arg(long, default_value_t = 22)]
+            nodes: usize,
+            #[arg(long, default_value_t = 8)]
+            history: usize,
+            /// Use the GPU through wgpu (needs a build with `--features gpu`).
+            #[arg(long)]
+            gpu: bool,
+        },
+        /// Time reading files (the page's goal: WT_NoStim.mat under 0.5 s natively, 2 s in the page).
+        Parse {
+            /// Files to read.
+            #[arg(required = true)]
+            files: Vec<PathBuf>,
+            /// Reads per file; the minimum and median are printed.
+            #[arg(long, default_value_t = 5)]
+            repeat: usize,
+        },
+    }
+
     pub fn main() -> ExitCode {
         match run(Cli::parse()) {
             Ok(()) => ExitCode::SUCCESS,
@@ -72,6 +140,34 @@ mod cli {
     fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
             Command::Inspect { files } => inspect(&files),
+            Command::Bench { what: Bench::Parse { files, repeat } } => bench_parse(&files, repeat.max(1)),
+            Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, verbose } => {
+                if list {
+                    for (name, about) in presets::PRESETS {
+                        println!("{name:<18} {about}");
+                    }
+                    return Ok(());
+                }
+                let mut spec = match (spec, preset) {
+                    (Some(path), None) => {
+                        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                        serde_json::from_str::<ExperimentSpec>(&text).map_err(|e| format!("{}: not a valid experiment spec: {e}", path.display()))?
+                    }
+                    (None, Some(name)) => presets::preset(&name).ok_or_else(|| {
+                        format!("no preset '{name}'; presets: {}", presets::PRESETS.map(|p| p.0).join(", "))
+                    })?,
+                    _ => return Err("give a spec file or --preset NAME (--list shows the presets)".into()),
+                };
+                if let Some(steps) = steps {
+                    spec.train.steps = steps;
+                    spec.models.iter_mut().for_each(|m| m.steps = m.steps.map(|s| s.min(steps)));
+                }
+                if let Some(seeds) = seeds {
+                    spec.seeds = seeds;
+                }
+                run_spec(&spec, &data, &files, gpu, json, verbose)
+            }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
                 spec.train.steps = steps;
@@ -111,6 +207,109 @@ mod cli {
                 Ok(())
             }
         }
+    }
+
+    fn compute(gpu: bool) -> device::Compute {
+        if gpu { pollster::block_on(device::pick(true)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
+    }
+
+    fn read_recordings(paths: &[PathBuf]) -> Result<Vec<Recording>, String> {
+        let mut out = Vec::new();
+        for path in paths {
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            out.extend(formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    }
+
+    /// Loads the spec's data, runs it, prints the table and writes JSON.
+    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>, verbose: bool) -> Result<(), String> {
+        let (recordings, truth) = match &spec.data {
+            DataSpec::Synthetic { config } => {
+                let worm = config.generate();
+                (worm.recordings, Some(worm.graph))
+            }
+            DataSpec::Kato => (read_recordings(&DataSpec::KATO_FILES.map(|f| data.join(f)))?, None),
+            DataSpec::Files { .. } if files.is_empty() => return Err("this spec reads your own files: give them with --file PATH".into()),
+            DataSpec::Files { .. } => (read_recordings(files)?, None),
+        };
+        let compute = compute(gpu);
+        println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
+        println!("runs: {}", run_count(spec, recordings.len()));
+        let result = pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut NativeHost { verbose }))
+            .map_err(|e| e.to_string())?;
+        println!("neurons: {} ({})", result.neurons.len(), result.neurons.join(" "));
+        print!("{}", format_table(&result));
+        println!("\nwall time: {:.1} s", result.seconds);
+        if let Some(path) = json {
+            let text = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        Ok(())
+    }
+
+    /// Times training steps of every model on random windows of the given size.
+    fn bench_models(steps: usize, batch: usize, nodes: usize, history: usize, gpu: bool) -> Result<(), String> {
+        use neurognn::data::task::Windows;
+        use neurognn::model::{ModelKind, ModelSpec};
+        use neurognn::train::TrainConfig;
+        use neurognn::train::fit::{FitSetup, Objective, fit};
+        let compute = compute(gpu);
+        println!("backend: {}; batch {batch}, {nodes} nodes, history {history}, 2 features", compute.label);
+        println!("{:<8} {:>10} {:>14} {:>16}", "model", "params", "ms per step", "peak RSS MB");
+        let len = 4 * batch;
+        let mut w = Windows::new(history, nodes, 2);
+        let mut x = 0u32;
+        let mut noise = || { x = x.wrapping_mul(1664525).wrapping_add(1013904223); (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5 };
+        w.inputs = (0..len * history * nodes * 2).map(|_| noise()).collect();
+        w.mask = vec![1.0; len * nodes];
+        w.last = (0..len * nodes).map(|_| noise()).collect();
+        w.next = (0..len * nodes).map(|_| noise()).collect();
+        w.classes = (0..len).map(|k| (k % 4) as u16).collect();
+        w.source = vec![0; len];
+        let incoming = vec![1.0 / nodes as f32; nodes * nodes];
+        for kind in ModelKind::ALL {
+            let spec = ModelSpec::new(kind);
+            let objective = Objective::NextStep;
+            let warm = TrainConfig { steps: 3, batch_size: batch, eval_every: 1000, ..TrainConfig::default() };
+            let setup = |cfg| FitSetup { spec: &spec, objective: &objective, incoming: kind.needs_graph().then_some(incoming.as_slice()), train: cfg };
+            pollster::block_on(fit(setup(&warm), &w, &w, &compute.device, &mut NativeHost::default())).map_err(|e| e.to_string())?;
+            let timed = TrainConfig { steps, eval_every: steps * 10, report_every: steps * 10, ..warm.clone() };
+            let started = std::time::Instant::now();
+            let fitted = pollster::block_on(fit(setup(&timed), &w, &w, &compute.device, &mut NativeHost::default())).map_err(|e| e.to_string())?;
+            let ms = started.elapsed().as_secs_f64() * 1e3 / steps as f64;
+            println!("{:<8} {:>10} {:>14.2} {:>16}", kind.label(), fitted.report.parameters, ms, peak_rss_mb().map_or("–".into(), |m| format!("{m:.0}")));
+        }
+        println!("(peak RSS is the process's high-water mark so far; native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+        Ok(())
+    }
+
+    /// The process's peak resident memory (Linux `VmHWM`).
+    fn peak_rss_mb() -> Option<f64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok().map(|kb| kb / 1024.0)
+    }
+
+    /// Reads each file `repeat` times and prints the minimum and median wall time.
+    fn bench_parse(files: &[PathBuf], repeat: usize) -> Result<(), String> {
+        println!("{:<48} {:>10} {:>10} {:>10}  recordings", "file", "MB", "min ms", "median ms");
+        for path in files {
+            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let mut times = Vec::with_capacity(repeat);
+            let mut count = 0;
+            for _ in 0..repeat {
+                let started = std::time::Instant::now();
+                count = formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?.len();
+                times.push(started.elapsed().as_secs_f64() * 1e3);
+            }
+            times.sort_by(f64::total_cmp);
+            let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            println!("{name:<48} {:>10.1} {:>10.1} {:>10.1}  {count}", bytes.len() as f64 / 1e6, times[0], times[repeat / 2]);
+        }
+        println!("(native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+        Ok(())
     }
 
     /// Prints each recording, then the identified neurons every recording shares.

@@ -7,9 +7,12 @@
 
 pub mod connectome;
 pub mod formats;
+pub mod graph;
 pub mod labels;
 pub mod names;
+pub mod preprocess;
 pub mod synthetic;
+pub mod task;
 pub mod windows;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,8 @@ pub enum DataError {
     FrameRate { recording: String, fps: f32 },
     #[error("recording '{recording}': neuron name '{name}' is used by columns {first} and {second}")]
     DuplicateName { recording: String, name: String, first: usize, second: usize },
+    #[error("{0}")]
+    Alignment(String),
     #[error("{what}: need at least {needed} frames, have {have}")]
     TooShort { what: String, needed: usize, have: usize },
 }

@@ -38,6 +38,7 @@ pub enum GraphSource {
 
 /// What to generate. Defaults give the one-minute demo: one animal, 32 neurons, 2400 frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SyntheticConfig {
     pub animals: usize,
     pub graph: GraphSource,

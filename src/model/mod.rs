@@ -1,6 +1,329 @@
-//! Layers and models. Each is a `Config` + `Module` pair whose `forward` documents tensor shapes.
-//! No optimiser, no I/O, no UI.
+//! The networks compared: structure-agnostic (linear, MLP, GRU) and graph networks over a fixed
+//! graph (GCN, GAT) or over a graph they infer from activity (NRI-style relational inference).
+//!
+//! Every network reads the same input, a window of activity `x [batch, history, nodes,
+//! features]` with `mask [batch, nodes]` (1 where the animal has the neuron), and has one of two
+//! heads: a value per node (next-step prediction: the change of each neuron) or class logits per
+//! window (behaviour). Graph networks share their weights across nodes and also learn an
+//! embedding per node position (neurons are aligned by name, so position k is the same neuron
+//! in every animal). No optimiser, no data loading, no UI here.
 
+pub mod flat;
+pub mod gat;
+pub mod gcn;
+pub mod gru;
 pub mod mlp;
+pub mod nri;
 
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use flat::Flat;
+pub use gat::Gat;
+pub use gcn::Gcn;
+pub use gru::GruNet;
 pub use mlp::{Mlp, MlpConfig};
+pub use nri::{Nri, NriConfig};
+
+/// Which network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// One linear map of the whole window (ridge / logistic regression equivalent).
+    Linear,
+    Mlp,
+    Gru,
+    Gcn,
+    Gat,
+    /// Relational inference: infers a graph per window and predicts over it.
+    Nri,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 6] = [ModelKind::Linear, ModelKind::Mlp, ModelKind::Gru, ModelKind::Gcn, ModelKind::Gat, ModelKind::Nri];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Mlp => "MLP",
+            ModelKind::Gru => "GRU",
+            ModelKind::Gcn => "GCN",
+            ModelKind::Gat => "GAT",
+            ModelKind::Nri => "NRI",
+        }
+    }
+
+    /// Graph networks (over a given or an inferred graph).
+    pub fn is_graph(self) -> bool {
+        matches!(self, ModelKind::Gcn | ModelKind::Gat | ModelKind::Nri)
+    }
+
+    /// Networks that need a fixed graph as input.
+    pub fn needs_graph(self) -> bool {
+        matches!(self, ModelKind::Gcn | ModelKind::Gat)
+    }
+}
+
+/// Hyperparameters of one network (unused ones are ignored by the others).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelSpec {
+    pub kind: ModelKind,
+    /// Width of hidden layers and node states.
+    pub hidden: usize,
+    /// Hidden layers (MLP), message-passing rounds (GCN, GAT).
+    pub layers: usize,
+    pub dropout: f64,
+    /// NRI: edge types, the first meaning "no edge".
+    pub edge_types: usize,
+    /// NRI: prior probability of "no edge" (sparsity).
+    pub prior_no_edge: f64,
+    /// NRI: Gumbel-softmax temperature.
+    pub tau: f64,
+    /// NRI: weight of the KL term.
+    pub kl_weight: f64,
+    /// Optimiser steps for this model instead of the experiment's (the costly NRI gets fewer).
+    pub steps: Option<usize>,
+    /// Minibatch size for this model instead of the experiment's.
+    pub batch_size: Option<usize>,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Mlp,
+            hidden: 64,
+            layers: 1,
+            dropout: 0.1,
+            edge_types: 2,
+            prior_no_edge: 0.9,
+            tau: 0.5,
+            kl_weight: 0.01,
+            steps: None,
+            batch_size: None,
+        }
+    }
+}
+
+impl ModelSpec {
+    /// Defaults per kind. Graph networks compute a state per neuron (and NRI one per pair), so
+    /// they get narrower states than the flat models, which see all neurons at once.
+    pub fn new(kind: ModelKind) -> Self {
+        let (layers, hidden) = match kind {
+            ModelKind::Linear => (0, 64),
+            ModelKind::Mlp | ModelKind::Gru => (1, 64),
+            ModelKind::Gcn | ModelKind::Gat => (2, 32),
+            ModelKind::Nri => (1, 32),
+        };
+        // NRI's pair states cost n² per window: half the steps, half the batch (measured:
+        // ~75 ms per step of 64 Kato windows on 2 CPU cores, 15× a GCN step).
+        let (steps, batch_size) = if kind == ModelKind::Nri { (Some(400), Some(32)) } else { (None, None) };
+        Self { kind, layers, hidden, steps, batch_size, ..Self::default() }
+    }
+}
+
+/// The shape of one input window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputShape {
+    pub history: usize,
+    pub nodes: usize,
+    pub features: usize,
+}
+
+/// What the network outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Head {
+    /// One value per node: `[batch, nodes]`.
+    Nodes,
+    /// Class logits per window: `[batch, classes]`.
+    Classes(usize),
+}
+
+impl Head {
+    fn width(self, nodes: usize) -> usize {
+        match self {
+            Head::Nodes => nodes,
+            Head::Classes(c) => c,
+        }
+    }
+}
+
+/// One batch of windows.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// `[batch, history, nodes, features]`.
+    pub x: Tensor<4>,
+    /// `[batch, nodes]`, 1 where the neuron was recorded.
+    pub mask: Tensor<2>,
+    /// `[nodes, nodes]`: `incoming[i][j]` weights the message from `j` to `i` (GCN, GAT).
+    pub incoming: Option<Tensor<2>>,
+    /// Sample edges (training) rather than take their probabilities (evaluation).
+    pub sample: bool,
+}
+
+/// What a forward pass gives.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// `[batch, nodes]` or `[batch, classes]`.
+    pub y: Tensor<2>,
+    /// NRI: KL divergence of the edge posterior from the prior (a scalar).
+    pub kl: Option<Tensor<1>>,
+    /// NRI: `[batch, nodes, nodes]`, probability that `j → i` is an edge (receiver first).
+    pub edges: Option<Tensor<3>>,
+}
+
+impl Output {
+    fn plain(y: Tensor<2>) -> Self {
+        Self { y, kl: None, edges: None }
+    }
+}
+
+/// Any of the networks, built from a [`ModelSpec`].
+#[derive(Module, Debug)]
+pub enum Network {
+    Flat(Flat),
+    Gru(GruNet),
+    Gcn(Gcn),
+    Gat(Gat),
+    Nri(Nri),
+}
+
+impl Network {
+    /// Builds the network on `device` (seed the device first for reproducible weights).
+    pub fn init(spec: &ModelSpec, shape: InputShape, head: Head, device: &Device) -> Self {
+        match spec.kind {
+            ModelKind::Linear | ModelKind::Mlp => Network::Flat(Flat::new(spec, shape, head, device)),
+            ModelKind::Gru => Network::Gru(GruNet::new(spec, shape, head, device)),
+            ModelKind::Gcn => Network::Gcn(Gcn::new(spec, shape, head, device)),
+            ModelKind::Gat => Network::Gat(Gat::new(spec, shape, head, device)),
+            ModelKind::Nri => Network::Nri(NriConfig::from_spec(spec).init(shape, head, device)),
+        }
+    }
+
+    pub fn forward(&self, input: Input) -> Output {
+        match self {
+            Network::Flat(m) => Output::plain(m.forward(input.x)),
+            Network::Gru(m) => Output::plain(m.forward(input.x)),
+            Network::Gcn(m) => Output::plain(m.forward(input)),
+            Network::Gat(m) => Output::plain(m.forward(input)),
+            Network::Nri(m) => m.forward(input),
+        }
+    }
+}
+
+/// Shared pieces of the graph networks.
+pub(crate) mod nodes {
+    use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
+    use burn::prelude::*;
+    use burn::tensor::activation::relu;
+
+    use super::{Head, InputShape};
+
+    /// Each node's own window, `[batch, nodes, history * features]`.
+    pub fn windows(x: Tensor<4>) -> Tensor<3> {
+        let [b, h, n, f] = x.dims();
+        x.swap_dims(1, 2).reshape([b, n, h * f])
+    }
+
+    /// Node states from their windows plus a learnt embedding of each node position.
+    #[derive(Module, Debug)]
+    pub struct Encoder {
+        input: Linear,
+        identity: Embedding,
+    }
+
+    impl Encoder {
+        pub fn new(shape: InputShape, hidden: usize, device: &Device) -> Self {
+            Self {
+                input: LinearConfig::new(shape.history * shape.features, hidden).init(device),
+                identity: EmbeddingConfig::new(shape.nodes, hidden).init(device),
+            }
+        }
+
+        /// `x [b, h, n, f] -> [b, n, hidden]`.
+        pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+            let [b, _, n, _] = x.dims();
+            let device = x.device();
+            let positions = Tensor::<1, Int>::arange(0..n as i64, &device).unsqueeze_dim::<2>(0).repeat_dim(0, b);
+            relu(self.input.forward(windows(x)) + self.identity.forward(positions))
+        }
+    }
+
+    /// Node states to a value per node.
+    #[derive(Module, Debug)]
+    pub struct NodeReadout {
+        hidden: Linear,
+        out: Linear,
+    }
+
+    /// Node states to class logits, from mean- and max-pooled states of the recorded nodes.
+    #[derive(Module, Debug)]
+    pub struct GraphReadout {
+        hidden: Linear,
+        out: Linear,
+    }
+
+    /// Either readout, by head.
+    #[derive(Module, Debug)]
+    pub enum Readout {
+        Nodes(NodeReadout),
+        Graph(GraphReadout),
+    }
+
+    impl Readout {
+        pub fn new(hidden: usize, head: Head, device: &Device) -> Self {
+            match head {
+                Head::Nodes => Readout::Nodes(NodeReadout {
+                    hidden: LinearConfig::new(hidden, hidden).init(device),
+                    out: LinearConfig::new(hidden, 1).init(device),
+                }),
+                Head::Classes(c) => Readout::Graph(GraphReadout {
+                    hidden: LinearConfig::new(2 * hidden, hidden).init(device),
+                    out: LinearConfig::new(hidden, c).init(device),
+                }),
+            }
+        }
+
+        /// `h [b, n, hidden]`, `mask [b, n]` -> `[b, n]` or `[b, classes]`.
+        pub fn forward(&self, h: Tensor<3>, mask: Tensor<2>) -> Tensor<2> {
+            let [b, n, d] = h.dims();
+            match self {
+                Readout::Nodes(r) => r.out.forward(relu(r.hidden.forward(h))).reshape([b, n]),
+                Readout::Graph(r) => {
+                    let m = mask.unsqueeze_dim::<3>(2); // [b, n, 1]
+                    let count = m.clone().sum_dim(1).clamp_min(1.0); // [b, 1, 1]
+                    let mean = (h.clone() * m.clone()).sum_dim(1) / count; // [b, 1, d]
+                    let max = (h + (m - 1.0) * 1e4).max_dim(1); // missing nodes never win
+                    let pooled = Tensor::cat(vec![mean, max], 2).reshape([b, 2 * d]);
+                    r.out.forward(relu(r.hidden.forward(pooled)))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_network_maps_a_window_to_its_head() {
+        let device = Device::flex();
+        let shape = InputShape { history: 4, nodes: 5, features: 2 };
+        let x = Tensor::<4>::random([3, 4, 5, 2], burn::tensor::Distribution::Default, &device);
+        let mask = Tensor::<2>::ones([3, 5], &device);
+        let incoming = Some(Tensor::<2>::ones([5, 5], &device).div_scalar(5.0));
+        for kind in ModelKind::ALL {
+            for head in [Head::Nodes, Head::Classes(4)] {
+                let net = Network::init(&ModelSpec { hidden: 8, ..ModelSpec::new(kind) }, shape, head, &device);
+                let out = net.forward(Input { x: x.clone(), mask: mask.clone(), incoming: incoming.clone(), sample: true });
+                let want = if head == Head::Nodes { [3, 5] } else { [3, 4] };
+                assert_eq!(out.y.dims(), want, "{kind:?} {head:?}");
+                assert_eq!(out.kl.is_some(), kind == ModelKind::Nri);
+                if let Some(e) = out.edges {
+                    assert_eq!(e.dims(), [3, 5, 5]);
+                }
+            }
+        }
+    }
+}

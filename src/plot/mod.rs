@@ -1,9 +1,13 @@
 //! Charts as pure functions of plain data, generic over plotters' `DrawingBackend`: the app
 //! draws them on a canvas, tests and the CLI render the same functions to SVG.
 
+pub mod coverage;
 pub mod loss;
+pub mod raster;
 
+pub use coverage::{Coverage, draw_coverage};
 pub use loss::{LossSeries, draw_loss};
+pub use raster::{Raster, draw_raster};
 
 /// A chart that could not be drawn (the backend's message).
 #[derive(Debug, thiserror::Error)]

@@ -6,8 +6,11 @@
 //! [`NativeHost`]. No DOM, no signals, no file I/O.
 
 pub mod demo;
+pub mod experiment;
+pub mod fit;
 pub mod metrics;
 pub mod next_step;
+pub mod presets;
 
 use std::future::Future;
 use std::ops::ControlFlow;
@@ -19,6 +22,7 @@ pub use next_step::{NextStepReport, fit_next_step};
 
 /// Optimisation settings shared by every task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainConfig {
     /// Optimiser steps (minibatches).
     pub steps: usize,
@@ -29,11 +33,17 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Read the loss back every this many steps (each read is a GPU round trip).
     pub report_every: usize,
+    /// Evaluate on the validation set every this many steps (early stopping).
+    pub eval_every: usize,
+    /// Stop after this many evaluations without improvement (0: never stop early).
+    pub patience: usize,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f64,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10 }
+        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10, eval_every: 100, patience: 0, weight_decay: 1e-4 }
     }
 }
 
@@ -64,6 +74,10 @@ pub trait Host {
     fn yield_now(&mut self) -> impl Future<Output = ()>;
     /// Receives progress; `Break` stops the run after this step, keeping what was learnt.
     fn progress(&mut self, progress: &Progress) -> ControlFlow<()>;
+    /// An experiment starts run `index` of `total` (`label` names model, task, protocol, fold).
+    fn run_started(&mut self, label: &str, index: usize, total: usize) {
+        let _ = (label, index, total);
+    }
 }
 
 /// A host for native runs: never yields, never stops, optionally prints each report.
@@ -74,6 +88,12 @@ pub struct NativeHost {
 
 impl Host for NativeHost {
     async fn yield_now(&mut self) {}
+
+    fn run_started(&mut self, label: &str, index: usize, total: usize) {
+        if self.verbose {
+            println!("[{}/{total}] {label}", index + 1);
+        }
+    }
 
     fn progress(&mut self, p: &Progress) -> ControlFlow<()> {
         if self.verbose {

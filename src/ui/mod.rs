@@ -3,10 +3,12 @@
 
 mod chart;
 mod demo;
+mod import;
 
 use leptos::prelude::*;
 
 use demo::DemoPanel;
+use import::{ImportPanel, Library};
 
 /// Settings read once from the page URL (`?backend=cpu` forces the CPU backend).
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +28,7 @@ impl UrlSettings {
 #[component]
 pub fn App() -> impl IntoView {
     let settings = UrlSettings::from_location();
+    provide_context(Library::new());
     view! {
         <header>
             <h1>"NeuroGNN"</h1>
@@ -35,6 +38,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <DemoPanel settings=settings />
+            <ImportPanel />
         </main>
         <footer>
             <p>

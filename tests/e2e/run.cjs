@@ -48,7 +48,94 @@ const inkedPixels = (page) => page.evaluate(() => {
   return n;
 });
 
+const KATO = path.resolve(root, '../shared/data/kato2015');
+
+/// Drops files on the drop zone as a person would: a DataTransfer carrying File objects.
+async function dropFiles(page, files) {
+  await page.evaluate(() => {
+    const i = document.createElement('input');
+    Object.assign(i, { type: 'file', multiple: true, id: 'e2e-staging' });
+    i.style.display = 'none';
+    document.body.appendChild(i);
+  });
+  await page.setInputFiles('#e2e-staging', files);
+  await page.evaluate(() => {
+    const staging = document.querySelector('#e2e-staging');
+    const dt = new DataTransfer();
+    for (const f of staging.files) dt.items.add(f);
+    const zone = document.querySelector('#drop-zone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    staging.remove();
+  });
+}
+
+/// Non-white pixels of a canvas.
+const canvasInk = (page, sel) => page.evaluate((sel) => {
+  const c = document.querySelector(sel);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) n++;
+  return n;
+}, sel);
+
 const tests = {
+  async 'dropping WT_NoStim.mat shows 5 animals, 22 shared neurons and the 8 states'(ctx) {
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    await dropFiles(page, [path.join(KATO, 'mat/WT_NoStim.mat')]);
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '5', null, { timeout: 120000 });
+    const readLine = await text(page, '#import-messages li');
+    const ms = parseFloat(readLine.match(/in (\d+) ms/)[1]);
+    check(await text(page, '#shared-count') === '22', `shared neurons: ${await text(page, '#shared-count')}`);
+    const states = await page.locator('#states li').evaluateAll((li) => li.map((e) => e.dataset.state));
+    check(JSON.stringify([...states].sort()) === JSON.stringify(['DT', 'FWD', 'NOSTATE', 'REV1', 'REV2', 'REVSUS', 'SLOW', 'VT']),
+      `states: ${states}`);
+    check((await text(page, '#label-scheme')).includes('Kato'), 'the Kato scheme is not recognised');
+    const merged = await text(page, '#merged-counts');
+    check(/^FWD \d+ · REV \d+ · REVSUS \d+ · TURN \d+$/.test(merged), `4-class merge reads "${merged}"`);
+    check(await page.locator('canvas.raster').count() === 5, 'expected 5 rasters');
+    for (let i = 0; i < 5; i++) check(await canvasInk(page, `#raster-${i}`) > 20000, `raster ${i} looks empty`);
+    check(await canvasInk(page, '#coverage') > 2000, 'the coverage matrix looks empty');
+    await page.screenshot({ path: path.join(SHOTS, 'import-wt-nostim.png'), fullPage: true });
+
+    // a broken file is reported by name and what was loaded stays
+    const bytes = fs.readFileSync(path.join(KATO, 'npz/worm1.npz'));
+    await page.setInputFiles('#file-input', { name: 'broken.npz', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, 5000) });
+    await page.waitForFunction(() => document.querySelector('#import-messages li.error'), null, { timeout: 30000 });
+    const error = await text(page, '#import-messages li.error');
+    check(error.startsWith('broken.npz:'), `error reads "${error}"`);
+    check(await text(page, '#animal-count') === '5', 'a broken file changed what was loaded');
+
+    // correcting the guess: take worm 3's arrays only
+    await page.click('#files details summary');
+    const form = page.locator('#files details .choice');
+    await form.locator('select').nth(0).selectOption('WT_NoStim.deltaFOverF_bc{3}');
+    await form.locator('select').nth(2).selectOption('WT_NoStim.NeuronNames{3}');
+    await form.locator('select').nth(3).selectOption('WT_NoStim.States{3}');
+    await form.locator('button').click();
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 30000 });
+    const stats = await text(page, '.animal .stats');
+    check(stats.startsWith('3059 frames · 131 neurons (32 identified)'), `corrected recording: "${stats}"`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  WT_NoStim.mat (${(fs.statSync(path.join(KATO, 'mat/WT_NoStim.mat')).size / 1e6).toFixed(1)} MB) read in the page in ${ms} ms; ${merged}`);
+    await page.close();
+  },
+
+  async 'side files name and label a recording dropped with them'(ctx) {
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    const files = ['npz/worm1.npz', 'original/worm_0_neurons.csv', 'original/worm_0_y.csv', 'original/worm_0_states.csv'];
+    await dropFiles(page, files.map((f) => path.join(KATO, f)));
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+    const notes = await page.locator('#import-messages li').allTextContents();
+    check(notes.length === 4 && !(await page.locator('#import-messages li.error').count()), `messages: ${notes.join(' | ')}`);
+    check((await text(page, '.animal .stats')).startsWith('3137 frames · 109 neurons (38 identified)'), 'worm 1 stats');
+    await page.screenshot({ path: path.join(SHOTS, 'import-side-files.png'), fullPage: true });
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+  },
+
   async 'demo trains on WebGPU and reports a falling loss'(ctx) {
     const page = await open(ctx, '');
     const t0 = Date.now();

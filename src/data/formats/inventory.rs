@@ -159,7 +159,15 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
             FormatError::invalid(&inv.file, format!("no 2-D numeric array of traces; found: {}", found.join(", ")))
         })?;
     let [rows, cols] = [traces.array.shape()[0], traces.array.shape()[1]];
-    let nearest = |candidates: Vec<&Entry>| candidates.into_iter().max_by_key(|e| affinity(&e.path, &traces.path)).map(|e| e.path.clone());
+    // Arrays of another animal (other `{k}` indices) are never paired with these traces.
+    let nearest = |candidates: Vec<&Entry>| {
+        let own = indices(&traces.path);
+        candidates
+            .into_iter()
+            .filter(|e| indices(&e.path).is_empty() || indices(&e.path) == own)
+            .max_by_key(|e| affinity(&e.path, &traces.path))
+            .map(|e| e.path.clone())
+    };
     let text_vectors = || inv.entries.iter().filter(|e| matches!(e.array, Array::Text { .. }) && e.array.vector_len().is_some());
 
     // A names array that fits neither axis is still chosen, so that `assemble` says so.

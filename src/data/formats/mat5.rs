@@ -132,7 +132,8 @@ fn char_rows(ty: u32, data: &[u8], dims: &[usize], big_endian: bool) -> Result<V
 }
 
 fn split_rows(chars: &[char], dims: &[usize]) -> Vec<String> {
-    let rows = dims.first().copied().unwrap_or(1).max(1);
+    // Never more rows than characters, whatever the header claims (found by fuzzing).
+    let rows = dims.first().copied().unwrap_or(1).clamp(1, chars.len().max(1));
     let cols = chars.len() / rows;
     (0..rows).map(|r| (0..cols).filter_map(|c| chars.get(c * rows + r)).collect::<String>().trim_end().to_string()).collect()
 }
@@ -181,6 +182,11 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
                 .map(|c| String::from_utf8_lossy(c.split(|&b| b == 0).next().unwrap_or_default()).into_owned())
                 .filter(|f| !f.is_empty())
                 .collect();
+            // Each element holds at least one byte per field; a fieldless struct holds none, so
+            // its declared size is checked against the payload instead (found by fuzzing).
+            if count > payload.len() {
+                return Err(format!("struct '{name}' declares {count} elements in {} bytes", payload.len()));
+            }
             let mut items = Vec::with_capacity(count.min(payload.len() / 8));
             for _ in 0..count {
                 let mut element = Vec::with_capacity(fields.len());
@@ -197,6 +203,9 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
         }
         MX_CHAR => {
             let (ty, data) = if r.at_end() { (MI_UTF8, &[][..]) } else { r.element()? };
+            if count > data.len() {
+                return Err(format!("char array '{name}' declares {count} characters in {} bytes", data.len()));
+            }
             MatValue::Char { rows: char_rows(ty, data, &dims, big_endian)? }
         }
         MX_SPARSE => MatValue::Unsupported("sparse array".into()),

@@ -1,0 +1,207 @@
+//! Fixed graphs for graph networks, and how inferred graphs are scored.
+//!
+//! A graph is a dense `[from][to]` weight matrix over the aligned neuron list. Sources: the
+//! connectome (mapped by name) or a correlation graph computed from training frames only.
+//! Scoring: AUROC of edge scores against a reference graph (the synthetic worm's true wiring or
+//! the connectome), with a null from the same scores against node-shuffled references.
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::connectome::{Connectome, Reconstruction, Synapse};
+
+/// Where a fixed graph comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixedGraph {
+    Connectome { reconstruction: Reconstruction, synapse: Synapse },
+    /// Each neuron's `top_k` most correlated partners (|Pearson r| over training frames).
+    Correlation { top_k: usize },
+}
+
+impl Default for FixedGraph {
+    fn default() -> Self {
+        FixedGraph::Connectome { reconstruction: Reconstruction::Cook2019, synapse: Synapse::Both }
+    }
+}
+
+impl FixedGraph {
+    pub fn label(&self) -> String {
+        match self {
+            FixedGraph::Connectome { reconstruction, synapse } => format!("connectome ({reconstruction:?}, {synapse:?})"),
+            FixedGraph::Correlation { top_k } => format!("correlation (top {top_k})"),
+        }
+    }
+
+    /// The graph over `neurons`; `traces` are the training frames (`frames × neurons`) used by
+    /// the correlation graph.
+    pub fn build(&self, neurons: &[String], traces: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        match *self {
+            FixedGraph::Connectome { reconstruction, synapse } => Connectome::builtin().adjacency(neurons, reconstruction, synapse),
+            FixedGraph::Correlation { top_k } => correlation_graph(neurons.len(), traces, top_k),
+        }
+    }
+}
+
+/// Symmetric top-k |correlation| graph pooled over several training segments (each
+/// `frames × n`, row-major).
+pub fn correlation_graph(n: usize, segments: &[Vec<f32>], top_k: usize) -> Vec<Vec<f32>> {
+    let mut sum = vec![0f64; n];
+    let mut count = 0f64;
+    for seg in segments {
+        for row in seg.chunks_exact(n) {
+            for (s, &v) in sum.iter_mut().zip(row) {
+                *s += f64::from(v);
+            }
+            count += 1.0;
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1.0)).collect();
+    let mut cov = vec![vec![0f64; n]; n];
+    for seg in segments {
+        for row in seg.chunks_exact(n) {
+            for i in 0..n {
+                let a = f64::from(row[i]) - mean[i];
+                for j in i..n {
+                    cov[i][j] += a * (f64::from(row[j]) - mean[j]);
+                }
+            }
+        }
+    }
+    let mut r = vec![vec![0f32; n]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let d = (cov[i][i] * cov[j][j]).sqrt();
+            let v = if d > 0.0 { (cov[i][j] / d).abs() as f32 } else { 0.0 };
+            r[i][j] = v;
+            r[j][i] = v;
+        }
+    }
+    let mut g = vec![vec![0f32; n]; n];
+    for i in 0..n {
+        let mut order: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+        order.sort_by(|&a, &b| r[i][b].total_cmp(&r[i][a]));
+        for &j in order.iter().take(top_k) {
+            g[i][j] = r[i][j];
+            g[j][i] = r[i][j];
+        }
+    }
+    g
+}
+
+/// `incoming[i][j]`: the weight of `j → i`, log-compressed and normalised over `i`'s inputs
+/// (what GCN and GAT multiply node states by). Row-major `n × n`.
+pub fn incoming_normalised(graph: &[Vec<f32>]) -> Vec<f32> {
+    let n = graph.len();
+    let mut out = vec![0f32; n * n];
+    for i in 0..n {
+        let total: f32 = (0..n).map(|j| graph[j][i].max(0.0).ln_1p()).sum();
+        if total > 0.0 {
+            for j in 0..n {
+                out[i * n + j] = graph[j][i].max(0.0).ln_1p() / total;
+            }
+        }
+    }
+    out
+}
+
+/// Area under the ROC curve of `scores` for the `positives` (ties count half); `None` when
+/// either class is empty.
+pub fn auroc(scores: &[f32], positives: &[bool]) -> Option<f64> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // average ranks over ties (Mann–Whitney U)
+    let mut ranks = vec![0f64; scores.len()];
+    let mut k = 0;
+    while k < order.len() {
+        let mut end = k;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[k]] {
+            end += 1;
+        }
+        let rank = (k + end) as f64 / 2.0 + 1.0;
+        for &o in &order[k..=end] {
+            ranks[o] = rank;
+        }
+        k = end + 1;
+    }
+    let pos = positives.iter().filter(|p| **p).count() as f64;
+    let neg = positives.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return None;
+    }
+    let rank_sum: f64 = ranks.iter().zip(positives).filter(|(_, p)| **p).map(|(r, _)| r).sum();
+    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// Agreement of an inferred graph with a reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphScore {
+    /// AUROC over ordered pairs (no self-pairs), `undirected` compares `max(a→b, b→a)`.
+    pub auroc: f64,
+    /// The same scores against `null_draws` node-shuffled references: mean and sd.
+    pub null_mean: f64,
+    pub null_sd: f64,
+    pub null_draws: usize,
+    pub edges: usize,
+    pub pairs: usize,
+}
+
+/// Scores `inferred[from][to]` against `reference[from][to] > 0`.
+pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bool, null_draws: usize, seed: u64) -> Option<GraphScore> {
+    let n = inferred.len();
+    let sym = |g: &[Vec<f32>], i: usize, j: usize| if undirected { g[i][j].max(g[j][i]) } else { g[i][j] };
+    let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..n).map(move |j| (i, j))).filter(|(i, j)| if undirected { i < j } else { i != j }).collect();
+    let scores: Vec<f32> = pairs.iter().map(|&(i, j)| sym(inferred, i, j)).collect();
+    let truth = |perm: &[usize]| pairs.iter().map(|&(i, j)| sym(reference, perm[i], perm[j]) > 0.0).collect::<Vec<bool>>();
+    let identity: Vec<usize> = (0..n).collect();
+    let positives = truth(&identity);
+    let auroc = auroc(&scores, &positives)?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut perm = identity;
+    let null: Vec<f64> = (0..null_draws)
+        .filter_map(|_| {
+            perm.shuffle(&mut rng);
+            self::auroc(&scores, &truth(&perm))
+        })
+        .collect();
+    let mean = null.iter().sum::<f64>() / null.len().max(1) as f64;
+    let sd = (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / null.len().max(1) as f64).sqrt();
+    Some(GraphScore { auroc, null_mean: mean, null_sd: sd, null_draws: null.len(), edges: positives.iter().filter(|p| **p).count(), pairs: pairs.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auroc_counts_ties_as_half() {
+        assert_eq!(auroc(&[0.1, 0.9, 0.8, 0.2], &[false, true, true, false]), Some(1.0));
+        assert_eq!(auroc(&[0.5, 0.5], &[true, false]), Some(0.5));
+        assert_eq!(auroc(&[0.9, 0.1], &[false, true]), Some(0.0));
+        assert_eq!(auroc(&[0.3], &[true]), None);
+    }
+
+    #[test]
+    fn a_perfect_graph_beats_its_null() {
+        let mut truth = vec![vec![0f32; 8]; 8];
+        for i in 0..8 {
+            truth[i][(i + 1) % 8] = 1.0;
+        }
+        let s = score_graph(&truth, &truth, false, 50, 1).unwrap();
+        assert_eq!(s.auroc, 1.0);
+        assert!(s.null_mean < 0.7, "{s:?}");
+        assert_eq!((s.edges, s.pairs), (8, 56));
+    }
+
+    #[test]
+    fn correlation_graph_links_correlated_neurons() {
+        // neurons 0 and 1 move together, 2 is independent-ish
+        let seg: Vec<f32> = (0..50).flat_map(|t| { let x = (t as f32 * 0.3).sin(); [x, 2.0 * x + 0.01, ((t * 7919) % 13) as f32] }).collect();
+        let g = correlation_graph(3, &[seg], 1);
+        assert!(g[0][1] > 0.99 && g[1][0] > 0.99);
+        let inc = incoming_normalised(&g);
+        assert!((inc[0 * 3 + 1] - 1.0).abs() < 0.5 && inc[0] == 0.0);
+    }
+}

@@ -1,0 +1,219 @@
+//! From aligned animals to training windows for the two tasks.
+//!
+//! A [`Series`] is one animal ready for a model: activity z-scored per neuron with statistics
+//! from the frames the caller names as training frames, optionally a second feature (the
+//! frame-to-frame change, causal), the neurons it has, and a class per frame. [`Windows`] are cut
+//! from a frame range of a series: the last `history` frames of every neuron, with the next
+//! frame (next-step prediction) or the class of the last frame (behaviour). Plain `Vec<f32>`.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::preprocess::AlignedAnimal;
+use super::{DataError, Labels, labels};
+
+/// Which task the windows are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// The next frame of every neuron.
+    NextFrame,
+    /// The class of the window's last frame (frames without a class are skipped).
+    Class,
+}
+
+/// One animal prepared for a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub name: String,
+    pub frames: usize,
+    pub nodes: usize,
+    /// 1 (activity) or 2 (activity and its change since the previous frame).
+    pub features: usize,
+    /// `values[(t * nodes + i) * features + f]`.
+    pub values: Vec<f32>,
+    pub present: Vec<bool>,
+    /// Class per frame after merging states (`None`: unlabelled or left out).
+    pub classes: Vec<Option<u16>>,
+}
+
+impl Series {
+    /// z-scores `animal` per neuron with statistics over `fit_frames` (missing neurons stay 0),
+    /// adds the change feature if asked, and merges its states into `merges` classes.
+    pub fn prepare<T: AsRef<str>, V: AsRef<[S]>, S: AsRef<str>>(
+        animal: &AlignedAnimal,
+        fit_frames: Range<usize>,
+        change: bool,
+        merges: Option<&[(T, V)]>,
+    ) -> Result<Self, DataError> {
+        let n = animal.present.len();
+        let frames = animal.frames;
+        if fit_frames.len() < 2 || fit_frames.end > frames {
+            return Err(DataError::TooShort { what: format!("z-scoring '{}'", animal.name), needed: 2, have: fit_frames.len() });
+        }
+        let (mean, sd) = stats(&animal.traces, n, fit_frames.clone());
+        let z: Vec<f32> = animal.traces.iter().enumerate().map(|(k, &v)| if animal.present[k % n] { (v - mean[k % n]) / sd[k % n] } else { 0.0 }).collect();
+        let features = if change { 2 } else { 1 };
+        let mut values = Vec::with_capacity(z.len() * features);
+        if change {
+            // the change is scaled by its own training spread, like the activity
+            let diff: Vec<f32> = (0..z.len()).map(|k| if k < n { 0.0 } else { z[k] - z[k - n] }).collect();
+            let (_, dsd) = stats(&diff, n, fit_frames.start.max(1)..fit_frames.end);
+            for (k, (&a, &d)) in z.iter().zip(&diff).enumerate() {
+                values.push(a);
+                values.push(d / dsd[k % n]);
+            }
+        } else {
+            values = z;
+        }
+        let classes = match (&animal.labels, merges) {
+            (Some(l), Some(m)) => labels::merge_states(l, m).per_frame,
+            (Some(l), None) => l.per_frame.clone(),
+            (None, _) => vec![None; frames],
+        };
+        Ok(Self { name: animal.name.clone(), frames, nodes: n, features, values, present: animal.present.clone(), classes })
+    }
+
+    /// Class names after merging (for reports).
+    pub fn class_names<T: AsRef<str>, V: AsRef<[S]>, S: AsRef<str>>(labels: &Labels, merges: Option<&[(T, V)]>) -> Vec<String> {
+        match merges {
+            Some(m) => labels::merge_states(labels, m).names,
+            None => labels.names.clone(),
+        }
+    }
+
+    /// The activity (feature 0) of neuron `i` at frame `t`.
+    pub fn activity(&self, t: usize, i: usize) -> f32 {
+        self.values[(t * self.nodes + i) * self.features]
+    }
+}
+
+/// Per-neuron mean and sd over `frames` (sd 1 for a constant neuron).
+fn stats(traces: &[f32], n: usize, frames: Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    let count = frames.len().max(1) as f64;
+    let mut sum = vec![0f64; n];
+    let mut sq = vec![0f64; n];
+    for t in frames {
+        for i in 0..n {
+            let v = f64::from(traces[t * n + i]);
+            sum[i] += v;
+            sq[i] += v * v;
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+    let sd = sq.iter().zip(&mean).map(|(s, m)| (s / count - m * m).max(0.0).sqrt()).map(|s| if s > 1e-6 { s as f32 } else { 1.0 }).collect();
+    (mean.into_iter().map(|m| m as f32).collect(), sd)
+}
+
+/// Windows for one task, from one or several animals.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Windows {
+    pub history: usize,
+    pub nodes: usize,
+    pub features: usize,
+    /// `[len, history, nodes, features]`.
+    pub inputs: Vec<f32>,
+    /// `[len, nodes]`: 1 where the animal has the neuron.
+    pub mask: Vec<f32>,
+    /// `[len, nodes]`: activity at the window's last frame (the persistence prediction).
+    pub last: Vec<f32>,
+    /// `[len, nodes]`: activity at the frame after the window (next-step target).
+    pub next: Vec<f32>,
+    /// `[len]`: class of the window's last frame (behaviour target).
+    pub classes: Vec<u16>,
+    /// `[len]`: which series (in the order they were added) each window came from.
+    pub source: Vec<u16>,
+}
+
+impl Windows {
+    pub fn new(history: usize, nodes: usize, features: usize) -> Self {
+        Self { history: history.max(1), nodes, features, ..Self::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// Adds every window of `series` whose frames (and target) lie in `frames`.
+    pub fn add(&mut self, series: &Series, frames: Range<usize>, target: Target, source: u16) {
+        assert_eq!((series.nodes, series.features), (self.nodes, self.features), "series must match the windows' shape");
+        let (h, n, f) = (self.history, self.nodes, self.features);
+        let end = frames.end.min(series.frames);
+        let last_target = if target == Target::NextFrame { end.saturating_sub(1) } else { end };
+        let mask: Vec<f32> = series.present.iter().map(|&p| if p { 1.0 } else { 0.0 }).collect();
+        for t in frames.start + h - 1..last_target {
+            let class = series.classes[t];
+            if target == Target::Class && class.is_none() {
+                continue;
+            }
+            self.inputs.extend_from_slice(&series.values[(t + 1 - h) * n * f..(t + 1) * n * f]);
+            self.mask.extend_from_slice(&mask);
+            self.last.extend((0..n).map(|i| series.activity(t, i)));
+            if target == Target::NextFrame {
+                self.next.extend((0..n).map(|i| series.activity(t + 1, i)));
+            }
+            self.classes.push(class.unwrap_or(0));
+            self.source.push(source);
+        }
+    }
+
+    /// Windows per class (for balancing and reports).
+    pub fn class_counts(&self, classes: usize) -> Vec<usize> {
+        let mut c = vec![0; classes];
+        for &k in &self.classes {
+            if let Some(slot) = c.get_mut(usize::from(k)) {
+                *slot += 1;
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::preprocess::{NeuronSet, align};
+    use crate::data::tests::tiny;
+
+    fn ramp() -> AlignedAnimal {
+        // 2 neurons, 10 frames: neuron 0 = t, neuron 1 = 2t; labels alternate
+        let mut rec = tiny();
+        rec.frames = 10;
+        rec.traces = (0..10).flat_map(|t| [t as f32, 2.0 * t as f32]).collect();
+        rec.neuron_names = vec![Some("AVAL".into()), Some("AVAR".into())];
+        rec.labels = Some(Labels { names: vec!["FWD".into(), "REV".into()], per_frame: (0..10).map(|t| (t % 3 != 2).then_some((t % 2) as u16)).collect() });
+        align(&[rec], NeuronSet::Shared).unwrap().animals.remove(0)
+    }
+
+    #[test]
+    fn windows_hold_the_past_and_the_target() {
+        let s = Series::prepare::<&str, &[&str], &str>(&ramp(), 0..10, true, None).unwrap();
+        assert_eq!(s.features, 2);
+        let mut w = Windows::new(3, 2, 2);
+        w.add(&s, 0..10, Target::NextFrame, 0);
+        assert_eq!(w.len(), 7); // last frames 2..=8, targets 3..=9
+        assert_eq!(w.inputs.len(), 7 * 3 * 2 * 2);
+        // the target of a window is the frame after its last frame
+        assert_eq!(w.next[0], s.activity(3, 0));
+        assert_eq!(w.last[0], s.activity(2, 0));
+        // the change feature of a ramp is constant after the first frame
+        assert!((s.values[(2 * 2) * 2 + 1] - s.values[(5 * 2) * 2 + 1]).abs() < 1e-6);
+
+        let mut c = Windows::new(3, 2, 2);
+        c.add(&s, 0..10, Target::Class, 0);
+        // last frames 2..=9 minus the unlabelled ones (t % 3 == 2: 2, 5, 8)
+        assert_eq!(c.len(), 5);
+        assert_eq!(c.class_counts(2), vec![2, 3]);
+    }
+
+    #[test]
+    fn merges_apply_before_windows() {
+        let merge: &[(&str, &[&str])] = &[("MOVING", &["FWD", "REV"])];
+        let s = Series::prepare(&ramp(), 0..10, false, Some(merge)).unwrap();
+        assert!(s.classes.iter().flatten().all(|&c| c == 0));
+    }
+}

@@ -1,0 +1,155 @@
+//! A recording at a glance: activity as a neurons × time raster (each neuron z-scored for
+//! display), with the behaviour ethogram as a coloured bar under it.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::colors::colormaps::ViridisRGB;
+
+use super::PlotError;
+use crate::data::Recording;
+
+/// Display range of the z-scored activity (values beyond it saturate).
+const Z_RANGE: f32 = 2.5;
+
+/// A raster binned to screen resolution: plain data, cheap to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raster {
+    pub title: String,
+    pub neurons: usize,
+    pub bins: usize,
+    /// `values[i * bins + b]`: neuron `i`'s mean z-score in time bin `b`.
+    pub values: Vec<f32>,
+    /// The most frequent state in each bin (`None`: unlabelled or no labels).
+    pub states: Vec<Option<u16>>,
+    pub state_names: Vec<String>,
+    pub duration_s: f32,
+}
+
+impl Raster {
+    /// Bins `rec` into at most `max_bins` time bins.
+    pub fn from_recording(rec: &Recording, max_bins: usize) -> Self {
+        let bins = rec.frames.clamp(1, max_bins.max(1));
+        let n = rec.neurons;
+        let bin_of = |t: usize| t * bins / rec.frames.max(1);
+        let mut values = vec![0f32; n * bins];
+        for i in 0..n {
+            let (mean, sd) = mean_sd(rec.trace(i));
+            let mut count = vec![0u32; bins];
+            for (t, v) in rec.trace(i).enumerate() {
+                values[i * bins + bin_of(t)] += (v - mean) / sd;
+                count[bin_of(t)] += 1;
+            }
+            for (b, c) in count.iter().enumerate() {
+                values[i * bins + b] /= (*c).max(1) as f32;
+            }
+        }
+        let (states, state_names) = match &rec.labels {
+            Some(l) => {
+                let mut tally = vec![vec![0u32; l.names.len()]; bins];
+                for (t, s) in l.per_frame.iter().enumerate() {
+                    if let Some(s) = s {
+                        tally[bin_of(t)][usize::from(*s)] += 1;
+                    }
+                }
+                let majority = tally.iter().map(|c| c.iter().enumerate().filter(|(_, n)| **n > 0).max_by_key(|(_, n)| **n).map(|(s, _)| s as u16));
+                (majority.collect(), l.names.clone())
+            }
+            None => (vec![None; bins], Vec::new()),
+        };
+        Self { title: rec.name.clone(), neurons: n, bins, values, states, state_names, duration_s: rec.duration_s() }
+    }
+}
+
+fn mean_sd(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    let (mut n, mut sum, mut sq) = (0f64, 0f64, 0f64);
+    for v in values {
+        n += 1.0;
+        sum += f64::from(v);
+        sq += f64::from(v) * f64::from(v);
+    }
+    let mean = sum / n.max(1.0);
+    let sd = (sq / n.max(1.0) - mean * mean).max(0.0).sqrt();
+    (mean as f32, if sd > 1e-9 { sd as f32 } else { 1.0 })
+}
+
+/// The colour of state `s` in every ethogram and legend.
+pub fn state_color(s: usize) -> RGBColor {
+    const COLORS: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    COLORS[s % COLORS.len()]
+}
+
+/// Draws the raster, the ethogram bar under it and a legend of states.
+pub fn draw_raster<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, raster: &Raster) -> Result<(), PlotError> {
+    area.fill(&WHITE).map_err(PlotError::from)?;
+    let (_, height) = area.dim_in_pixel();
+    let legend_h = if raster.state_names.is_empty() { 0 } else { 22 };
+    let (plot, legend) = area.split_vertically(height.saturating_sub(legend_h));
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(6)
+        .caption(format!("{} · {} neurons · {:.0} s", raster.title, raster.neurons, raster.duration_s), ("sans-serif", 15))
+        .x_label_area_size(28)
+        .y_label_area_size(40)
+        .build_cartesian_2d(0f32..raster.bins as f32, -(raster.neurons as f32) * 0.12..raster.neurons as f32)
+        .map_err(PlotError::from)?;
+    let seconds_per_bin = raster.duration_s / raster.bins.max(1) as f32;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("time (s)")
+        .y_desc("neuron")
+        .x_label_formatter(&|b| format!("{:.0}", b * seconds_per_bin))
+        .y_label_formatter(&|y| if *y >= 0.0 { format!("{y:.0}") } else { String::new() })
+        .draw()
+        .map_err(PlotError::from)?;
+    let cells = (0..raster.neurons).flat_map(|i| {
+        (0..raster.bins).map(move |b| {
+            let v = raster.values[i * raster.bins + b].clamp(-Z_RANGE, Z_RANGE);
+            let color = ViridisRGB::get_color_normalized(v, -Z_RANGE, Z_RANGE);
+            Rectangle::new([(b as f32, i as f32), (b as f32 + 1.0, i as f32 + 1.0)], color.filled())
+        })
+    });
+    chart.draw_series(cells).map_err(PlotError::from)?;
+    let bar_top = -(raster.neurons as f32) * 0.02;
+    let bar_bottom = -(raster.neurons as f32) * 0.12;
+    let ethogram = raster.states.iter().enumerate().filter_map(|(b, s)| {
+        s.map(|s| Rectangle::new([(b as f32, bar_bottom), (b as f32 + 1.0, bar_top)], state_color(usize::from(s)).filled()))
+    });
+    chart.draw_series(ethogram).map_err(PlotError::from)?;
+    let mut x = 46i32;
+    for (s, name) in raster.state_names.iter().enumerate() {
+        legend.draw(&Rectangle::new([(x, 5), (x + 12, 17)], state_color(s).filled())).map_err(PlotError::from)?;
+        legend.draw(&Text::new(name.clone(), (x + 16, 5), ("sans-serif", 13))).map_err(PlotError::from)?;
+        x += 24 + 8 * name.len() as i32;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::tests::tiny;
+    use crate::plot::to_svg;
+
+    #[test]
+    fn bins_average_z_scores_and_keep_the_majority_state() {
+        let r = Raster::from_recording(&tiny(), 2);
+        assert_eq!((r.neurons, r.bins), (2, 2));
+        // neuron 0 is 0, 2, 4 → z -1.22, 0, 1.22; bin 0 holds frames 0 and 1
+        assert!((r.values[0] + 0.612).abs() < 1e-2 && (r.values[1] - 1.225).abs() < 1e-2, "{:?}", r.values);
+        assert_eq!(r.states, vec![Some(0), Some(1)]);
+        let svg = to_svg((400, 240), |a| draw_raster(a, &r)).unwrap();
+        assert!(svg.contains("FWD") && svg.contains("REV") && svg.contains("tiny"));
+        assert!(svg.matches("<rect").count() >= 2 * 2 + 2, "cells and ethogram should be drawn");
+    }
+}

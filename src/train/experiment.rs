@@ -1,0 +1,522 @@
+//! Experiments: a serialisable [`ExperimentSpec`] (data, preprocessing, tasks, models,
+//! protocols, seeds) and the runner that turns recordings into a table of results.
+//!
+//! Protocols:
+//! - within-animal: each animal split in time (train / validation / test, no window crosses a
+//!   boundary), z-scored with its training frames' statistics;
+//! - leave-one-animal-out: train on every animal but one (the last part of each in time is the
+//!   validation set), test on the animal left out. Each animal is z-scored with its own
+//!   statistics (the held-out animal's are computed from its activity alone, never its labels).
+//!
+//! The page and the CLI run the same spec through [`run_experiment`] and get the same numbers
+//! on the same backend.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::fit::{FitSetup, Objective, evaluate, fit};
+use super::metrics::{ClassScores, argmax_rows, masked_next_step};
+use super::{Host, TrainConfig, TrainError};
+use crate::data::graph::{FixedGraph, GraphScore, incoming_normalised, score_graph};
+use crate::data::labels::Merges;
+use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
+use crate::data::synthetic::{SyntheticConfig, TrueGraph};
+use crate::data::task::{Series, Target, Windows};
+use crate::data::windows::{SplitFractions, chronological_split};
+use crate::data::{DataError, Recording};
+use crate::model::{ModelKind, ModelSpec};
+use burn::prelude::Device;
+
+/// Where an experiment's recordings come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum DataSpec {
+    /// The built-in synthetic worm (its true graph is known).
+    Synthetic { config: SyntheticConfig },
+    /// Kato et al. 2015 WT_NoStim, five worms: `npz/worm1.npz` … `npz/worm5.npz` under a data
+    /// folder (CLI `--data`) or base URL (the page, default `data/kato2015/`).
+    Kato,
+    /// The user's own files (the page asks for them; nothing is uploaded).
+    Files { names: Vec<String> },
+}
+
+impl DataSpec {
+    /// The files a Kato experiment reads, relative to its data folder or URL.
+    pub const KATO_FILES: [&'static str; 5] = ["npz/worm1.npz", "npz/worm2.npz", "npz/worm3.npz", "npz/worm4.npz", "npz/worm5.npz"];
+}
+
+/// What is done to the recordings before windows are cut.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PreprocessSpec {
+    pub neuron_set: NeuronSet,
+    /// Add each neuron's frame-to-frame change as a second feature.
+    pub change: bool,
+    /// Frames of history per window.
+    pub history: usize,
+    /// Resample every animal to this rate first (None: keep each animal's rate).
+    pub resample_hz: Option<f32>,
+}
+
+impl Default for PreprocessSpec {
+    fn default() -> Self {
+        Self { neuron_set: NeuronSet::Shared, change: true, history: 8, resample_hz: None }
+    }
+}
+
+/// A task: next-step prediction, or behaviour classification into named classes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "snake_case")]
+pub enum TaskSpec {
+    NextStep,
+    /// `classes`: each class and the recorded states it merges (states not listed are left out).
+    Behaviour { name: String, classes: Merges },
+}
+
+impl TaskSpec {
+    pub fn label(&self) -> String {
+        match self {
+            TaskSpec::NextStep => "next-step".into(),
+            TaskSpec::Behaviour { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// How animals are used for training and testing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    WithinAnimal,
+    LeaveOneAnimalOut,
+}
+
+impl Protocol {
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::WithinAnimal => "within-animal",
+            Protocol::LeaveOneAnimalOut => "leave-one-animal-out",
+        }
+    }
+}
+
+/// Everything that defines an experiment; what the page keeps in its URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExperimentSpec {
+    pub name: String,
+    pub data: DataSpec,
+    pub preprocess: PreprocessSpec,
+    pub tasks: Vec<TaskSpec>,
+    pub models: Vec<ModelSpec>,
+    /// The fixed graph of GCN and GAT.
+    pub graph: FixedGraph,
+    pub protocols: Vec<Protocol>,
+    /// Within-animal split; leave-one-animal-out uses its `validation` fraction of each
+    /// training animal.
+    pub split: SplitFractions,
+    pub train: TrainConfig,
+    pub seeds: Vec<u64>,
+}
+
+impl Default for ExperimentSpec {
+    fn default() -> Self {
+        Self {
+            name: "experiment".into(),
+            data: DataSpec::Synthetic { config: SyntheticConfig::default() },
+            preprocess: PreprocessSpec::default(),
+            tasks: vec![TaskSpec::NextStep],
+            models: vec![ModelSpec::new(ModelKind::Mlp)],
+            graph: FixedGraph::default(),
+            protocols: vec![Protocol::WithinAnimal],
+            split: SplitFractions::default(),
+            train: TrainConfig { steps: 800, batch_size: 64, learning_rate: 2e-3, eval_every: 100, patience: 4, report_every: 50, ..TrainConfig::default() },
+            seeds: vec![0],
+        }
+    }
+}
+
+/// An inferred graph (NRI), averaged over an animal's test windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferredGraph {
+    pub animal: String,
+    /// Row-major `[from][to]` edge probabilities over `ExperimentResult::neurons`.
+    pub edges: Vec<f32>,
+    /// Against the synthetic worm's true wiring (directed).
+    pub vs_truth: Option<GraphScore>,
+    /// Against the connectome (Cook 2019, chemical and gap junctions, undirected).
+    pub vs_connectome: Option<GraphScore>,
+}
+
+/// One trained and tested model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub model: String,
+    pub protocol: String,
+    pub task: String,
+    /// The animal tested (left out, or split in time).
+    pub fold: String,
+    pub seed: u64,
+    pub metrics: BTreeMap<String, f64>,
+    pub confusion: Option<Vec<Vec<usize>>>,
+    pub steps: usize,
+    pub best_step: usize,
+    pub parameters: usize,
+    pub seconds: f64,
+    pub graphs: Vec<InferredGraph>,
+}
+
+/// Mean ± sd of one metric over folds and seeds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub model: String,
+    pub protocol: String,
+    pub task: String,
+    pub metric: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub n: usize,
+}
+
+/// What an experiment produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentResult {
+    pub spec: ExperimentSpec,
+    pub backend: String,
+    pub neurons: Vec<String>,
+    pub animals: Vec<String>,
+    /// Class names of each behaviour task.
+    pub classes: BTreeMap<String, Vec<String>>,
+    pub runs: Vec<RunResult>,
+    pub summary: Vec<SummaryRow>,
+    pub seconds: f64,
+}
+
+/// Metrics summarised, in this order, for each task kind.
+pub const NEXT_STEP_METRICS: [&str; 4] = ["mse", "persistence_mse", "r2", "persistence_r2"];
+pub const BEHAVIOUR_METRICS: [&str; 3] = ["balanced_accuracy", "accuracy", "macro_f1"];
+
+/// Checks a spec against the recordings it will run on, with messages a user can act on.
+fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), DataError> {
+    let bad = |m: String| Err(DataError::Alignment(m));
+    if recordings.is_empty() {
+        return bad("the experiment has no recordings".into());
+    }
+    if spec.models.is_empty() || spec.tasks.is_empty() || spec.protocols.is_empty() || spec.seeds.is_empty() {
+        return bad("the experiment needs at least one model, task, protocol and seed".into());
+    }
+    if spec.protocols.contains(&Protocol::LeaveOneAnimalOut) && recordings.len() < 2 {
+        return bad("leave-one-animal-out needs at least two animals".into());
+    }
+    for task in &spec.tasks {
+        if let TaskSpec::Behaviour { name, classes } = task {
+            if classes.len() < 2 {
+                return bad(format!("task '{name}' needs at least two classes"));
+            }
+            if let Some(r) = recordings.iter().find(|r| r.labels.is_none()) {
+                return bad(format!("task '{name}' needs behaviour labels, and '{}' has none", r.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One fold's windows, with the graph its training data defines.
+struct FoldData {
+    fold: String,
+    train: Windows,
+    validation: Windows,
+    test: Windows,
+    /// Names of the test windows' sources.
+    test_animals: Vec<String>,
+    /// Training frames (z-scored activity), for the correlation graph.
+    train_activity: Vec<Vec<f32>>,
+}
+
+fn activity_rows(s: &Series, frames: std::ops::Range<usize>) -> Vec<f32> {
+    frames.flat_map(|t| (0..s.nodes).map(move |i| s.activity(t, i))).collect()
+}
+
+fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &ExperimentSpec) -> Result<Vec<FoldData>, DataError> {
+    let pre = &spec.preprocess;
+    let (target, merges) = match task {
+        TaskSpec::NextStep => (Target::NextFrame, None),
+        TaskSpec::Behaviour { classes, .. } => (Target::Class, Some(classes.as_slice())),
+    };
+    let n = aligned.neurons.len();
+    let features = if pre.change { 2 } else { 1 };
+    let empty = || Windows::new(pre.history, n, features);
+    let mut out = Vec::new();
+    match protocol {
+        Protocol::WithinAnimal => {
+            for animal in &aligned.animals {
+                let split = chronological_split(animal.frames, spec.split);
+                let series = Series::prepare(animal, split.train.clone(), pre.change, merges)?;
+                let (mut train, mut validation, mut test) = (empty(), empty(), empty());
+                train.add(&series, split.train.clone(), target, 0);
+                validation.add(&series, split.validation.clone(), target, 0);
+                test.add(&series, split.test.clone(), target, 0);
+                out.push(FoldData {
+                    fold: animal.name.clone(),
+                    train,
+                    validation,
+                    test,
+                    test_animals: vec![animal.name.clone()],
+                    train_activity: vec![activity_rows(&series, split.train)],
+                });
+            }
+        }
+        Protocol::LeaveOneAnimalOut => {
+            let all: Vec<Series> = aligned.animals.iter().map(|a| Series::prepare(a, 0..a.frames, pre.change, merges)).collect::<Result<_, _>>()?;
+            for (held, test_series) in all.iter().enumerate() {
+                let (mut train, mut validation, mut test) = (empty(), empty(), empty());
+                let mut train_activity = Vec::new();
+                for (k, s) in all.iter().enumerate().filter(|(k, _)| *k != held) {
+                    let cut = s.frames - ((s.frames as f32 * spec.split.validation.clamp(0.0, 0.5)).round() as usize);
+                    train.add(s, 0..cut, target, k as u16);
+                    validation.add(s, cut..s.frames, target, k as u16);
+                    train_activity.push(activity_rows(s, 0..cut));
+                }
+                test.add(test_series, 0..test_series.frames, target, held as u16);
+                out.push(FoldData { fold: test_series.name.clone(), train, validation, test, test_animals: vec![test_series.name.clone()], train_activity });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The runs an experiment will make (for progress bars).
+pub fn run_count(spec: &ExperimentSpec, animals: usize) -> usize {
+    spec.protocols.len() * animals * spec.tasks.len() * spec.seeds.len() * spec.models.len()
+}
+
+/// Runs every task × protocol × fold × seed × model of `spec` on `recordings`.
+/// `truth` is the synthetic worm's graph, when there is one, to score inferred graphs against.
+pub async fn run_experiment<H: Host>(
+    spec: &ExperimentSpec,
+    recordings: &[Recording],
+    truth: Option<&TrueGraph>,
+    backend: &str,
+    device: &Device,
+    host: &mut H,
+) -> Result<ExperimentResult, TrainError> {
+    let started = web_time::Instant::now();
+    check(spec, recordings)?;
+    let recordings: Vec<Recording> = match spec.preprocess.resample_hz {
+        Some(hz) => recordings.iter().map(|r| resample(r, hz)).collect::<Result<_, _>>()?,
+        None => recordings.to_vec(),
+    };
+    let aligned = align(&recordings, spec.preprocess.neuron_set)?;
+    let neurons = aligned.neurons.clone();
+    let total = run_count(spec, aligned.animals.len());
+    let truth_adj = truth.map(|t| reorder(t, &neurons));
+    let connectome = FixedGraph::default().build(&neurons, &[]);
+    let mut runs = Vec::new();
+    let mut classes = BTreeMap::new();
+    for task in &spec.tasks {
+        let objective_classes = match task {
+            TaskSpec::NextStep => None,
+            TaskSpec::Behaviour { name, classes: merges } => {
+                classes.insert(name.clone(), merges.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
+                Some(merges.len())
+            }
+        };
+        for &protocol in &spec.protocols {
+            for data in folds(&aligned, protocol, task, spec)? {
+                let graph = spec.graph.build(&neurons, &data.train_activity);
+                let incoming = incoming_normalised(&graph);
+                let objective = match objective_classes {
+                    None => Objective::NextStep,
+                    Some(count) => Objective::balanced(&data.train, count),
+                };
+                for &seed in &spec.seeds {
+                    for model in &spec.models {
+                        let label = format!("{} · {} · {} · {} · seed {seed}", model.kind.label(), task.label(), protocol.label(), data.fold);
+                        host.run_started(&label, runs.len(), total);
+                        let train_cfg = TrainConfig {
+                            seed,
+                            steps: model.steps.unwrap_or(spec.train.steps),
+                            batch_size: model.batch_size.unwrap_or(spec.train.batch_size),
+                            ..spec.train.clone()
+                        };
+                        let setup = FitSetup { spec: model, objective: &objective, incoming: model.kind.needs_graph().then_some(incoming.as_slice()), train: &train_cfg };
+                        let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
+                        let eval = evaluate(&fitted.network, &data.test, model.kind.needs_graph().then_some(incoming.as_slice()), &objective, device).await?;
+                        let mut metrics = BTreeMap::new();
+                        let mut confusion = None;
+                        match &objective {
+                            Objective::NextStep => {
+                                let s = masked_next_step(&eval.outputs, &data.test.last, &data.test.next, &data.test.mask, data.test.nodes);
+                                metrics.insert("mse".into(), s.mse);
+                                metrics.insert("r2".into(), s.r2);
+                                metrics.insert("persistence_mse".into(), s.persistence_mse);
+                                metrics.insert("persistence_r2".into(), s.persistence_r2);
+                            }
+                            Objective::Classes { count, .. } => {
+                                let predicted = argmax_rows(&eval.outputs, *count);
+                                let truth: Vec<usize> = data.test.classes.iter().map(|&c| usize::from(c)).collect();
+                                let s = ClassScores::compute(&predicted, &truth, *count);
+                                metrics.insert("accuracy".into(), s.accuracy);
+                                metrics.insert("balanced_accuracy".into(), s.balanced_accuracy);
+                                metrics.insert("macro_f1".into(), s.macro_f1);
+                                confusion = Some(s.confusion);
+                            }
+                        }
+                        let graphs: Vec<InferredGraph> = eval
+                            .edges
+                            .iter()
+                            .map(|(_, receiver_first)| {
+                                let edges = transpose(receiver_first, neurons.len());
+                                let rows = to_rows(&edges, neurons.len());
+                                InferredGraph {
+                                    animal: data.test_animals[0].clone(),
+                                    vs_truth: truth_adj.as_ref().and_then(|t| score_graph(&rows, t, false, 100, seed)),
+                                    vs_connectome: score_graph(&rows, &connectome, true, 100, seed),
+                                    edges,
+                                }
+                            })
+                            .collect();
+                        if let Some(g) = graphs.first() {
+                            if let Some(s) = &g.vs_truth {
+                                metrics.insert("graph_auroc_truth".into(), s.auroc);
+                                metrics.insert("graph_auroc_truth_null".into(), s.null_mean);
+                            }
+                            if let Some(s) = &g.vs_connectome {
+                                metrics.insert("graph_auroc_connectome".into(), s.auroc);
+                                metrics.insert("graph_auroc_connectome_null".into(), s.null_mean);
+                            }
+                        }
+                        runs.push(RunResult {
+                            model: model.kind.label().into(),
+                            protocol: protocol.label().into(),
+                            task: task.label(),
+                            fold: data.fold.clone(),
+                            seed,
+                            metrics,
+                            confusion,
+                            steps: fitted.report.steps_run,
+                            best_step: fitted.report.best_step,
+                            parameters: fitted.report.parameters,
+                            seconds: fitted.report.elapsed_s,
+                            graphs,
+                        });
+                        if fitted.report.stopped {
+                            return Ok(finish(spec, backend, neurons, &aligned, classes, runs, started));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(finish(spec, backend, neurons, &aligned, classes, runs, started))
+}
+
+fn finish(
+    spec: &ExperimentSpec,
+    backend: &str,
+    neurons: Vec<String>,
+    aligned: &Aligned,
+    classes: BTreeMap<String, Vec<String>>,
+    runs: Vec<RunResult>,
+    started: web_time::Instant,
+) -> ExperimentResult {
+    ExperimentResult {
+        spec: spec.clone(),
+        backend: backend.into(),
+        neurons,
+        animals: aligned.animals.iter().map(|a| a.name.clone()).collect(),
+        classes,
+        summary: summarise(&runs),
+        runs,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Mean and sample sd of every metric per model × protocol × task, in run order.
+pub fn summarise(runs: &[RunResult]) -> Vec<SummaryRow> {
+    let mut keys: Vec<(String, String, String, String)> = Vec::new();
+    for r in runs {
+        for m in r.metrics.keys() {
+            let key = (r.model.clone(), r.protocol.clone(), r.task.clone(), m.clone());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys.into_iter()
+        .map(|(model, protocol, task, metric)| {
+            let values: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.model == model && r.protocol == protocol && r.task == task)
+                .filter_map(|r| r.metrics.get(&metric).copied())
+                .filter(|v| v.is_finite())
+                .collect();
+            let n = values.len();
+            let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+            let sd = if n > 1 { (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+            SummaryRow { model, protocol, task, metric, mean: if n == 0 { f64::NAN } else { mean }, sd, n }
+        })
+        .collect()
+}
+
+/// The true graph's `[from][to]` adjacency over `neurons` (absent neurons get no edges).
+fn reorder(truth: &TrueGraph, neurons: &[String]) -> Vec<Vec<f32>> {
+    let full = truth.adjacency();
+    let index: Vec<Option<usize>> = neurons.iter().map(|n| truth.names.iter().position(|m| m == n)).collect();
+    index.iter().map(|a| index.iter().map(|b| match (a, b) { (Some(a), Some(b)) => full[*a][*b], _ => 0.0 }).collect()).collect()
+}
+
+fn transpose(m: &[f32], n: usize) -> Vec<f32> {
+    (0..n * n).map(|k| m[(k % n) * n + k / n]).collect()
+}
+
+fn to_rows(m: &[f32], n: usize) -> Vec<Vec<f32>> {
+    m.chunks_exact(n).map(<[f32]>::to_vec).collect()
+}
+
+/// The summary as an aligned text table (models × protocols × tasks, mean ± sd).
+pub fn format_table(result: &ExperimentResult) -> String {
+    let mut out = String::new();
+    let mut tasks: Vec<&str> = Vec::new();
+    for r in &result.summary {
+        if !tasks.contains(&r.task.as_str()) {
+            tasks.push(&r.task);
+        }
+    }
+    for task in tasks {
+        let metrics: &[&str] = if task == "next-step" { &NEXT_STEP_METRICS } else { &BEHAVIOUR_METRICS };
+        let graph_metrics = ["graph_auroc_truth", "graph_auroc_connectome"];
+        let shown: Vec<&str> = metrics
+            .iter()
+            .chain(graph_metrics.iter())
+            .copied()
+            .filter(|m| result.summary.iter().any(|r| r.task == task && r.metric == *m))
+            .collect();
+        out.push_str(&format!("\n{task}\n{:<8} {:<22}", "model", "protocol"));
+        for m in &shown {
+            out.push_str(&format!(" {m:>22}"));
+        }
+        out.push_str(&format!(" {:>4}\n", "n"));
+        let mut rows: Vec<(&str, &str)> = Vec::new();
+        for r in result.summary.iter().filter(|r| r.task == task) {
+            if !rows.contains(&(r.model.as_str(), r.protocol.as_str())) {
+                rows.push((&r.model, &r.protocol));
+            }
+        }
+        for (model, protocol) in rows {
+            out.push_str(&format!("{model:<8} {protocol:<22}"));
+            let mut n = 0;
+            for m in &shown {
+                match result.summary.iter().find(|r| r.task == task && r.model == model && r.protocol == protocol && r.metric == *m) {
+                    Some(r) => {
+                        n = n.max(r.n);
+                        out.push_str(&format!(" {:>22}", format!("{:.4} ± {:.4}", r.mean, r.sd)));
+                    }
+                    None => out.push_str(&format!(" {:>22}", "–")),
+                }
+            }
+            out.push_str(&format!(" {n:>4}\n"));
+        }
+    }
+    out
+}

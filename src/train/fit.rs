@@ -1,0 +1,290 @@
+//! One training run of any [`Network`] on [`Windows`], for either task: minibatch Adam(W),
+//! early stopping on the validation loss (the best weights are kept), and evaluation.
+//!
+//! Next-step prediction: the network predicts each neuron's change and the loss is the mean
+//! squared error of `last + change` over recorded neurons. Behaviour: class-weighted
+//! cross-entropy (the Kato classes are very unbalanced). NRI adds its KL term.
+
+use std::ops::ControlFlow;
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::activation::{log_softmax, softmax};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+use web_time::Instant;
+
+use super::{Host, Progress, TrainConfig, TrainError, read_f32, read_scalar};
+use crate::data::task::Windows;
+use crate::model::{Head, Input, InputShape, ModelSpec, Network};
+
+/// Windows per forward pass when evaluating (bounds device memory).
+const EVAL_CHUNK: usize = 256;
+
+/// What is being learnt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Objective {
+    NextStep,
+    /// `weights[c]` multiplies the loss of class `c`.
+    Classes { count: usize, weights: Vec<f32> },
+}
+
+impl Objective {
+    /// Classes weighted by inverse frequency in `train` (absent classes get weight 0).
+    pub fn balanced(train: &Windows, count: usize) -> Self {
+        let counts = train.class_counts(count);
+        let present = counts.iter().filter(|c| **c > 0).count().max(1) as f32;
+        let total = counts.iter().sum::<usize>().max(1) as f32;
+        let weights = counts.iter().map(|&c| if c > 0 { total / (present * c as f32) } else { 0.0 }).collect();
+        Objective::Classes { count, weights }
+    }
+
+    fn head(&self) -> Head {
+        match self {
+            Objective::NextStep => Head::Nodes,
+            Objective::Classes { count, .. } => Head::Classes(*count),
+        }
+    }
+}
+
+/// Windows on a device.
+struct Batchable {
+    x: Tensor<4>,
+    mask: Tensor<2>,
+    last: Tensor<2>,
+    next: Option<Tensor<2>>,
+    classes: Tensor<1, Int>,
+    len: usize,
+}
+
+fn upload(w: &Windows, device: &Device) -> Batchable {
+    let (len, h, n, f) = (w.len(), w.history, w.nodes, w.features);
+    let floats = |v: &[f32], shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), device);
+    Batchable {
+        x: Tensor::from_data(TensorData::new(w.inputs.clone(), [len, h, n, f]), device),
+        mask: floats(&w.mask, [len, n]),
+        last: floats(&w.last, [len, n]),
+        next: (!w.next.is_empty()).then(|| floats(&w.next, [len, n])),
+        classes: Tensor::from_data(TensorData::new(w.classes.iter().map(|&c| i64::from(c)).collect::<Vec<_>>(), [len]), device),
+        len,
+    }
+}
+
+impl Batchable {
+    fn rows(&self, idx: Tensor<1, Int>) -> Batchable {
+        Batchable {
+            x: self.x.clone().select(0, idx.clone()),
+            mask: self.mask.clone().select(0, idx.clone()),
+            last: self.last.clone().select(0, idx.clone()),
+            next: self.next.clone().map(|t| t.select(0, idx.clone())),
+            len: idx.dims()[0],
+            classes: self.classes.clone().select(0, idx),
+        }
+    }
+
+    fn range(&self, start: usize, end: usize) -> Batchable {
+        let idx = Tensor::<1, Int>::arange(start as i64..end as i64, &self.x.device());
+        self.rows(idx)
+    }
+}
+
+/// The loss of one batch (a scalar tensor) and the network's output.
+fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective, kl_weight: f64, sample: bool) -> (Tensor<1>, Tensor<2>) {
+    let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming, sample });
+    let device = b.x.device();
+    let data_loss = match objective {
+        Objective::NextStep => {
+            let next = b.next.clone().expect("next-step windows carry their next frame");
+            let err = (b.last.clone() + out.y.clone() - next).powf_scalar(2.0) * b.mask.clone();
+            err.sum() / b.mask.clone().sum().clamp_min(1.0)
+        }
+        Objective::Classes { weights, .. } => {
+            let w_all = Tensor::<1>::from_floats(weights.as_slice(), &device);
+            let w = w_all.select(0, b.classes.clone());
+            let nll = log_softmax(out.y.clone(), 1).gather(1, b.classes.clone().unsqueeze_dim::<2>(1)).reshape([b.len]).neg();
+            (nll * w.clone()).sum() / w.sum().clamp_min(1e-6)
+        }
+    };
+    let loss = match out.kl {
+        Some(kl) if kl_weight > 0.0 => data_loss + kl.mul_scalar(kl_weight),
+        _ => data_loss,
+    };
+    (loss, out.y)
+}
+
+/// A finished run: the best network (on the plain device) and how training went.
+#[derive(Debug)]
+pub struct Fitted {
+    pub network: Network,
+    pub report: FitReport,
+}
+
+/// How a run went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    /// `(step, training loss)` at each report.
+    pub losses: Vec<(usize, f32)>,
+    /// `(step, validation loss)` at each evaluation.
+    pub validation_losses: Vec<(usize, f32)>,
+    /// The step whose weights were kept.
+    pub best_step: usize,
+    pub steps_run: usize,
+    /// Stopped by the host (not by early stopping).
+    pub stopped: bool,
+    pub parameters: usize,
+    pub elapsed_s: f64,
+}
+
+/// What [`fit`] needs besides the data.
+pub struct FitSetup<'a> {
+    pub spec: &'a ModelSpec,
+    pub objective: &'a Objective,
+    /// Row-major `nodes × nodes`, `incoming[i][j]` weights `j → i` (GCN, GAT).
+    pub incoming: Option<&'a [f32]>,
+    pub train: &'a TrainConfig,
+}
+
+fn incoming_tensor(incoming: Option<&[f32]>, nodes: usize, device: &Device) -> Option<Tensor<2>> {
+    incoming.map(|a| Tensor::from_data(TensorData::new(a.to_vec(), [nodes, nodes]), device))
+}
+
+/// Trains on `train`, stops early on `validation`, and returns the best network.
+pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Windows, device: &Device, host: &mut H) -> Result<Fitted, TrainError> {
+    if train.is_empty() {
+        return Err(TrainError::EmptySet("training"));
+    }
+    if validation.is_empty() {
+        return Err(TrainError::EmptySet("validation"));
+    }
+    let cfg = setup.train;
+    let started = Instant::now();
+    let shape = InputShape { history: train.history, nodes: train.nodes, features: train.features };
+    let train_device = device.clone().autodiff();
+    train_device.seed(cfg.seed);
+    let mut net = Network::init(setup.spec, shape, setup.objective.head(), &train_device);
+    let parameters = net.num_params();
+    let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
+    let all = upload(train, &train_device);
+    let held_out = upload(validation, device);
+    let incoming_train = incoming_tensor(setup.incoming, shape.nodes, &train_device);
+    let incoming_eval = incoming_tensor(setup.incoming, shape.nodes, device);
+
+    let batch = cfg.batch_size.clamp(1, train.len());
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut order: Vec<i64> = (0..train.len() as i64).collect();
+    let mut cursor = order.len();
+    let mut report = FitReport { losses: vec![], validation_losses: vec![], best_step: 0, steps_run: 0, stopped: false, parameters, elapsed_s: 0.0 };
+    let mut best: Option<(f32, Network)> = None;
+    let mut since_best = 0;
+    let eval_every = cfg.eval_every.max(1);
+
+    for step in 0..cfg.steps {
+        if cursor + batch > order.len() {
+            order.shuffle(&mut rng);
+            cursor = 0;
+        }
+        let idx = Tensor::<1, Int>::from_ints(&order[cursor..cursor + batch], &train_device);
+        cursor += batch;
+        let (loss, _) = loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, true);
+        let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
+        let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
+        if let Some(v) = value {
+            if !v.is_finite() {
+                return Err(TrainError::Diverged { step, loss: v });
+            }
+            report.losses.push((step, v));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(cfg.learning_rate, net, grads);
+        report.steps_run = step + 1;
+
+        if report.steps_run % eval_every == 0 || report.steps_run == cfg.steps {
+            let plain = net.valid();
+            let v = validation_loss(&plain, &held_out, incoming_eval.clone(), setup.objective).await?;
+            report.validation_losses.push((report.steps_run, v));
+            if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                best = Some((v, plain));
+                report.best_step = report.steps_run;
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if cfg.patience > 0 && since_best >= cfg.patience {
+                    break;
+                }
+            }
+        }
+        if let Some(loss) = value {
+            let progress = Progress { step: report.steps_run, steps: cfg.steps, loss, elapsed_s: started.elapsed().as_secs_f64() };
+            if let ControlFlow::Break(()) = host.progress(&progress) {
+                report.stopped = true;
+                break;
+            }
+        }
+        host.yield_now().await;
+    }
+    let network = match best {
+        Some((_, n)) => n,
+        None => net.valid(),
+    };
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    Ok(Fitted { network, report })
+}
+
+/// Mean loss over `set` without sampling (the early-stopping criterion).
+async fn validation_loss(net: &Network, set: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective) -> Result<f32, TrainError> {
+    let mut total = 0f64;
+    for start in (0..set.len).step_by(EVAL_CHUNK) {
+        let end = (start + EVAL_CHUNK).min(set.len);
+        let (loss, _) = loss_of(net, &set.range(start, end), incoming.clone(), objective, 0.0, false);
+        total += f64::from(read_scalar(loss).await?) * (end - start) as f64;
+    }
+    Ok((total / set.len.max(1) as f64) as f32)
+}
+
+/// A trained network's outputs on a set of windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Next step: predicted next frames `[len, nodes]`; behaviour: class probabilities
+    /// `[len, classes]`.
+    pub outputs: Vec<f32>,
+    /// NRI: mean edge probability `[nodes, nodes]` (receiver first) per window source.
+    pub edges: Vec<(u16, Vec<f32>)>,
+}
+
+/// Runs `net` over every window of `set` (on a plain device).
+pub async fn evaluate(net: &Network, set: &Windows, incoming: Option<&[f32]>, objective: &Objective, device: &Device) -> Result<Evaluation, TrainError> {
+    let data = upload(set, device);
+    let incoming = incoming_tensor(incoming, set.nodes, device);
+    let n = set.nodes;
+    let mut outputs = Vec::new();
+    let mut sums: Vec<(u16, Vec<f32>, usize)> = Vec::new();
+    for start in (0..data.len).step_by(EVAL_CHUNK) {
+        let end = (start + EVAL_CHUNK).min(data.len);
+        let b = data.range(start, end);
+        let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), sample: false });
+        let y = match objective {
+            Objective::NextStep => b.last + out.y,
+            Objective::Classes { .. } => softmax(out.y, 1),
+        };
+        outputs.extend(read_f32(y).await?);
+        if let Some(edges) = out.edges {
+            let e = read_f32(edges).await?;
+            for (k, window) in e.chunks_exact(n * n).enumerate() {
+                let source = set.source[start + k];
+                let slot = match sums.iter().position(|s| s.0 == source) {
+                    Some(p) => p,
+                    None => {
+                        sums.push((source, vec![0.0; n * n], 0));
+                        sums.len() - 1
+                    }
+                };
+                sums[slot].1.iter_mut().zip(window).for_each(|(s, v)| *s += v);
+                sums[slot].2 += 1;
+            }
+        }
+    }
+    let edges = sums.into_iter().map(|(s, sum, count)| (s, sum.into_iter().map(|v| v / count.max(1) as f32).collect())).collect();
+    Ok(Evaluation { outputs, edges })
+}

@@ -1,0 +1,91 @@
+//! Named experiments shared by the page and the CLI (`neurognn run --preset NAME`).
+
+use super::experiment::{DataSpec, ExperimentSpec, PreprocessSpec, Protocol, TaskSpec};
+use crate::data::labels::{KATO_4_CLASS, KATO_7_STATE, Merges};
+use crate::data::preprocess::NeuronSet;
+use crate::data::synthetic::SyntheticConfig;
+use crate::model::{ModelKind, ModelSpec};
+
+/// Every preset: name and one line saying what it runs.
+pub const PRESETS: [(&str, &str); 6] = [
+    ("synthetic-demo", "one minute: MLP vs GCN vs NRI predicting a synthetic worm's next frame"),
+    ("kato-behaviour-4", "Kato 4-class behaviour from activity, all models, on worms never seen in training"),
+    ("kato-behaviour-8", "Kato 8-state behaviour (7 real states, NOSTATE left out), all models, unseen worms"),
+    ("kato-next-step", "Kato next-step prediction, all models, within each worm and on unseen worms"),
+    ("synthetic-graph", "relational inference on the synthetic worm, scored against its true wiring"),
+    ("paper", "the whole comparison grid of Wang et al. 2021 on the Kato worms"),
+];
+
+fn owned(m: &[(&str, &[&str])]) -> Merges {
+    m.iter().map(|(t, s)| ((*t).to_string(), s.iter().map(|x| (*x).to_string()).collect())).collect()
+}
+
+pub fn behaviour_4() -> TaskSpec {
+    TaskSpec::Behaviour { name: "behaviour-4".into(), classes: owned(KATO_4_CLASS) }
+}
+
+pub fn behaviour_8() -> TaskSpec {
+    TaskSpec::Behaviour { name: "behaviour-8".into(), classes: owned(KATO_7_STATE) }
+}
+
+fn all_models() -> Vec<ModelSpec> {
+    ModelKind::ALL.iter().map(|&k| ModelSpec::new(k)).collect()
+}
+
+/// The spec of preset `name`, or `None`.
+pub fn preset(name: &str) -> Option<ExperimentSpec> {
+    let kato = |tasks: Vec<TaskSpec>, protocols: Vec<Protocol>| ExperimentSpec {
+        name: name.into(),
+        data: DataSpec::Kato,
+        preprocess: PreprocessSpec { neuron_set: NeuronSet::Shared, change: true, history: 8, resample_hz: None },
+        tasks,
+        models: all_models(),
+        protocols,
+        ..ExperimentSpec::default()
+    };
+    let synthetic = SyntheticConfig { animals: 3, observed_fraction: 0.85, ..SyntheticConfig::default() };
+    Some(match name {
+        "synthetic-demo" => ExperimentSpec {
+            name: name.into(),
+            data: DataSpec::Synthetic { config: SyntheticConfig { frames: 1200, ..synthetic } },
+            preprocess: PreprocessSpec { neuron_set: NeuronSet::Shared, change: false, history: 4, resample_hz: None },
+            tasks: vec![TaskSpec::NextStep],
+            models: [ModelKind::Mlp, ModelKind::Gcn, ModelKind::Nri].map(ModelSpec::new).to_vec(),
+            protocols: vec![Protocol::LeaveOneAnimalOut],
+            ..ExperimentSpec::default()
+        },
+        "kato-behaviour-4" => kato(vec![behaviour_4()], vec![Protocol::LeaveOneAnimalOut]),
+        "kato-behaviour-8" => kato(vec![behaviour_8()], vec![Protocol::LeaveOneAnimalOut]),
+        "kato-next-step" => kato(vec![TaskSpec::NextStep], vec![Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut]),
+        "synthetic-graph" => ExperimentSpec {
+            name: name.into(),
+            data: DataSpec::Synthetic { config: SyntheticConfig { animals: 1, ..SyntheticConfig::default() } },
+            preprocess: PreprocessSpec { neuron_set: NeuronSet::AllColumns, change: false, history: 1, resample_hz: None },
+            tasks: vec![TaskSpec::NextStep],
+            models: vec![ModelSpec::new(ModelKind::Nri)],
+            protocols: vec![Protocol::WithinAnimal],
+            ..ExperimentSpec::default()
+        },
+        "paper" => kato(vec![TaskSpec::NextStep, behaviour_4(), behaviour_8()], vec![Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut]),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_round_trips_through_json() {
+        for (name, _) in PRESETS {
+            let spec = preset(name).unwrap();
+            let json = serde_json::to_string(&spec).unwrap();
+            let back: ExperimentSpec = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, spec, "{name}");
+        }
+        assert!(preset("nope").is_none());
+        // a hand-written spec may leave out everything it does not change
+        let spec: ExperimentSpec = serde_json::from_str(r#"{"name": "mine", "models": [{"kind": "gcn"}]}"#).unwrap();
+        assert_eq!(spec.models[0].kind, ModelKind::Gcn);
+    }
+}

@@ -1,0 +1,453 @@
+//! Bring your own recordings: drop or pick files, see what each holds and what the reader made
+//! of it, correct that guess, preview every animal (raster + ethogram), see which neurons the
+//! animals share, and choose how behaviour states are merged. Files are read in the page;
+//! nothing is uploaded. A file that cannot be read is reported and what was loaded stays.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen_futures::JsFuture;
+
+use super::chart::PlotCanvas;
+use crate::data::formats::inventory::{self, Array, Choice, Inventory};
+use crate::data::formats::{self, companion};
+use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
+use crate::data::preprocess::NeuronSet;
+use crate::data::{Labels, Recording, names};
+use crate::plot::{Coverage, Raster, draw_coverage, draw_raster};
+
+/// One file the user brought: what it holds and what the reader guessed.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    pub file: String,
+    pub bytes: usize,
+    /// The arrays it holds (`None` for side files and unreadable files).
+    pub inventory: Option<Inventory>,
+    pub guess: Option<Choice>,
+    /// For a side file (names, state indices): what it is.
+    pub side: Option<String>,
+}
+
+/// A line under the drop zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub error: bool,
+    pub text: String,
+}
+
+/// The recordings the page holds, shared by every panel.
+#[derive(Debug, Clone, Copy)]
+pub struct Library {
+    pub files: RwSignal<Vec<FileEntry>>,
+    /// Each animal with the file it came from.
+    pub animals: RwSignal<Vec<(String, Recording)>>,
+    pub messages: RwSignal<Vec<Message>>,
+    pub neuron_set: RwSignal<NeuronSet>,
+    /// The state merge, as typed (`labels::parse_merges`).
+    pub merges: RwSignal<String>,
+}
+
+impl Library {
+    pub fn new() -> Self {
+        Self {
+            files: RwSignal::new(Vec::new()),
+            animals: RwSignal::new(Vec::new()),
+            messages: RwSignal::new(Vec::new()),
+            neuron_set: RwSignal::new(NeuronSet::Shared),
+            merges: RwSignal::new(labels::format_merges(KATO_4_CLASS)),
+        }
+    }
+
+    /// Reads files dropped together and adds what they hold; a file that fails is reported
+    /// and changes nothing. Recordings from a file of the same name are replaced.
+    pub fn accept(&self, files: Vec<(String, Vec<u8>)>) {
+        let started = now_ms();
+        let dropped = formats::load_files(&files);
+        let elapsed = now_ms() - started;
+        let failed: Vec<String> = dropped.errors.iter().map(failed_file).collect();
+        let mut entries = Vec::new();
+        for (file, bytes) in &files {
+            let side = formats::sniff(bytes)
+                .filter(|f| *f == formats::Format::Csv)
+                .and_then(|_| formats::csv::read(file, bytes).is_err().then(|| companion::read(bytes)).flatten());
+            let inventory = if side.is_none() && !failed.contains(file) { formats::inventory(file, bytes).ok() } else { None };
+            let guess = inventory.as_ref().and_then(|inv| inventory::guess(inv).ok());
+            entries.push(FileEntry { file: file.clone(), bytes: bytes.len(), inventory, guess, side: side.map(|s| s.describe()) });
+        }
+        let loaded: Vec<String> = dropped.recordings.iter().map(|(f, _)| f.clone()).collect();
+        self.animals.update(|a| {
+            a.retain(|(f, _)| !loaded.contains(f));
+            a.extend(dropped.recordings.iter().cloned());
+        });
+        self.files.update(|list| {
+            for e in entries {
+                if failed.contains(&e.file) {
+                    continue;
+                }
+                list.retain(|old| old.file != e.file);
+                list.push(e);
+            }
+        });
+        let megabytes = files.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+        let mut messages = vec![Message {
+            error: false,
+            text: format!(
+                "Read {} file(s), {megabytes:.1} MB, in {elapsed:.0} ms: {} recording(s).",
+                files.len(),
+                dropped.recordings.len()
+            ),
+        }];
+        messages.extend(dropped.notes.into_iter().map(|text| Message { error: false, text }));
+        messages.extend(dropped.errors.iter().map(|e| Message { error: true, text: e.to_string() }));
+        self.messages.set(messages);
+    }
+
+    /// Replaces a file's recordings by the one `choice` describes, or says why it cannot.
+    fn apply(&self, file: &str, choice: &Choice) {
+        let Some(inv) = self.files.with_untracked(|f| f.iter().find(|e| e.file == file).and_then(|e| e.inventory.clone())) else { return };
+        match inventory::assemble(&inv, choice).and_then(|rec| {
+            rec.validate().map_err(|source| formats::FormatError::Data { file: file.to_string(), source })?;
+            Ok(rec)
+        }) {
+            Ok(rec) => {
+                let text = format!("{file}: now one recording from '{}' ({} frames × {} neurons).", choice.traces, rec.frames, rec.neurons);
+                self.animals.update(|a| {
+                    let at = a.iter().position(|(f, _)| f == file).unwrap_or(a.len());
+                    a.retain(|(f, _)| f != file);
+                    a.insert(at.min(a.len()), (file.to_string(), rec));
+                });
+                self.messages.set(vec![Message { error: false, text }]);
+            }
+            Err(e) => self.messages.set(vec![Message { error: true, text: format!("{e} (nothing was changed)") }]),
+        }
+    }
+}
+
+impl Default for Library {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The file an error is about (errors start with the file name).
+fn failed_file(e: &formats::FormatError) -> String {
+    match e {
+        formats::FormatError::Invalid { file, .. } | formats::FormatError::Unsupported { file, .. } | formats::FormatError::Data { file, .. } => {
+            file.clone()
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// Reads browser files into memory (they stay in the page).
+async fn read_files(list: web_sys::FileList) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for i in 0..list.length() {
+        let Some(file) = list.item(i) else { continue };
+        match JsFuture::from(file.array_buffer()).await {
+            Ok(buffer) => out.push((file.name(), js_sys::Uint8Array::new(&buffer).to_vec())),
+            Err(e) => log::error!("cannot read {}: {e:?}", file.name()),
+        }
+    }
+    out
+}
+
+/// The import panel.
+#[component]
+pub fn ImportPanel() -> impl IntoView {
+    let library = expect_context::<Library>();
+    let hover = RwSignal::new(false);
+    let take = move |list: Option<web_sys::FileList>| {
+        if let Some(list) = list {
+            spawn_local(async move {
+                let files = read_files(list).await;
+                if !files.is_empty() {
+                    library.accept(files);
+                }
+            });
+        }
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        take(input.files());
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        hover.set(false);
+        take(ev.data_transfer().and_then(|d| d.files()));
+    };
+    let messages = move || {
+        library
+            .messages
+            .get()
+            .into_iter()
+            .map(|m| view! { <li class:error=m.error>{m.text}</li> })
+            .collect_view()
+    };
+    view! {
+        <section class="panel" aria-labelledby="import-title">
+            <h2 id="import-title">"Your recordings"</h2>
+            <div id="drop-zone" class="drop-zone" class:hover=move || hover.get()
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); hover.set(true); }
+                on:dragleave=move |_| hover.set(false)
+                on:drop=on_drop>
+                <p>"Drop recordings here — CSV/TSV, NPY/NPZ, MATLAB (v5 and v7.3), NWB or other HDF5 — with any "
+                   "side files (neuron names, state labels) — or "
+                   <label class="pick">"choose files"
+                       <input id="file-input" type="file" multiple on:change=on_pick />
+                   </label>
+                   ". They are read here and never leave your computer."</p>
+            </div>
+            <ul id="import-messages" class="messages" aria-live="polite">{messages}</ul>
+            <FileList />
+            <Animals />
+            <SharedNeurons />
+            <States />
+        </section>
+    }
+}
+
+/// Each file: what it holds, what the reader took from it, and a form to change that.
+#[component]
+fn FileList() -> impl IntoView {
+    let library = expect_context::<Library>();
+    view! {
+        <div id="files">
+            <For each={move || library.files.get()} key={|e: &FileEntry| (e.file.clone(), e.bytes, e.guess.clone().map(|g| g.traces))} let:entry>
+                <FileCard entry=entry />
+            </For>
+        </div>
+    }
+}
+
+/// One file's listing and its correction form.
+///
+/// * `entry`: the file.
+#[component]
+fn FileCard(entry: FileEntry) -> impl IntoView {
+    let library = expect_context::<Library>();
+    let title = format!("{} ({:.1} MB)", entry.file, entry.bytes as f64 / 1e6);
+    let Some(inv) = entry.inventory.clone() else {
+        let what = entry.side.clone().unwrap_or_else(|| "read by its layout".into());
+        return view! { <details class="file"><summary>{title} " — " {what}</summary></details> }.into_any();
+    };
+    let choice = RwSignal::new(entry.guess.clone().unwrap_or_default());
+    let file = entry.file.clone();
+    let paths = |keep: &dyn Fn(&Array) -> bool| inv.entries.iter().filter(|e| keep(&e.array)).map(|e| e.path.clone()).collect::<Vec<_>>();
+    let traces_options = paths(&|a| !matches!(a, Array::Text { .. }) && a.shape().len() == 2);
+    let text_options = paths(&|a| matches!(a, Array::Text { .. }) && a.shape().len() == 1);
+    let label_options = paths(&|a| a.shape().len() == 1);
+    let rows = inv
+        .entries
+        .iter()
+        .map(|e| {
+            let path = e.path.clone();
+            let role = move || {
+                let c = choice.get();
+                let p = Some(path.clone());
+                if c.traces == path {
+                    "traces"
+                } else if c.names == p {
+                    "neuron names"
+                } else if c.labels == p {
+                    "labels"
+                } else if c.state_names == p {
+                    "state names"
+                } else {
+                    ""
+                }
+            };
+            view! { <tr><td><code>{e.path.clone()}</code></td><td>{e.array.describe()}</td><td class="role">{role}</td></tr> }
+        })
+        .collect_view();
+    let summary = format!("{title} — {}, {} arrays", inv.format, inv.entries.len());
+    let apply = move |_| library.apply(&file, &choice.get_untracked());
+    view! {
+        <details class="file">
+            <summary>{summary}</summary>
+            <table class="listing">
+                <thead><tr><th>"array"</th><th>"type and shape"</th><th>"used as"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <div class="choice">
+                <label>"Traces "
+                    <Select options=traces_options optional=false
+                        value=Signal::derive(move || Some(choice.get().traces))
+                        set={move |v: Option<String>| choice.update(|c| c.traces = v.unwrap_or_default())} />
+                </label>
+                <label>"Neurons are "
+                    <select on:change=move |ev| { let rows = event_target_value(&ev) == "rows"; choice.update(|c| c.neurons_on_rows = rows); }
+                        prop:value=move || if choice.get().neurons_on_rows { "rows" } else { "columns" }>
+                        <option value="columns">"columns (frames are rows)"</option>
+                        <option value="rows">"rows (frames are columns)"</option>
+                    </select>
+                </label>
+                <label>"Neuron names "
+                    <Select options=text_options.clone() optional=true value=Signal::derive(move || choice.get().names)
+                        set={move |v| choice.update(|c| c.names = v)} />
+                </label>
+                <label>"Labels "
+                    <Select options=label_options optional=true value=Signal::derive(move || choice.get().labels)
+                        set={move |v| choice.update(|c| c.labels = v)} />
+                </label>
+                <label>"State names "
+                    <Select options=text_options optional=true value=Signal::derive(move || choice.get().state_names)
+                        set={move |v| choice.update(|c| c.state_names = v)} />
+                </label>
+                <label>"Frame rate (Hz) "
+                    <input type="number" min="0" step="any" class="fps"
+                        prop:value=move || choice.get().fps.map(|f| f.to_string()).unwrap_or_default()
+                        on:change=move |ev| { let v = event_target_value(&ev).parse::<f32>().ok(); choice.update(|c| c.fps = v); } />
+                </label>
+                <button on:click=apply>"Use these arrays"</button>
+            </div>
+        </details>
+    }
+    .into_any()
+}
+
+/// A `<select>` over array paths; `optional` adds "none".
+#[component]
+fn Select(options: Vec<String>, optional: bool, #[prop(into)] value: Signal<Option<String>>, set: impl Fn(Option<String>) + 'static) -> impl IntoView {
+    let current = move || value.get().unwrap_or_default();
+    view! {
+        <select on:change=move |ev| { let v = event_target_value(&ev); set((!v.is_empty()).then_some(v)); } prop:value=current>
+            {optional.then(|| view! { <option value="">"none"</option> })}
+            {options.into_iter().map(|p| view! { <option value=p.clone()>{p.clone()}</option> }).collect_view()}
+        </select>
+    }
+}
+
+/// Every animal side by side: numbers and a raster with its ethogram.
+#[component]
+fn Animals() -> impl IntoView {
+    let library = expect_context::<Library>();
+    let count = move || library.animals.with(Vec::len);
+    view! {
+        <h3>"Animals: " <span id="animal-count">{count}</span></h3>
+        <div class="animals">
+            <For each={move || library.animals.get().into_iter().enumerate().collect::<Vec<_>>()}
+                key={|(i, (f, r)): &(usize, (String, Recording))| (*i, f.clone(), r.name.clone(), r.frames, r.neurons)} let:item>
+                <AnimalCard index=item.0 file=item.1.0 rec=item.1.1 />
+            </For>
+        </div>
+    }
+}
+
+/// One animal.
+///
+/// * `index`: its position (for the canvas id); `file`: where it came from; `rec`: the data.
+#[component]
+fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
+    let library = expect_context::<Library>();
+    let identified = rec.neuron_names.iter().flatten().count();
+    let stats = format!(
+        "{} frames · {} neurons ({identified} identified) · {:.2} Hz · {}",
+        rec.frames,
+        rec.neurons,
+        rec.fps,
+        rec.labels.as_ref().map_or("no labels".to_string(), |l| format!("{} states", l.names.len()))
+    );
+    let raster = Raster::from_recording(&rec, 400);
+    let name = rec.name.clone();
+    let remove = move |_| library.animals.update(|a| a.retain(|(f, r)| !(f == &file && r.name == name)));
+    view! {
+        <article class="animal">
+            <h4>{rec.name.clone()}</h4>
+            <p class="stats">{stats}</p>
+            <PlotCanvas data=Signal::derive(move || raster.clone()) draw={|a, r: &Raster| draw_raster(a, r)}
+                id=format!("raster-{index}") class="raster" label=format!("activity raster of {}", rec.name) width=440 height=250 />
+            <button class="secondary" on:click=remove>"Remove"</button>
+        </article>
+    }
+}
+
+/// The coverage matrix and the choice of neuron set for experiments across animals.
+#[component]
+fn SharedNeurons() -> impl IntoView {
+    let library = expect_context::<Library>();
+    let recs = move || library.animals.with(|a| a.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
+    let shared = Memo::new(move |_| names::shared_identified(&recs()).len());
+    let union = Memo::new(move |_| names::union_identified(&recs()).len());
+    let coverage = Signal::derive(move || library.animals.with(|a| Coverage::of(&a.iter().map(|(_, r)| r).collect::<Vec<_>>())));
+    let set_to = move |s: NeuronSet| move |_| library.neuron_set.set(s);
+    view! {
+        <Show when=move || library.animals.with(|a| !a.is_empty())>
+            <h3>"Identified neurons shared by all animals: " <span id="shared-count">{move || shared.get()}</span></h3>
+            <PlotCanvas data=coverage draw={|a, c: &Coverage| draw_coverage(a, c)} id="coverage"
+                label="coverage matrix: animals by identified neurons" width=900 height=260 />
+            <fieldset class="neuron-set">
+                <legend>"Neurons used across animals"</legend>
+                <label><input type="radio" name="neuron-set" checked=move || library.neuron_set.get() == NeuronSet::Shared
+                    on:change={set_to(NeuronSet::Shared)} />
+                    {move || format!(" the {} shared by all", shared.get())}</label>
+                <label><input type="radio" name="neuron-set" checked=move || library.neuron_set.get() == NeuronSet::UnionMasked
+                    on:change={set_to(NeuronSet::UnionMasked)} />
+                    {move || format!(" all {} identified in any animal, masked where an animal lacks one", union.get())}</label>
+            </fieldset>
+        </Show>
+    }
+}
+
+/// Behaviour states found, and how they are merged into classes.
+#[component]
+fn States() -> impl IntoView {
+    let library = expect_context::<Library>();
+    let all = Memo::new(move |_| {
+        library.animals.with(|a| {
+            let mut names: Vec<String> = Vec::new();
+            let mut counts: Vec<usize> = Vec::new();
+            let mut kato = true;
+            for l in a.iter().filter_map(|(_, r)| r.labels.as_ref()) {
+                kato &= labels::is_kato_scheme(l);
+                for (n, c) in l.names.iter().zip(labels::counts(l)) {
+                    match names.iter().position(|m| m.eq_ignore_ascii_case(n)) {
+                        Some(i) => counts[i] += c,
+                        None => {
+                            names.push(n.clone());
+                            counts.push(c);
+                        }
+                    }
+                }
+            }
+            (names.into_iter().zip(counts).collect::<Vec<_>>(), kato)
+        })
+    });
+    let merged = move || -> Result<Vec<(String, usize)>, String> {
+        let merges = labels::parse_merges(&library.merges.get())?;
+        let (states, _) = all.get();
+        let pooled = Labels {
+            names: states.iter().map(|(n, _)| n.clone()).collect(),
+            per_frame: states.iter().enumerate().flat_map(|(i, (_, c))| std::iter::repeat_n(Some(i as u16), *c)).collect(),
+        };
+        let out = labels::merge_states(&pooled, &merges);
+        Ok(out.names.iter().cloned().zip(labels::counts(&out)).collect())
+    };
+    let preset = move |text: String| move |_| library.merges.set(text.clone());
+    view! {
+        <Show when=move || !all.get().0.is_empty()>
+            <h3>"Behaviour states" <span id="label-scheme">{move || if all.get().1 { " (Kato et al. 2015 scheme)" } else { "" }}</span></h3>
+            <ul id="states" class="states">
+                {move || all.get().0.into_iter().enumerate().map(|(i, (n, c))| {
+                    let color = crate::plot::raster::state_color(i);
+                    let swatch = format!("background: rgb({}, {}, {})", color.0, color.1, color.2);
+                    view! { <li data-state=n.clone()><span class="swatch" style=swatch></span>{format!("{n}: {c} frames")}</li> }
+                }).collect_view()}
+            </ul>
+            <label for="merges">"Classes for behaviour classification (NAME = STATE + STATE; states not listed are left out):"</label>
+            <textarea id="merges" rows="2" prop:value=move || library.merges.get()
+                on:input=move |ev| library.merges.set(event_target_value(&ev))></textarea>
+            <div class="controls">
+                <button class="secondary" on:click={preset(labels::format_merges(KATO_4_CLASS))}>"Kato 4 classes"</button>
+                <button class="secondary" on:click={preset(labels::format_merges(KATO_7_STATE))}>"Kato 8 states (NOSTATE left out)"</button>
+            </div>
+            <p id="merged-counts">{move || match merged() {
+                Ok(classes) => classes.iter().map(|(n, c)| format!("{n} {c}")).collect::<Vec<_>>().join(" · "),
+                Err(e) => format!("⚠ {e}"),
+            }}</p>
+        </Show>
+    }
+}
