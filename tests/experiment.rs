@@ -82,6 +82,11 @@ fn training_beats_persistence_on_the_synthetic_worm() {
     let result = run(&spec);
     for r in &result.runs {
         assert!(r.metrics["mse"] < r.metrics["persistence_mse"], "{:?}", r.metrics);
+        // fed its own predictions for 5 frames, it still beats holding the last frame
+        let roll = r.rollout.as_ref().unwrap();
+        assert_eq!(roll.mse.len(), 5);
+        assert!(roll.starts > 5 && roll.mse[4] > roll.mse[0], "{roll:?}");
+        assert!(r.metrics["rollout_mse"] < r.metrics["rollout_persistence_mse"], "{:?}", r.metrics);
     }
 }
 

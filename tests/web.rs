@@ -99,6 +99,72 @@ async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
     assert!(worst <= 1e-5 * scale, "WebGPU and CPU differ by {worst} (values up to {scale})");
 }
 
+/// Every network, built once on the CPU, gives the same outputs on WebGPU (both heads).
+#[wasm_bindgen_test]
+async fn every_network_agrees_on_webgpu_and_cpu() {
+    use neurognn::model::{Head, Input, InputShape, ModelKind, ModelSpec, Network};
+    let gpu = webgpu().await;
+    let cpu = Device::flex();
+    cpu.seed(5);
+    let shape = InputShape { history: 4, nodes: 12, features: 2 };
+    let xs: Vec<f32> = (0..16 * 4 * 12 * 2).map(|i| ((i * 29 % 23) as f32 - 11.0) / 9.0).collect();
+    let mask: Vec<f32> = (0..16 * 12).map(|i| if i % 12 == 5 { 0.0 } else { 1.0 }).collect();
+    let incoming: Vec<f32> = (0..144).map(|k| if k % 12 != k / 12 && (k * 7) % 5 == 0 { 0.25 } else { 0.0 }).collect();
+    for kind in ModelKind::ALL {
+        for head in [Head::Nodes, Head::Classes(4)] {
+            let net = Network::init(&ModelSpec { hidden: 16, ..ModelSpec::new(kind) }, shape, head, &cpu);
+            let run = |device: Device, net: Network| {
+                let (xs, mask, incoming) = (xs.clone(), mask.clone(), incoming.clone());
+                async move {
+                    let input = Input {
+                        x: Tensor::from_data(TensorData::new(xs, [16, 4, 12, 2]), &device),
+                        mask: Tensor::from_data(TensorData::new(mask, [16, 12]), &device),
+                        incoming: Some(Tensor::from_data(TensorData::new(incoming, [12, 12]), &device)),
+                        sample: false,
+                    };
+                    read_f32(net.to_device(&device).forward(input).y).await.expect("read output")
+                }
+            };
+            let a = run(cpu.clone(), net.clone()).await;
+            let b = run(gpu.device.clone(), net).await;
+            let scale = a.iter().fold(1f32, |m, v| m.max(v.abs()));
+            let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+            web_sys::console::log_1(&format!("{kind:?} {head:?}: WebGPU vs CPU max abs diff {worst:e} over {} values", a.len()).into());
+            assert!(worst <= 1e-4 * scale, "{kind:?} {head:?}: WebGPU and CPU differ by {worst}");
+        }
+    }
+}
+
+/// A graph network and relational inference train on WebGPU through the experiment loop.
+#[wasm_bindgen_test]
+async fn graph_networks_train_on_webgpu() {
+    use neurognn::model::{ModelKind, ModelSpec};
+    use neurognn::train::TrainConfig;
+    use neurognn::train::experiment::{DataSpec, ExperimentSpec, Protocol, run_experiment};
+    let gpu = webgpu().await;
+    let config = SyntheticConfig { animals: 2, neurons: 12, frames: 400, ..SyntheticConfig::default() };
+    let spec = ExperimentSpec {
+        data: DataSpec::Synthetic { config: config.clone() },
+        models: vec![ModelSpec { hidden: 16, ..ModelSpec::new(ModelKind::Gcn) }, ModelSpec { hidden: 16, steps: Some(30), batch_size: Some(16), ..ModelSpec::new(ModelKind::Nri) }],
+        protocols: vec![Protocol::LeaveOneAnimalOut],
+        train: TrainConfig { steps: 30, batch_size: 32, eval_every: 10, report_every: 5, ..TrainConfig::default() },
+        rollout_horizon: 3,
+        ..ExperimentSpec::default()
+    };
+    let worm = config.generate();
+    let started = js_sys::Date::now();
+    let result = run_experiment(&spec, &worm.recordings, Some(&worm.graph), &gpu.label, &gpu.device, &mut BrowserHost::default())
+        .await
+        .expect("the experiment should run on WebGPU");
+    assert_eq!(result.runs.len(), 4);
+    for r in &result.runs {
+        assert!(r.metrics["mse"].is_finite() && r.metrics["rollout_mse"].is_finite(), "{:?}", r.metrics);
+    }
+    let nri = result.runs.iter().find(|r| r.model == "NRI").unwrap();
+    assert!(nri.metrics["graph_auroc_truth"].is_finite(), "{:?}", nri.metrics);
+    web_sys::console::log_1(&format!("GCN + NRI, 2 folds on WebGPU in {:.1} s", (js_sys::Date::now() - started) / 1e3).into());
+}
+
 /// The Kato files, compiled into the test module (read from ../shared/data at build time; never
 /// committed). Every format must give the NPZ's numbers in the browser too.
 const KATO: &[(&str, &[u8])] = &[

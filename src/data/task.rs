@@ -35,6 +35,8 @@ pub struct Series {
     pub present: Vec<bool>,
     /// Class per frame after merging states (`None`: unlabelled or left out).
     pub classes: Vec<Option<u16>>,
+    /// Per neuron, what the change feature was divided by (to build it for predicted frames).
+    pub change_sd: Vec<f32>,
 }
 
 impl Series {
@@ -55,10 +57,12 @@ impl Series {
         let z: Vec<f32> = animal.traces.iter().enumerate().map(|(k, &v)| if animal.present[k % n] { (v - mean[k % n]) / sd[k % n] } else { 0.0 }).collect();
         let features = if change { 2 } else { 1 };
         let mut values = Vec::with_capacity(z.len() * features);
+        let mut change_sd = vec![1.0; n];
         if change {
             // the change is scaled by its own training spread, like the activity
             let diff: Vec<f32> = (0..z.len()).map(|k| if k < n { 0.0 } else { z[k] - z[k - n] }).collect();
             let (_, dsd) = stats(&diff, n, fit_frames.start.max(1)..fit_frames.end);
+            change_sd.clone_from(&dsd);
             for (k, (&a, &d)) in z.iter().zip(&diff).enumerate() {
                 values.push(a);
                 values.push(d / dsd[k % n]);
@@ -71,7 +75,7 @@ impl Series {
             (Some(l), None) => l.per_frame.clone(),
             (None, _) => vec![None; frames],
         };
-        Ok(Self { name: animal.name.clone(), frames, nodes: n, features, values, present: animal.present.clone(), classes })
+        Ok(Self { name: animal.name.clone(), frames, nodes: n, features, values, present: animal.present.clone(), classes, change_sd })
     }
 
     /// Class names after merging (for reports).

@@ -44,7 +44,7 @@ pub fn draw_coverage<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, cov: &Co
         )
         .x_label_area_size(60)
         .y_label_area_size(150)
-        .build_cartesian_2d(0f32..n as f32, 0f32..a as f32)
+        .build_cartesian_2d(0f32..n as f32, -0.5f32..a as f32 - 0.5)
         .map_err(PlotError::from)?;
     let names = cov.neurons.clone();
     let animals = cov.animals.clone();
@@ -52,16 +52,21 @@ pub fn draw_coverage<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, cov: &Co
         .configure_mesh()
         .disable_mesh()
         .x_labels(n.min(40))
-        .y_labels(a)
+        .y_labels(2 * a + 1)
         .x_label_formatter(&|x| names.get(*x as usize).cloned().unwrap_or_default())
-        .y_label_formatter(&|y| animals.get(a - 1 - (*y as usize).min(a - 1)).cloned().unwrap_or_default())
+        // one label per row, at its centre (ticks between rows get none)
+        .y_label_formatter(&|y| {
+            let row = y.round();
+            if (y - row).abs() > 0.01 || row < 0.0 { return String::new() }
+            animals.get(a - 1 - (row as usize).min(a - 1)).cloned().unwrap_or_default()
+        })
         .x_label_style(("sans-serif", 10).into_font().transform(FontTransform::Rotate90))
         .draw()
         .map_err(PlotError::from)?;
     let cells = cov.present.iter().enumerate().flat_map(|(r, row)| {
         let shared = &shared;
         row.iter().enumerate().filter(|(_, p)| **p).map(move |(j, _)| {
-            let y = (a - 1 - r) as f32;
+            let y = (a - 1 - r) as f32 - 0.5;
             let color = if shared[j] { RGBColor(43, 108, 176) } else { RGBColor(144, 205, 244) };
             Rectangle::new([(j as f32 + 0.08, y + 0.08), (j as f32 + 0.92, y + 0.92)], color.filled())
         })

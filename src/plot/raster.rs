@@ -129,8 +129,8 @@ pub fn draw_raster<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, raster: &R
     let mut x = 46i32;
     for (s, name) in raster.state_names.iter().enumerate() {
         legend.draw(&Rectangle::new([(x, 5), (x + 12, 17)], state_color(s).filled())).map_err(PlotError::from)?;
-        legend.draw(&Text::new(name.clone(), (x + 16, 5), ("sans-serif", 13))).map_err(PlotError::from)?;
-        x += 24 + 8 * name.len() as i32;
+        legend.draw(&Text::new(name.clone(), (x + 15, 5), ("sans-serif", 12))).map_err(PlotError::from)?;
+        x += 22 + 7 * name.len() as i32;
     }
     Ok(())
 }

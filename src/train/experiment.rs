@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fit::{FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
+use super::rollout::{Rollout, rollout};
 use super::{Host, TrainConfig, TrainError};
 use crate::data::graph::{FixedGraph, GraphScore, incoming_normalised, score_graph};
 use crate::data::labels::Merges;
@@ -117,6 +118,8 @@ pub struct ExperimentSpec {
     pub split: SplitFractions,
     pub train: TrainConfig,
     pub seeds: Vec<u64>,
+    /// Next-step tasks also roll each model out this many frames (0: no rollouts).
+    pub rollout_horizon: usize,
 }
 
 impl Default for ExperimentSpec {
@@ -132,6 +135,7 @@ impl Default for ExperimentSpec {
             split: SplitFractions::default(),
             train: TrainConfig { steps: 800, batch_size: 64, learning_rate: 2e-3, eval_every: 100, patience: 4, report_every: 50, ..TrainConfig::default() },
             seeds: vec![0],
+            rollout_horizon: 5,
         }
     }
 }
@@ -164,6 +168,8 @@ pub struct RunResult {
     pub parameters: usize,
     pub seconds: f64,
     pub graphs: Vec<InferredGraph>,
+    /// Next step: the model rolled out `rollout_horizon` frames from every 5th test frame.
+    pub rollout: Option<Rollout>,
 }
 
 /// Mean ± sd of one metric over folds and seeds.
@@ -192,8 +198,11 @@ pub struct ExperimentResult {
     pub seconds: f64,
 }
 
+/// Rollouts start every this many test frames.
+const ROLLOUT_STRIDE: usize = 5;
+
 /// Metrics summarised, in this order, for each task kind.
-pub const NEXT_STEP_METRICS: [&str; 4] = ["mse", "persistence_mse", "r2", "persistence_r2"];
+pub const NEXT_STEP_METRICS: [&str; 6] = ["mse", "persistence_mse", "r2", "persistence_r2", "rollout_mse", "rollout_persistence_mse"];
 pub const BEHAVIOUR_METRICS: [&str; 3] = ["balanced_accuracy", "accuracy", "macro_f1"];
 
 /// Checks a spec against the recordings it will run on, with messages a user can act on.
@@ -231,6 +240,8 @@ struct FoldData {
     test_animals: Vec<String>,
     /// Training frames (z-scored activity), for the correlation graph.
     train_activity: Vec<Vec<f32>>,
+    /// The tested animal and its test frames (for rollouts).
+    test_series: (Series, std::ops::Range<usize>),
 }
 
 fn activity_rows(s: &Series, frames: std::ops::Range<usize>) -> Vec<f32> {
@@ -263,6 +274,7 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
                     test,
                     test_animals: vec![animal.name.clone()],
                     train_activity: vec![activity_rows(&series, split.train)],
+                    test_series: (series, split.test),
                 });
             }
         }
@@ -278,7 +290,15 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
                     train_activity.push(activity_rows(s, 0..cut));
                 }
                 test.add(test_series, 0..test_series.frames, target, held as u16);
-                out.push(FoldData { fold: test_series.name.clone(), train, validation, test, test_animals: vec![test_series.name.clone()], train_activity });
+                out.push(FoldData {
+                    fold: test_series.name.clone(),
+                    train,
+                    validation,
+                    test,
+                    test_animals: vec![test_series.name.clone()],
+                    train_activity,
+                    test_series: (test_series.clone(), 0..test_series.frames),
+                });
             }
         }
     }
@@ -344,8 +364,19 @@ pub async fn run_experiment<H: Host>(
                         let eval = evaluate(&fitted.network, &data.test, model.kind.needs_graph().then_some(incoming.as_slice()), &objective, device).await?;
                         let mut metrics = BTreeMap::new();
                         let mut confusion = None;
+                        let mut rollout_curve = None;
                         match &objective {
                             Objective::NextStep => {
+                                if spec.rollout_horizon > 0 {
+                                    let (series, frames) = &data.test_series;
+                                    let incoming = model.kind.needs_graph().then_some(incoming.as_slice());
+                                    let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
+                                    if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
+                                        metrics.insert("rollout_mse".into(), *m);
+                                        metrics.insert("rollout_persistence_mse".into(), *p);
+                                    }
+                                    rollout_curve = Some(r);
+                                }
                                 let s = masked_next_step(&eval.outputs, &data.test.last, &data.test.next, &data.test.mask, data.test.nodes);
                                 metrics.insert("mse".into(), s.mse);
                                 metrics.insert("r2".into(), s.r2);
@@ -399,6 +430,7 @@ pub async fn run_experiment<H: Host>(
                             parameters: fitted.report.parameters,
                             seconds: fitted.report.elapsed_s,
                             graphs,
+                            rollout: rollout_curve,
                         });
                         if fitted.report.stopped {
                             return Ok(finish(spec, backend, neurons, &aligned, classes, runs, started));

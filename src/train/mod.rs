@@ -11,6 +11,7 @@ pub mod fit;
 pub mod metrics;
 pub mod next_step;
 pub mod presets;
+pub mod rollout;
 
 use std::future::Future;
 use std::ops::ControlFlow;

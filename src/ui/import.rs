@@ -141,11 +141,15 @@ fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
 
+/// The files of a file list, taken now: clearing the input afterwards empties the list.
+fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
+    (0..list.length()).filter_map(|i| list.item(i)).collect()
+}
+
 /// Reads browser files into memory (they stay in the page).
-async fn read_files(list: web_sys::FileList) -> Vec<(String, Vec<u8>)> {
+async fn read_files(files: Vec<web_sys::File>) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for i in 0..list.length() {
-        let Some(file) = list.item(i) else { continue };
+    for file in files {
         match JsFuture::from(file.array_buffer()).await {
             Ok(buffer) => out.push((file.name(), js_sys::Uint8Array::new(&buffer).to_vec())),
             Err(e) => log::error!("cannot read {}: {e:?}", file.name()),
@@ -161,8 +165,9 @@ pub fn ImportPanel() -> impl IntoView {
     let hover = RwSignal::new(false);
     let take = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list {
+            let picked = files_of(&list);
             spawn_local(async move {
-                let files = read_files(list).await;
+                let files = read_files(picked).await;
                 if !files.is_empty() {
                     library.accept(files);
                 }
