@@ -29,7 +29,7 @@ impl Gat {
     pub fn new(spec: &ModelSpec, shape: InputShape, head: Head, device: &Device) -> Self {
         let d = spec.hidden;
         Self {
-            encoder: Encoder::new(shape, d, device),
+            encoder: Encoder::new(shape, d, true, device),
             layers: (0..spec.layers.max(1))
                 .map(|_| GatLayer {
                     value: LinearConfig::new(d, d).init(device),

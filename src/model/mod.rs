@@ -229,14 +229,33 @@ pub(crate) mod nodes {
     #[derive(Module, Debug)]
     pub struct Encoder {
         input: Linear,
-        identity: Embedding,
+        identity: Option<Identity>,
+    }
+
+    /// A learnt vector per node position.
+    #[derive(Module, Debug)]
+    pub struct Identity {
+        embedding: Embedding,
+    }
+
+    impl Identity {
+        pub fn new(nodes: usize, hidden: usize, device: &Device) -> Self {
+            Self { embedding: EmbeddingConfig::new(nodes, hidden).init(device) }
+        }
+
+        /// `[b, n, hidden]`: each node position's vector.
+        pub fn forward(&self, batch: usize, nodes: usize, device: &Device) -> Tensor<3> {
+            let positions = Tensor::<1, Int>::arange(0..nodes as i64, device).unsqueeze_dim::<2>(0).repeat_dim(0, batch);
+            self.embedding.forward(positions)
+        }
     }
 
     impl Encoder {
-        pub fn new(shape: InputShape, hidden: usize, device: &Device) -> Self {
+        /// With `identity`, node states also carry a learnt vector per node position.
+        pub fn new(shape: InputShape, hidden: usize, identity: bool, device: &Device) -> Self {
             Self {
                 input: LinearConfig::new(shape.history * shape.features, hidden).init(device),
-                identity: EmbeddingConfig::new(shape.nodes, hidden).init(device),
+                identity: identity.then(|| Identity::new(shape.nodes, hidden, device)),
             }
         }
 
@@ -244,8 +263,11 @@ pub(crate) mod nodes {
         pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
             let [b, _, n, _] = x.dims();
             let device = x.device();
-            let positions = Tensor::<1, Int>::arange(0..n as i64, &device).unsqueeze_dim::<2>(0).repeat_dim(0, b);
-            relu(self.input.forward(windows(x)) + self.identity.forward(positions))
+            let h = self.input.forward(windows(x));
+            match &self.identity {
+                Some(id) => relu(h + id.forward(b, n, &device)),
+                None => relu(h),
+            }
         }
     }
 

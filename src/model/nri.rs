@@ -11,7 +11,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::{log_softmax, relu, softmax};
 
-use super::nodes::{Encoder, Readout};
+use super::nodes::{Encoder, Identity, Readout};
 use super::{Head, Input, InputShape, ModelSpec, Output};
 
 /// NRI settings (see [`ModelSpec`] for their meaning).
@@ -33,13 +33,14 @@ impl NriConfig {
         let k = self.edge_types;
         let lin = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
         Nri {
-            node_in: Encoder::new(shape, d, device),
+            node_in: Encoder::new(shape, d, true, device),
             edge1: PairLinear::new(d, d, device),
             node2: lin(d, d),
             edge2_nodes: PairLinear::new(d, d, device),
             edge2_edge: LinearConfig::new(d, d).with_bias(false).init(device),
             edge_logits: lin(d, k),
-            decoder_in: Encoder::new(shape, d, device),
+            decoder_in: Encoder::new(shape, d, false, device),
+            identity: Identity::new(shape.nodes, d, device),
             messages: (1..k).map(|_| PairLinear::new(d, d, device)).collect(),
             update: lin(2 * d, d),
             readout: Readout::new(d, head, device),
@@ -86,7 +87,11 @@ pub struct Nri {
     edge2_nodes: PairLinear,
     edge2_edge: Linear,
     edge_logits: Linear,
+    /// The decoder's node states: from activity only, so that messages carry activity, not
+    /// which neuron sent them (otherwise edges could act as per-neuron biases).
     decoder_in: Encoder,
+    /// Added when a node is updated (node-specific dynamics and readout).
+    identity: Identity,
     /// One message network per edge type except "no edge".
     messages: Vec<PairLinear>,
     update: Linear,
@@ -139,7 +144,7 @@ impl Nri {
             message = message + relu(net.forward(u.clone())) * weight;
         }
         let incoming = (message * valid4).sum_dim(2).reshape([b, n, d]) / senders;
-        let node = relu(self.update.forward(Tensor::cat(vec![u, incoming], 2))) * mask.clone().unsqueeze_dim::<3>(2);
+        let node = relu(self.update.forward(Tensor::cat(vec![u, incoming], 2)) + self.identity.forward(b, n, &device)) * mask.clone().unsqueeze_dim::<3>(2);
         let y = self.readout.forward(node, mask);
         let edges = (Tensor::<3>::ones([b, n, n], &device) - q.slice([0..b, 0..n, 0..n, 0..1]).reshape([b, n, n])) * valid;
         Output { y, kl: Some(kl), edges: Some(edges) }

@@ -49,7 +49,7 @@ pub async fn run_demo<H: Host>(spec: &DemoSpec, device: &Device, host: &mut H) -
     let worm = spec.data.generate();
     let rec = &worm.recordings[0];
     let data = NextStepData::prepare(rec, spec.history, spec.split)?;
-    let model = next_step_mlp(&data, spec.hidden, spec.layers);
+    let model = next_step_mlp(spec.hidden, spec.layers);
     let (_, run) = fit_next_step(&data, &model, &spec.train, device, host).await?;
     Ok(DemoReport {
         neurons: rec.neurons,

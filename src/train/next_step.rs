@@ -1,24 +1,17 @@
-//! Next-step prediction: from a window of the last H frames of all neurons, predict every
-//! neuron's next frame. The model predicts the change and the loop adds it back to the last
-//! frame, so an untrained model starts near the persistence baseline.
+//! Next-step prediction on one recording's [`NextStepData`] (the demo): the generic [`fit`]
+//! loop with an MLP, scored on the validation windows beside the persistence baseline. The
+//! model predicts the change and the loop adds it back to the last frame, so an untrained model
+//! starts near persistence.
 
-use std::ops::ControlFlow;
-
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
-use web_time::Instant;
 
+use super::fit::{FitSetup, Fitted, Objective, evaluate, fit};
 use super::metrics::NextStepScores;
-use super::{Host, Progress, TrainConfig, TrainError, read_f32, read_scalar};
+use super::{Host, TrainConfig, TrainError};
+use crate::data::task::Windows;
 use crate::data::windows::{NextStepData, NextStepSet};
-use crate::model::{Mlp, MlpConfig};
-
-/// Windows scored per forward pass when evaluating (bounds device memory).
-const EVAL_CHUNK: usize = 2048;
+use crate::model::{ModelKind, ModelSpec, Network};
 
 /// What a next-step run learnt and how well it predicts held-out frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +21,7 @@ pub struct NextStepReport {
     pub steps_run: usize,
     /// True when the host stopped the run early.
     pub stopped: bool,
-    /// Scores on the validation windows (z-scored activity).
+    /// Scores on the validation windows (z-scored activity), with the weights kept.
     pub validation: NextStepScores,
     pub parameters: usize,
     pub elapsed_s: f64,
@@ -44,121 +37,58 @@ impl NextStepReport {
     }
 }
 
-/// Builds the MLP that maps a flattened window to every neuron's change.
-pub fn next_step_mlp(data: &NextStepData, hidden: usize, layers: usize) -> MlpConfig {
-    let neurons = data.train.neurons;
-    MlpConfig::new(data.train.history * neurons, neurons).with_hidden(hidden).with_layers(layers)
+/// The MLP (`layers = 0`: linear) that maps a flattened window to every neuron's change.
+pub fn next_step_mlp(hidden: usize, layers: usize) -> ModelSpec {
+    let kind = if layers == 0 { ModelKind::Linear } else { ModelKind::Mlp };
+    ModelSpec { kind, hidden, layers, dropout: 0.0, ..ModelSpec::new(kind) }
 }
 
-/// `[len, history*neurons]` inputs, `[len, neurons]` last frames and `[len, neurons]` targets.
-fn upload(set: &NextStepSet, device: &Device) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
-    let (len, n) = (set.len(), set.neurons);
-    let x = Tensor::from_data(TensorData::new(set.inputs.clone(), [len, set.history * n]), device);
-    let last = Tensor::from_data(TensorData::new(set.last_frames(), [len, n]), device);
-    let y = Tensor::from_data(TensorData::new(set.targets.clone(), [len, n]), device);
-    (x, last, y)
+/// One set of single-feature windows as the generic [`Windows`] (every neuron recorded).
+fn as_windows(set: &NextStepSet) -> Windows {
+    let len = set.len();
+    Windows {
+        history: set.history,
+        nodes: set.neurons,
+        features: 1,
+        inputs: set.inputs.clone(),
+        mask: vec![1.0; len * set.neurons],
+        last: set.last_frames(),
+        next: set.targets.clone(),
+        classes: vec![0; len],
+        source: vec![0; len],
+    }
 }
 
-/// Trains an MLP on `data.train` with Adam and scores it on `data.validation`.
-///
-/// `device` is a plain (non-autodiff) device; training runs on its autodiff twin.
+/// Trains `model` on `data.train` and scores it on `data.validation`.
 pub async fn fit_next_step<H: Host>(
     data: &NextStepData,
-    model: &MlpConfig,
+    model: &ModelSpec,
     cfg: &TrainConfig,
     device: &Device,
     host: &mut H,
-) -> Result<(Mlp, NextStepReport), TrainError> {
-    if data.train.is_empty() {
-        return Err(TrainError::EmptySet("training"));
-    }
-    if data.validation.is_empty() {
-        return Err(TrainError::EmptySet("validation"));
-    }
-    let started = Instant::now();
-    let train_device = device.clone().autodiff();
-    train_device.seed(cfg.seed);
-    let mut net = model.init(&train_device);
-    let parameters = net.num_params();
-    let mut optim = AdamConfig::new().init();
-    let (x_all, last_all, y_all) = upload(&data.train, &train_device);
-
-    let batch = cfg.batch_size.clamp(1, data.train.len());
-    let report_every = cfg.report_every.max(1);
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut order: Vec<i64> = (0..data.train.len() as i64).collect();
-    let mut cursor = order.len(); // forces a shuffle on the first step
-    let mut losses = Vec::new();
-    let mut stopped = false;
-    let mut steps_run = 0;
-
-    for step in 0..cfg.steps {
-        if cursor + batch > order.len() {
-            order.shuffle(&mut rng);
-            cursor = 0;
-        }
-        let idx = Tensor::<1, Int>::from_ints(&order[cursor..cursor + batch], &train_device);
-        cursor += batch;
-        let x = x_all.clone().select(0, idx.clone());
-        let last = last_all.clone().select(0, idx.clone());
-        let y = y_all.clone().select(0, idx);
-        let pred = last + net.forward(x);
-        let loss = (pred - y).powf_scalar(2.0).mean();
-
-        let read_now = step % report_every == 0 || step + 1 == cfg.steps;
-        let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
-        if let Some(v) = value {
-            if !v.is_finite() {
-                return Err(TrainError::Diverged { step, loss: v });
-            }
-            losses.push((step, v));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(cfg.learning_rate, net, grads);
-        steps_run = step + 1;
-
-        if let Some(loss) = value {
-            let progress = Progress { step: steps_run, steps: cfg.steps, loss, elapsed_s: started.elapsed().as_secs_f64() };
-            if let ControlFlow::Break(()) = host.progress(&progress) {
-                stopped = true;
-                break;
-            }
-        }
-        host.yield_now().await;
-    }
-
-    let validation = score(&net.valid(), &data.validation, device).await?;
-    let report = NextStepReport { losses, steps_run, stopped, validation, parameters, elapsed_s: started.elapsed().as_secs_f64() };
-    Ok((net, report))
-}
-
-/// Predicts every window of `set` with a trained model (on a plain device).
-pub async fn predict(net: &Mlp, set: &NextStepSet, device: &Device) -> Result<Vec<f32>, TrainError> {
-    let (n, frame) = (set.neurons, set.history * set.neurons);
-    let mut out = Vec::with_capacity(set.targets.len());
-    for start in (0..set.len()).step_by(EVAL_CHUNK) {
-        let end = (start + EVAL_CHUNK).min(set.len());
-        let chunk = NextStepSet {
-            history: set.history,
-            neurons: n,
-            inputs: set.inputs[start * frame..end * frame].to_vec(),
-            targets: set.targets[start * n..end * n].to_vec(),
-        };
-        let (x, last, _) = upload(&chunk, device);
-        out.extend(read_f32(last + net.forward(x)).await?);
-    }
-    Ok(out)
-}
-
-/// Scores a trained model on `set` beside the persistence baseline.
-pub async fn score(net: &Mlp, set: &NextStepSet, device: &Device) -> Result<NextStepScores, TrainError> {
-    let pred = predict(net, set, device).await?;
-    Ok(NextStepScores::compute(&pred, &set.last_frames(), &set.targets, set.neurons))
+) -> Result<(Network, NextStepReport), TrainError> {
+    let (train, validation) = (as_windows(&data.train), as_windows(&data.validation));
+    let setup = FitSetup { spec: model, objective: &Objective::NextStep, incoming: None, train: cfg };
+    let Fitted { network, report } = fit(setup, &train, &validation, device, host).await?;
+    let predicted = evaluate(&network, &validation, None, &Objective::NextStep, device).await?.outputs;
+    let scores = NextStepScores::compute(&predicted, &validation.last, &validation.next, validation.nodes);
+    let report = NextStepReport {
+        losses: report.losses,
+        steps_run: report.steps_run,
+        stopped: report.stopped,
+        validation: scores,
+        parameters: report.parameters,
+        elapsed_s: report.elapsed_s,
+    };
+    Ok((network, report))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+    use std::ops::ControlFlow;
+
     use super::*;
+    use crate::train::Progress;
     use crate::data::synthetic::SyntheticConfig;
     use crate::data::windows::SplitFractions;
     use crate::train::NativeHost;
@@ -173,7 +103,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 150, ..Default::default() };
         let (_, report) =
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(&data, 32, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(32, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
                 .unwrap();
         assert!(report.last_loss() < 0.7 * report.first_loss(), "{:?}", report.losses);
         let v = report.validation;
@@ -187,7 +117,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 20, report_every: 5, ..Default::default() };
         let run = || {
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(&data, 16, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
                 .unwrap()
                 .1
         };
@@ -209,7 +139,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 1000, report_every: 10, ..Default::default() };
         let (_, report) =
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(&data, 16, 1), &cfg, &Device::flex(), &mut StopAfter(30)))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), &cfg, &Device::flex(), &mut StopAfter(30)))
                 .unwrap();
         assert!(report.stopped);
         assert_eq!(report.steps_run, 31);
