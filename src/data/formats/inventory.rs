@@ -138,7 +138,7 @@ fn rank(path: &str, words: &[&str]) -> usize {
 
 /// The numbers in a path's `{k}` and `(k)` indices: arrays of the same animal share them.
 fn indices(path: &str) -> Vec<&str> {
-    path.split(['{', '(']).skip(1).filter_map(|s| s.split(['}', ')']).next()).collect()
+    path.split(['{', '(']).skip(1).filter_map(|s| s.split(['}', ')']).next()).filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).collect()
 }
 
 /// How close two paths are: same indices first, then the longer shared folder/struct prefix.
@@ -381,7 +381,7 @@ pub fn from_recording(file: &str, format: &str, rec: &Recording) -> Inventory {
     let mut entries = vec![
         Entry { path: "neuron columns".into(), array: Array::Float { shape: vec![rec.frames, rec.neurons], data: rec.traces.iter().map(|&v| f64::from(v)).collect() } },
         Entry {
-            path: "neuron names (header)".into(),
+            path: "neuron names in the header".into(),
             array: Array::Text { shape: vec![rec.neurons], data: rec.neuron_names.iter().map(|n| n.clone().unwrap_or_default()).collect() },
         },
         Entry { path: "frame rate".into(), array: Array::Float { shape: vec![], data: vec![f64::from(rec.fps)] } },
