@@ -11,6 +11,7 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::preprocess::AlignedAnimal;
+use super::windows::column_stats;
 use super::{DataError, Labels, labels};
 
 /// Which task the windows are for.
@@ -53,7 +54,7 @@ impl Series {
         if fit_frames.len() < 2 || fit_frames.end > frames {
             return Err(DataError::TooShort { what: format!("z-scoring '{}'", animal.name), needed: 2, have: fit_frames.len() });
         }
-        let (mean, sd) = stats(&animal.traces, n, fit_frames.clone());
+        let (mean, sd) = column_stats(&animal.traces, n, fit_frames.clone());
         let z: Vec<f32> = animal.traces.iter().enumerate().map(|(k, &v)| if animal.present[k % n] { (v - mean[k % n]) / sd[k % n] } else { 0.0 }).collect();
         let features = if change { 2 } else { 1 };
         let mut values = Vec::with_capacity(z.len() * features);
@@ -61,7 +62,7 @@ impl Series {
         if change {
             // the change is scaled by its own training spread, like the activity
             let diff: Vec<f32> = (0..z.len()).map(|k| if k < n { 0.0 } else { z[k] - z[k - n] }).collect();
-            let (_, dsd) = stats(&diff, n, fit_frames.start.max(1)..fit_frames.end);
+            let (_, dsd) = column_stats(&diff, n, fit_frames.start.max(1)..fit_frames.end);
             change_sd.clone_from(&dsd);
             for (k, (&a, &d)) in z.iter().zip(&diff).enumerate() {
                 values.push(a);
@@ -90,23 +91,6 @@ impl Series {
     pub fn activity(&self, t: usize, i: usize) -> f32 {
         self.values[(t * self.nodes + i) * self.features]
     }
-}
-
-/// Per-neuron mean and sd over `frames` (sd 1 for a constant neuron).
-fn stats(traces: &[f32], n: usize, frames: Range<usize>) -> (Vec<f32>, Vec<f32>) {
-    let count = frames.len().max(1) as f64;
-    let mut sum = vec![0f64; n];
-    let mut sq = vec![0f64; n];
-    for t in frames {
-        for i in 0..n {
-            let v = f64::from(traces[t * n + i]);
-            sum[i] += v;
-            sq[i] += v * v;
-        }
-    }
-    let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
-    let sd = sq.iter().zip(&mean).map(|(s, m)| (s / count - m * m).max(0.0).sqrt()).map(|s| if s > 1e-6 { s as f32 } else { 1.0 }).collect();
-    (mean.into_iter().map(|m| m as f32).collect(), sd)
 }
 
 /// Windows for one task, from one or several animals.

@@ -39,6 +39,24 @@ pub fn chronological_split(frames: usize, fractions: SplitFractions) -> Chronolo
     ChronologicalSplit { train: 0..train_end, validation: train_end..train_end + validation, test: train_end + validation..frames }
 }
 
+/// Mean and standard deviation of each column of row-major `rows × columns` data over `rows`
+/// (sd 1 for a constant column, so it maps to zeros rather than NaN). The one place per-neuron
+/// statistics are computed (z-scoring, the change feature, display).
+pub fn column_stats(values: &[f32], columns: usize, rows: Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    let count = rows.len().max(1) as f64;
+    let mut sum = vec![0f64; columns];
+    let mut sq = vec![0f64; columns];
+    for t in rows {
+        for (i, &v) in values[t * columns..(t + 1) * columns].iter().enumerate() {
+            sum[i] += f64::from(v);
+            sq[i] += f64::from(v) * f64::from(v);
+        }
+    }
+    let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+    let sd = sq.iter().zip(&mean).map(|(s, m)| (s / count - m * m).max(0.0).sqrt()).map(|s| if s > 1e-6 { s as f32 } else { 1.0 }).collect();
+    (mean.into_iter().map(|m| m as f32).collect(), sd)
+}
+
 /// Per-neuron mean and standard deviation, fitted on training frames only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Standardizer {
@@ -49,26 +67,8 @@ pub struct Standardizer {
 impl Standardizer {
     /// Fits on `frames` of `rec`. A constant neuron gets sd 1 so it maps to zeros, not NaN.
     pub fn fit(rec: &Recording, frames: Range<usize>) -> Self {
-        let n = rec.neurons;
-        let count = frames.len().max(1) as f64;
-        let mut sum = vec![0f64; n];
-        let mut sq = vec![0f64; n];
-        for t in frames {
-            for (i, &v) in rec.traces[t * n..(t + 1) * n].iter().enumerate() {
-                sum[i] += f64::from(v);
-                sq[i] += f64::from(v) * f64::from(v);
-            }
-        }
-        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
-        let sd = sq
-            .iter()
-            .zip(&mean)
-            .map(|(s, m)| {
-                let var = (s / count - m * m).max(0.0);
-                if var > 1e-12 { var.sqrt() as f32 } else { 1.0 }
-            })
-            .collect();
-        Self { mean: mean.into_iter().map(|m| m as f32).collect(), sd }
+        let (mean, sd) = column_stats(&rec.traces, rec.neurons, frames);
+        Self { mean, sd }
     }
 
     /// The whole recording z-scored with these statistics.

@@ -7,6 +7,7 @@ use plotters::style::colors::colormaps::ViridisRGB;
 
 use super::PlotError;
 use crate::data::Recording;
+use crate::data::windows::column_stats;
 
 /// Display range of the z-scored activity (values beyond it saturate).
 const Z_RANGE: f32 = 2.5;
@@ -32,8 +33,9 @@ impl Raster {
         let n = rec.neurons;
         let bin_of = |t: usize| t * bins / rec.frames.max(1);
         let mut values = vec![0f32; n * bins];
+        let (means, sds) = column_stats(&rec.traces, n, 0..rec.frames);
         for i in 0..n {
-            let (mean, sd) = mean_sd(rec.trace(i));
+            let (mean, sd) = (means[i], sds[i]);
             let mut count = vec![0u32; bins];
             for (t, v) in rec.trace(i).enumerate() {
                 values[i * bins + bin_of(t)] += (v - mean) / sd;
@@ -58,18 +60,6 @@ impl Raster {
         };
         Self { title: rec.name.clone(), neurons: n, bins, values, states, state_names, duration_s: rec.duration_s() }
     }
-}
-
-fn mean_sd(values: impl Iterator<Item = f32>) -> (f32, f32) {
-    let (mut n, mut sum, mut sq) = (0f64, 0f64, 0f64);
-    for v in values {
-        n += 1.0;
-        sum += f64::from(v);
-        sq += f64::from(v) * f64::from(v);
-    }
-    let mean = sum / n.max(1.0);
-    let sd = (sq / n.max(1.0) - mean * mean).max(0.0).sqrt();
-    (mean as f32, if sd > 1e-9 { sd as f32 } else { 1.0 })
 }
 
 /// The colour of state `s` in every ethogram and legend.
