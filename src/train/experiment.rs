@@ -19,7 +19,7 @@ use super::fit::{FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
 use super::{Host, TrainConfig, TrainError};
-use crate::data::graph::{FixedGraph, GraphScore, incoming_normalised, score_graph};
+use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, score_graph};
 use crate::data::labels::Merges;
 use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
 use crate::data::synthetic::{SyntheticConfig, TrueGraph};
@@ -172,6 +172,16 @@ pub struct RunResult {
     pub rollout: Option<Rollout>,
 }
 
+/// A graph computed without any model (|correlation| over the fold's training frames), scored
+/// like inferred graphs: the bar an inferred graph has to clear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceGraph {
+    pub fold: String,
+    pub method: String,
+    pub vs_truth: Option<GraphScore>,
+    pub vs_connectome: Option<GraphScore>,
+}
+
 /// Mean ± sd of one metric over folds and seeds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
@@ -195,6 +205,8 @@ pub struct ExperimentResult {
     pub classes: BTreeMap<String, Vec<String>>,
     pub runs: Vec<RunResult>,
     pub summary: Vec<SummaryRow>,
+    /// Correlation graphs per fold (when a model infers graphs), for comparison.
+    pub reference_graphs: Vec<ReferenceGraph>,
     pub seconds: f64,
 }
 
@@ -332,6 +344,8 @@ pub async fn run_experiment<H: Host>(
     let truth_adj = truth.map(|t| reorder(t, &neurons));
     let connectome = FixedGraph::default().build(&neurons, &[]);
     let mut runs = Vec::new();
+    let mut reference_graphs = Vec::new();
+    let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
     let mut classes = BTreeMap::new();
     for task in &spec.tasks {
         let objective_classes = match task {
@@ -344,6 +358,15 @@ pub async fn run_experiment<H: Host>(
         for &protocol in &spec.protocols {
             for data in folds(&aligned, protocol, task, spec)? {
                 let graph = spec.graph.build(&neurons, &data.train_activity);
+                if infers_graphs && !reference_graphs.iter().any(|r: &ReferenceGraph| r.fold == data.fold) {
+                    let correlation = correlation_graph(neurons.len(), &data.train_activity, neurons.len());
+                    reference_graphs.push(ReferenceGraph {
+                        fold: data.fold.clone(),
+                        method: "|correlation| of training frames".into(),
+                        vs_truth: truth_adj.as_ref().and_then(|t| score_graph(&correlation, t, false, 100, 0)),
+                        vs_connectome: score_graph(&correlation, &connectome, true, 100, 0),
+                    });
+                }
                 let incoming = incoming_normalised(&graph);
                 let objective = match objective_classes {
                     None => Objective::NextStep,
@@ -433,16 +456,17 @@ pub async fn run_experiment<H: Host>(
                             rollout: rollout_curve,
                         });
                         if fitted.report.stopped {
-                            return Ok(finish(spec, backend, neurons, &aligned, classes, runs, started));
+                            return Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started));
                         }
                     }
                 }
             }
         }
     }
-    Ok(finish(spec, backend, neurons, &aligned, classes, runs, started))
+    Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     spec: &ExperimentSpec,
     backend: &str,
@@ -450,6 +474,7 @@ fn finish(
     aligned: &Aligned,
     classes: BTreeMap<String, Vec<String>>,
     runs: Vec<RunResult>,
+    reference_graphs: Vec<ReferenceGraph>,
     started: web_time::Instant,
 ) -> ExperimentResult {
     ExperimentResult {
@@ -460,6 +485,7 @@ fn finish(
         classes,
         summary: summarise(&runs),
         runs,
+        reference_graphs,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
@@ -549,6 +575,19 @@ pub fn format_table(result: &ExperimentResult) -> String {
             }
             out.push_str(&format!(" {n:>4}\n"));
         }
+    }
+    if !result.reference_graphs.is_empty() {
+        let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
+            let v: Vec<f64> = result.reference_graphs.iter().filter_map(f).collect();
+            if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
+        };
+        out.push_str(&format!(
+            "\nreference: {} — AUROC vs truth {}, vs connectome {} (mean over {} folds)\n",
+            result.reference_graphs[0].method,
+            mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
+            mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
+            result.reference_graphs.len()
+        ));
     }
     out
 }
