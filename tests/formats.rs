@@ -140,8 +140,7 @@ fn the_generic_guess_rebuilds_every_recording() {
 /// recording dropped with them, and agree with the NPZ.
 #[test]
 fn original_side_files_name_and_label_a_bare_recording() {
-    let summary = summary();
-    for w in 0..5 {
+    for (w, published) in summary().iter().enumerate() {
         let npz = load(&format!("npz/worm{}.npz", w + 1)).remove(0);
         let bare = Recording { neuron_names: vec![None; npz.neurons], labels: None, ..npz.clone() };
         let mut recs = vec![(format!("worm_{w}.npy"), bare)];
@@ -162,7 +161,7 @@ fn original_side_files_name_and_label_a_bare_recording() {
         let used = companion::attach(&mut recs, &side);
         assert!(used.iter().all(Result::is_ok), "worm {w}: {used:?}");
         assert_same_numbers(&recs[0].1, &npz, &format!("original/worm_{w}"));
-        assert_eq!(recs[0].1.neuron_names.iter().flatten().count() as u64, summary[w]["identified"].as_u64().unwrap());
+        assert_eq!(recs[0].1.neuron_names.iter().flatten().count() as u64, published["identified"].as_u64().unwrap());
     }
     // dropped together with a recording, through the page's entry point
     let files: Vec<(String, Vec<u8>)> =

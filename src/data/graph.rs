@@ -202,6 +202,6 @@ mod tests {
         let g = correlation_graph(3, &[seg], 1);
         assert!(g[0][1] > 0.99 && g[1][0] > 0.99);
         let inc = incoming_normalised(&g);
-        assert!((inc[0 * 3 + 1] - 1.0).abs() < 0.5 && inc[0] == 0.0);
+        assert!((inc[1] - 1.0).abs() < 0.5 && inc[0] == 0.0);
     }
 }

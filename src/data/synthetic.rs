@@ -190,6 +190,7 @@ fn random_graph(n: usize, k: usize, rng: &mut StdRng) -> TrueGraph {
 /// The strongest `k` connectome inputs of each neuron among the first `n` names (Cook 2019,
 /// chemical + gap junction weights), signed at random and scaled like [`random_graph`]; a neuron
 /// with no partner among them gets one random input so every neuron is driven by the network.
+#[allow(clippy::needless_range_loop)] // `to` is a neuron index, not only a position in `weights`
 fn connectome_graph(n: usize, k: usize, rng: &mut StdRng) -> TrueGraph {
     let names: Vec<String> = (0..n).map(neuron_name).collect();
     let weights = Connectome::builtin().adjacency(&names, Reconstruction::Cook2019, Synapse::Both);

@@ -86,6 +86,10 @@ pub struct ModelSpec {
     pub steps: Option<usize>,
     /// Minibatch size for this model instead of the experiment's.
     pub batch_size: Option<usize>,
+    /// AdamW weight decay for this model instead of the experiment's.
+    pub weight_decay: Option<f64>,
+    /// Learning rate for this model instead of the experiment's.
+    pub learning_rate: Option<f64>,
 }
 
 impl Default for ModelSpec {
@@ -101,6 +105,8 @@ impl Default for ModelSpec {
             kl_weight: 0.01,
             steps: None,
             batch_size: None,
+            weight_decay: None,
+            learning_rate: None,
         }
     }
 }
@@ -178,7 +184,9 @@ impl Output {
     }
 }
 
-/// Any of the networks, built from a [`ModelSpec`].
+/// Any of the networks, built from a [`ModelSpec`]. (Variants differ in size; there is one
+/// network per run, so boxing would buy nothing.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Network {
     Flat(Flat),

@@ -380,6 +380,8 @@ pub async fn run_experiment<H: Host>(
                             seed,
                             steps: model.steps.unwrap_or(spec.train.steps),
                             batch_size: model.batch_size.unwrap_or(spec.train.batch_size),
+                            weight_decay: model.weight_decay.unwrap_or(spec.train.weight_decay),
+                            learning_rate: model.learning_rate.unwrap_or(spec.train.learning_rate),
                             ..spec.train.clone()
                         };
                         let setup = FitSetup { spec: model, objective: &objective, incoming: model.kind.needs_graph().then_some(incoming.as_slice()), train: &train_cfg };

@@ -200,7 +200,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         net = optim.step(cfg.learning_rate, net, grads);
         report.steps_run = step + 1;
 
-        if report.steps_run % eval_every == 0 || report.steps_run == cfg.steps {
+        if report.steps_run.is_multiple_of(eval_every) || report.steps_run == cfg.steps {
             let plain = net.valid();
             let v = validation_loss(&plain, &held_out, incoming_eval.clone(), setup.objective).await?;
             report.validation_losses.push((report.steps_run, v));
