@@ -5,7 +5,6 @@ use libfuzzer_sys::fuzz_target;
 use neurognn::data::formats;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = formats::hdf5::read("fuzz.h5", data);
-    let _ = formats::hdf5::inventory("fuzz.h5", data);
+    let _ = formats::inventory("fuzz.h5", data);
     let _ = formats::load_files(&[("fuzz".to_string(), data.to_vec())]);
 });

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use neurognn::data::formats;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = formats::npz::read_npz("fuzz.npz", data);
-    let _ = formats::npz::read_npy("fuzz.npy", data);
+    let _ = formats::npz::npz_arrays("fuzz.npz", data);
+    let _ = formats::npz::npy_arrays("fuzz.npy", data);
     let _ = formats::load_files(&[("fuzz".to_string(), data.to_vec())]);
 });

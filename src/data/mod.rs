@@ -42,6 +42,13 @@ pub enum DataError {
     TooShort { what: String, needed: usize, have: usize },
 }
 
+/// Row-major `rows × cols` data read as row-major `cols × rows`: the transpose. Shared by
+/// every reader that meets column-major data (MATLAB, Fortran-ordered NPY), the orientation
+/// rule for traces, and graphs stored receiver-first.
+pub fn transposed<T: Clone>(data: &[T], rows: usize, cols: usize) -> impl Iterator<Item = T> + '_ {
+    (0..rows * cols).map(move |k| data[(k % rows) * cols + k / rows].clone())
+}
+
 /// Per-frame behavioural states: `per_frame[t]` indexes `names`, `None` marks an unlabelled frame.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Labels {

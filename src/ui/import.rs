@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::chart::PlotCanvas;
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
-use crate::data::formats::{self, companion};
+use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
@@ -63,16 +63,23 @@ impl Library {
         let started = now_ms();
         let dropped = formats::load_files(&files);
         let elapsed = now_ms() - started;
-        let failed: Vec<String> = dropped.errors.iter().map(failed_file).collect();
-        let mut entries = Vec::new();
-        for (file, bytes) in &files {
-            let side = formats::sniff(bytes)
-                .filter(|f| *f == formats::Format::Csv)
-                .and_then(|_| formats::csv::read(file, bytes).is_err().then(|| companion::read(bytes)).flatten());
-            let inventory = if side.is_none() && !failed.contains(file) { formats::inventory(file, bytes).ok() } else { None };
-            let guess = inventory.as_ref().and_then(|inv| inventory::guess(inv).ok());
-            entries.push(FileEntry { file: file.clone(), bytes: bytes.len(), inventory, guess, side: side.map(|s| s.describe()) });
-        }
+        let failed: Vec<&str> = dropped.errors.iter().map(formats::FormatError::file).collect();
+        let size = |file: &str| files.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| b.len());
+        let listed = dropped.listings.iter().filter(|inv| !failed.contains(&inv.file.as_str())).map(|inv| FileEntry {
+            file: inv.file.clone(),
+            bytes: size(&inv.file),
+            guess: inventory::guess(inv).ok(),
+            inventory: Some(inv.clone()),
+            side: None,
+        });
+        let sides = dropped.side_files.iter().filter(|(f, _)| !failed.contains(&f.as_str())).map(|(file, what)| FileEntry {
+            file: file.clone(),
+            bytes: size(file),
+            inventory: None,
+            guess: None,
+            side: Some(what.clone()),
+        });
+        let entries: Vec<FileEntry> = listed.chain(sides).collect();
         let loaded: Vec<String> = dropped.recordings.iter().map(|(f, _)| f.clone()).collect();
         self.animals.update(|a| {
             a.retain(|(f, _)| !loaded.contains(f));
@@ -80,9 +87,6 @@ impl Library {
         });
         self.files.update(|list| {
             for e in entries {
-                if failed.contains(&e.file) {
-                    continue;
-                }
                 list.retain(|old| old.file != e.file);
                 list.push(e);
             }
@@ -125,15 +129,6 @@ impl Library {
 impl Default for Library {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The file an error is about (errors start with the file name).
-fn failed_file(e: &formats::FormatError) -> String {
-    match e {
-        formats::FormatError::Invalid { file, .. } | formats::FormatError::Unsupported { file, .. } | formats::FormatError::Data { file, .. } => {
-            file.clone()
-        }
     }
 }
 

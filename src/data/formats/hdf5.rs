@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
-use super::inventory::{self, Array, Entry as InvEntry, Inventory};
-use super::matlab::{self, MatValue};
-use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
+use super::inventory::{Array, Entry as InvEntry, Inventory};
+use super::matlab::MatValue;
+use super::{FormatError, Parsed, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
 /// Largest array read, in values: refuses absurd shapes from corrupt files before allocating.
@@ -65,31 +65,19 @@ fn open(file: &str, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
     Ok((h5, layout))
 }
 
-/// Reads every recording in a MATLAB v7.3, NWB 2 or plain HDF5 file.
-pub fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+/// Reads a MATLAB v7.3, NWB 2 or plain HDF5 file once: its recordings and the listing of its
+/// arrays (MATLAB variables flattened, or every dataset and numeric attribute).
+pub(crate) fn read(file: &str, bytes: &[u8]) -> Result<Parsed, FormatError> {
     let (h5, layout) = open(file, bytes)?;
-    let recordings = match layout {
-        Layout::Matlab => matlab::recordings_from_variables(file, &mat73_variables(file, &h5)?)?,
-        Layout::Nwb => read_nwb(file, &h5)?,
-        Layout::Plain => {
-            let inv = plain_inventory(file, &h5)?;
-            vec![inventory::assemble(&inv, &inventory::guess(&inv)?)?]
-        }
+    let mut parsed = match layout {
+        Layout::Matlab => Parsed::matlab(file, "MATLAB v7.3", &mat73_variables(file, &h5)?),
+        Layout::Nwb => Parsed { recordings: read_nwb(file, &h5), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
+        Layout::Plain => Parsed::guessed(plain_inventory(file, &h5)?),
     };
-    if recordings.is_empty() {
-        return Err(FormatError::invalid(file, "the file holds no recordings (an empty cell of animals)"));
+    if parsed.recordings.as_ref().is_ok_and(Vec::is_empty) {
+        parsed.recordings = Err(FormatError::invalid(file, "the file holds no recordings (an empty cell of animals)"));
     }
-    Ok(recordings)
-}
-
-/// The file's arrays: MATLAB variables flattened, or every dataset (and numeric attribute).
-pub fn inventory(file: &str, bytes: &[u8]) -> Result<Inventory, FormatError> {
-    let (h5, layout) = open(file, bytes)?;
-    Ok(match layout {
-        Layout::Matlab => Inventory::new(file, "MATLAB v7.3", inventory::from_matlab(&mat73_variables(file, &h5)?)),
-        Layout::Nwb => Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? },
-        Layout::Plain => plain_inventory(file, &h5)?,
-    })
+    Ok(parsed)
 }
 
 /// Deepest group level listed in a plain HDF5 file.
@@ -550,6 +538,11 @@ mod tests {
 
     use super::*;
 
+    /// The recordings of an HDF5 file (this reader only, no sniffing).
+    fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+        super::read(file, bytes)?.recordings
+    }
+
     fn text(s: &str) -> AttrValue {
         AttrValue::String(s.into())
     }
@@ -577,7 +570,7 @@ mod tests {
         rec.create_dataset("behaviour").with_i32_data(&[0, 0, 1, -1]);
         b.add_group(rec.finish());
         let bytes = b.finish().unwrap();
-        let inv = inventory("p.h5", &bytes).unwrap();
+        let inv = super::read("p.h5", &bytes).unwrap().inventory;
         let listed: Vec<String> = inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect();
         assert!(listed.contains(&"/rec/calcium float 2×4".to_string()), "{listed:?}");
         let r = &read("p.h5", &bytes).unwrap()[0];

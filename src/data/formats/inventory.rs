@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::matlab::MatValue;
 use super::{FormatError, fps_from_times, frames_by_neurons, labels_from_names, rate_or_default, stem};
-use crate::data::{Labels, Recording, names};
+use crate::data::{Labels, Recording, names, transposed};
 
 /// One array, in C (row-major) order.
 #[derive(Debug, Clone, PartialEq)]
@@ -340,7 +340,7 @@ fn flatten(path: String, value: &MatValue, out: &mut Vec<Entry>) {
 fn matlab_numeric(dims: &[usize], data: &[f64]) -> Array {
     match dims {
         [1, n] | [n, 1] => Array::Float { shape: vec![*n], data: data.to_vec() },
-        [r, c] => Array::Float { shape: vec![*r, *c], data: (0..r * c).map(|k| data[(k % c) * r + k / c]).collect() },
+        [r, c] => Array::Float { shape: vec![*r, *c], data: transposed(data, *c, *r).collect() },
         _ => Array::Float { shape: dims.iter().rev().copied().collect(), data: data.to_vec() },
     }
 }
@@ -349,11 +349,10 @@ fn matlab_numeric(dims: &[usize], data: &[f64]) -> Array {
 /// unidentified neurons are numbered).
 fn cell_text(item: &MatValue) -> Option<String> {
     match item {
-        MatValue::Char { rows } => Some(rows.join("\n")),
         MatValue::Numeric { data, .. } if data.is_empty() => Some(String::new()),
         MatValue::Numeric { data, .. } if data.len() == 1 => Some(data[0].to_string()),
         MatValue::Cell { items, .. } if items.len() == 1 => cell_text(&items[0]),
-        _ => None,
+        other => other.text(),
     }
 }
 

@@ -57,7 +57,7 @@ impl MatValue {
     }
 
     /// Text of a char array (rows joined) or of a 1-element cell holding one.
-    fn text(&self) -> Option<String> {
+    pub(crate) fn text(&self) -> Option<String> {
         match self {
             MatValue::Char { rows } => Some(rows.join("\n")),
             MatValue::Cell { items, .. } if items.len() == 1 => items[0].text(),

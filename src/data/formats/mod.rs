@@ -28,6 +28,13 @@ impl FormatError {
     pub(crate) fn invalid(file: &str, message: impl Into<String>) -> Self {
         Self::Invalid { file: file.to_string(), message: message.into() }
     }
+
+    /// The file the error is about.
+    pub fn file(&self) -> &str {
+        match self {
+            Self::Invalid { file, .. } | Self::Unsupported { file, .. } | Self::Data { file, .. } => file,
+        }
+    }
 }
 
 /// What the first bytes say a file is.
@@ -58,30 +65,76 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
-/// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
-pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-    let mut recordings = match sniff(bytes) {
-        Some(Format::Csv) => match (csv::read(file, bytes), companion::read(bytes)) {
-            (Ok(rec), _) => vec![rec],
-            (Err(_), Some(side)) => {
-                return Err(FormatError::invalid(
-                    file,
-                    format!("{}, not a recording: drop it together with the recording it belongs to", side.describe()),
-                ));
-            }
-            (Err(e), None) => return Err(e),
+/// One file parsed once: its recordings (or why none could be made from it) and the listing
+/// of its arrays that the page shows and the user may correct.
+pub(crate) struct Parsed {
+    pub recordings: Result<Vec<Recording>, FormatError>,
+    pub inventory: inventory::Inventory,
+}
+
+impl Parsed {
+    /// A recording built from the guess over the arrays (NPZ, NPY, plain HDF5).
+    fn guessed(inventory: inventory::Inventory) -> Self {
+        let recordings = inventory::guess(&inventory).and_then(|choice| inventory::assemble(&inventory, &choice)).map(|r| vec![r]);
+        Self { recordings, inventory }
+    }
+
+    /// MATLAB variables (v5 or v7.3) through the one set of layout rules.
+    fn matlab(file: &str, format: &str, variables: &[(String, matlab::MatValue)]) -> Self {
+        Self {
+            recordings: matlab::recordings_from_variables(file, variables),
+            inventory: inventory::Inventory::new(file, format, inventory::from_matlab(variables)),
+        }
+    }
+}
+
+/// What a file is: a recording file, or a side file (names or labels for another file).
+enum Contents {
+    File(Parsed),
+    Side(companion::Companion),
+}
+
+/// Parses `bytes` once. The error is for files whose container cannot be read at all.
+fn parse(file: &str, bytes: &[u8]) -> Result<Contents, FormatError> {
+    let mut parsed = match sniff(bytes) {
+        Some(Format::Csv) => match csv::read(file, bytes) {
+            Ok(rec) => Parsed { inventory: inventory::from_recording(file, "CSV", &rec), recordings: Ok(vec![rec]) },
+            Err(e) => return companion::read(bytes).map(Contents::Side).ok_or(e),
         },
-        Some(Format::Npz) => vec![npz::read_npz(file, bytes)?],
-        Some(Format::Npy) => vec![npz::read_npy(file, bytes)?],
-        Some(Format::MatV5) => matlab::recordings_from_variables(file, &mat5::variables(file, bytes)?)?,
+        Some(Format::Npz) => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes)?)),
+        Some(Format::Npy) => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, bytes)?)),
+        Some(Format::MatV5) => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, bytes)?),
         Some(Format::Hdf5) => hdf5::read(file, bytes)?,
         None => return Err(unsupported(file, bytes)),
     };
-    for rec in &mut recordings {
-        rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
-        upper_case_kato_states(rec);
+    if let Ok(recordings) = &mut parsed.recordings {
+        for rec in recordings.iter_mut() {
+            rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
+            upper_case_kato_states(rec);
+        }
     }
-    Ok(recordings)
+    Ok(Contents::File(parsed))
+}
+
+fn side_file_alone(file: &str, side: &companion::Companion) -> FormatError {
+    FormatError::invalid(file, format!("{}, not a recording: drop it together with the recording it belongs to", side.describe()))
+}
+
+/// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
+pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
+    match parse(file, bytes)? {
+        Contents::File(parsed) => parsed.recordings,
+        Contents::Side(side) => Err(side_file_alone(file, &side)),
+    }
+}
+
+/// Everything `bytes` holds that could be part of a recording, for the page to list and the
+/// user to assign (see [`inventory`]), also when no recording could be guessed from it.
+pub fn inventory(file: &str, bytes: &[u8]) -> Result<inventory::Inventory, FormatError> {
+    match parse(file, bytes)? {
+        Contents::File(parsed) => Ok(parsed.inventory),
+        Contents::Side(side) => Err(side_file_alone(file, &side)),
+    }
 }
 
 /// Kato's states are spelled in capitals by the MATLAB release and in lower case by others;
@@ -99,24 +152,33 @@ fn upper_case_kato_states(rec: &mut Recording) {
 pub struct Dropped {
     /// Each recording with the file it came from.
     pub recordings: Vec<(String, Recording)>,
+    /// The listing of every file that gave recordings (from the same single parse).
+    pub listings: Vec<inventory::Inventory>,
+    /// Side files: `(file, what it holds)`.
+    pub side_files: Vec<(String, String)>,
     /// What each side file was used for.
     pub notes: Vec<String>,
     /// Files that could not be read; the others are kept.
     pub errors: Vec<FormatError>,
 }
 
-/// Reads files dropped together: recordings, then side files (names, labels) attached to the
-/// recording they fit. A file that fails is reported and the rest still load.
+/// Reads files dropped together, each parsed once: recordings, then side files (names,
+/// labels) attached to the recording they fit. A file that fails is reported and the rest
+/// still load.
 pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
     let mut dropped = Dropped::default();
     let mut side = Vec::new();
     for (file, bytes) in files {
-        match (sniff(bytes), companion::read(bytes)) {
-            (Some(Format::Csv), Some(c)) if csv::read(file, bytes).is_err() => side.push((file.clone(), c)),
-            _ => match load(file, bytes) {
-                Ok(recs) => dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r))),
-                Err(e) => dropped.errors.push(e),
-            },
+        match parse(file, bytes) {
+            Ok(Contents::File(Parsed { recordings: Ok(recs), inventory })) => {
+                dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r)));
+                dropped.listings.push(inventory);
+            }
+            Ok(Contents::File(Parsed { recordings: Err(e), .. })) | Err(e) => dropped.errors.push(e),
+            Ok(Contents::Side(c)) => {
+                dropped.side_files.push((file.clone(), c.describe()));
+                side.push((file.clone(), c));
+            }
         }
     }
     for used in companion::attach(&mut dropped.recordings, &side) {
@@ -141,23 +203,6 @@ pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
 fn unsupported(file: &str, bytes: &[u8]) -> FormatError {
     let found = if bytes.is_empty() { "an empty file".to_string() } else { format!("starts with {:02x?}", &bytes[..bytes.len().min(8)]) };
     FormatError::Unsupported { file: file.into(), found }
-}
-
-/// Everything `bytes` holds that could be part of a recording, for the page to list and the
-/// user to assign (see [`inventory`]).
-pub fn inventory(file: &str, bytes: &[u8]) -> Result<inventory::Inventory, FormatError> {
-    use inventory::{Entry, Inventory};
-    match sniff(bytes) {
-        Some(Format::Csv) => Ok(inventory::from_recording(file, "CSV", &csv::read(file, bytes)?)),
-        Some(Format::Npz) => Ok(Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes)?)),
-        Some(Format::Npy) => {
-            let array = npz::parse_npy(bytes).map_err(|e| FormatError::invalid(file, e))?;
-            Ok(Inventory::new(file, "NPY", vec![Entry { path: "traces".into(), array }]))
-        }
-        Some(Format::MatV5) => Ok(Inventory::new(file, "MATLAB v5", inventory::from_matlab(&mat5::variables(file, bytes)?))),
-        Some(Format::Hdf5) => hdf5::inventory(file, bytes),
-        None => Err(unsupported(file, bytes)),
-    }
 }
 
 /// The file name without folders or extension, for naming recordings.
@@ -195,7 +240,7 @@ pub(crate) fn frames_by_neurons(values: &[f64], rows: usize, cols: usize, names:
         _ => rows < cols,
     };
     if neurons_first {
-        (cols, rows, (0..rows * cols).map(|k| values[(k % rows) * cols + k / rows] as f32).collect())
+        (cols, rows, super::transposed(values, rows, cols).map(|v| v as f32).collect())
     } else {
         (rows, cols, values.iter().map(|&v| v as f32).collect())
     }

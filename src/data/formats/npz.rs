@@ -11,9 +11,9 @@ use std::io::{Cursor, Read};
 use npyz::{DType, NpyFile, Order, TypeChar};
 
 pub use super::inventory::Array;
-use super::inventory::{self, Entry, Inventory};
 use super::FormatError;
-use crate::data::Recording;
+use super::inventory::Entry;
+use crate::data::transposed;
 
 /// Largest array member read from an NPZ (guards against zip bombs).
 const MAX_MEMBER_BYTES: u64 = 1 << 31;
@@ -52,14 +52,15 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
 
 /// Fortran (column-major) data to C order, for 2-D arrays (others are the same either way).
 fn to_c_order(array: Array) -> Array {
-    fn transpose<T: Clone>(shape: &[usize], data: Vec<T>) -> Vec<T> {
+    // Fortran [rows, cols] is C-ordered [cols, rows]
+    fn c_order<T: Clone>(shape: &[usize], data: Vec<T>) -> Vec<T> {
         let [rows, cols] = shape else { return data };
-        (0..rows * cols).map(|k| data[(k % cols) * rows + k / cols].clone()).collect()
+        transposed(&data, *cols, *rows).collect()
     }
     match array {
-        Array::Float { shape, data } => Array::Float { data: transpose(&shape, data), shape },
-        Array::Int { shape, data } => Array::Int { data: transpose(&shape, data), shape },
-        Array::Text { shape, data } => Array::Text { data: transpose(&shape, data), shape },
+        Array::Float { shape, data } => Array::Float { data: c_order(&shape, data), shape },
+        Array::Int { shape, data } => Array::Int { data: c_order(&shape, data), shape },
+        Array::Text { shape, data } => Array::Text { data: c_order(&shape, data), shape },
     }
 }
 
@@ -87,17 +88,10 @@ pub fn npz_arrays(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, FormatError> {
     Ok(arrays)
 }
 
-/// A recording from an NPZ archive (see the module docs for what is looked for).
-pub fn read_npz(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
-    let inv = Inventory::new(file, "NPZ", npz_arrays(file, bytes)?);
-    inventory::assemble(&inv, &inventory::guess(&inv)?)
-}
-
-/// A recording from a single NPY array of traces (no names, labels or frame rate).
-pub fn read_npy(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
+/// A single NPY file as one array named `traces` (no names, labels or frame rate).
+pub fn npy_arrays(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, FormatError> {
     let array = parse_npy(bytes).map_err(|e| FormatError::invalid(file, e))?;
-    let inv = Inventory::new(file, "NPY", vec![Entry { path: "traces".into(), array }]);
-    inventory::assemble(&inv, &inventory::guess(&inv)?)
+    Ok(vec![Entry { path: "traces".into(), array }])
 }
 
 #[cfg(test)]
@@ -144,7 +138,7 @@ mod tests {
     #[test]
     fn a_single_npy_is_time_by_neurons() {
         let bytes = npy("<f4", false, "(2, 5)", &f4(&[0.0; 10])); // neurons × frames (longer axis is time)
-        let r = read_npy("x.npy", &bytes).unwrap();
+        let r = crate::data::formats::load("x.npy", &bytes).unwrap().remove(0);
         assert_eq!((r.frames, r.neurons), (5, 2));
     }
 }
