@@ -25,7 +25,7 @@ use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
 use crate::data::synthetic::{SyntheticConfig, TrueGraph};
 use crate::data::task::{Series, Target, Windows};
 use crate::data::windows::{SplitFractions, chronological_split};
-use crate::data::{DataError, Recording};
+use crate::data::{DataError, Recording, transposed};
 use crate::model::{ModelKind, ModelSpec};
 use burn::prelude::Device;
 
@@ -176,6 +176,7 @@ pub struct RunResult {
 /// like inferred graphs: the bar an inferred graph has to clear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceGraph {
+    pub protocol: String,
     pub fold: String,
     pub method: String,
     pub vs_truth: Option<GraphScore>,
@@ -341,123 +342,51 @@ pub async fn run_experiment<H: Host>(
     let aligned = align(&recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
     let total = run_count(spec, aligned.animals.len());
-    let truth_adj = truth.map(|t| reorder(t, &neurons));
-    let connectome = FixedGraph::default().build(&neurons, &[]);
+    let references = GraphReferences { truth: truth.map(|t| reorder(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
+    let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
+    let needs_graph = spec.models.iter().any(|m| m.kind.needs_graph());
     let mut runs = Vec::new();
     let mut reference_graphs = Vec::new();
-    let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
     let mut classes = BTreeMap::new();
     for task in &spec.tasks {
-        let objective_classes = match task {
-            TaskSpec::NextStep => None,
-            TaskSpec::Behaviour { name, classes: merges } => {
-                classes.insert(name.clone(), merges.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
-                Some(merges.len())
-            }
-        };
+        if let TaskSpec::Behaviour { name, classes: merges } = task {
+            classes.insert(name.clone(), merges.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
+        }
         for &protocol in &spec.protocols {
             for data in folds(&aligned, protocol, task, spec)? {
-                let graph = spec.graph.build(&neurons, &data.train_activity);
-                if infers_graphs && !reference_graphs.iter().any(|r: &ReferenceGraph| r.fold == data.fold) {
+                // one reference per protocol and fold: every task trains on the same frames
+                let known = reference_graphs.iter().any(|r: &ReferenceGraph| r.protocol == protocol.label() && r.fold == data.fold);
+                if infers_graphs && !known {
                     let correlation = correlation_graph(neurons.len(), &data.train_activity, neurons.len());
+                    let (vs_truth, vs_connectome) = references.score(&correlation, 0);
                     reference_graphs.push(ReferenceGraph {
+                        protocol: protocol.label().into(),
                         fold: data.fold.clone(),
                         method: "|correlation| of training frames".into(),
-                        vs_truth: truth_adj.as_ref().and_then(|t| score_graph(&correlation, t, false, 100, 0)),
-                        vs_connectome: score_graph(&correlation, &connectome, true, 100, 0),
+                        vs_truth,
+                        vs_connectome,
                     });
                 }
-                let incoming = incoming_normalised(&graph);
-                let objective = match objective_classes {
-                    None => Objective::NextStep,
-                    Some(count) => Objective::balanced(&data.train, count),
+                let fold = FoldContext {
+                    spec,
+                    task,
+                    protocol,
+                    objective: match task {
+                        TaskSpec::NextStep => Objective::NextStep,
+                        TaskSpec::Behaviour { classes: merges, .. } => Objective::balanced(&data.train, merges.len()),
+                    },
+                    // the fixed graph is built from this fold's training frames, when a model uses it
+                    incoming: needs_graph.then(|| incoming_normalised(&spec.graph.build(&neurons, &data.train_activity))),
+                    references: &references,
+                    data,
                 };
                 for &seed in &spec.seeds {
                     for model in &spec.models {
-                        let label = format!("{} · {} · {} · {} · seed {seed}", model.kind.label(), task.label(), protocol.label(), data.fold);
+                        let label = format!("{} · {} · {} · {} · seed {seed}", model.kind.label(), task.label(), protocol.label(), fold.data.fold);
                         host.run_started(&label, runs.len(), total);
-                        let train_cfg = TrainConfig {
-                            seed,
-                            steps: model.steps.unwrap_or(spec.train.steps),
-                            batch_size: model.batch_size.unwrap_or(spec.train.batch_size),
-                            weight_decay: model.weight_decay.unwrap_or(spec.train.weight_decay),
-                            learning_rate: model.learning_rate.unwrap_or(spec.train.learning_rate),
-                            ..spec.train.clone()
-                        };
-                        let setup = FitSetup { spec: model, objective: &objective, incoming: model.kind.needs_graph().then_some(incoming.as_slice()), train: &train_cfg };
-                        let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
-                        let eval = evaluate(&fitted.network, &data.test, model.kind.needs_graph().then_some(incoming.as_slice()), &objective, device).await?;
-                        let mut metrics = BTreeMap::new();
-                        let mut confusion = None;
-                        let mut rollout_curve = None;
-                        match &objective {
-                            Objective::NextStep => {
-                                if spec.rollout_horizon > 0 {
-                                    let (series, frames) = &data.test_series;
-                                    let incoming = model.kind.needs_graph().then_some(incoming.as_slice());
-                                    let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
-                                    if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
-                                        metrics.insert("rollout_mse".into(), *m);
-                                        metrics.insert("rollout_persistence_mse".into(), *p);
-                                    }
-                                    rollout_curve = Some(r);
-                                }
-                                let s = masked_next_step(&eval.outputs, &data.test.last, &data.test.next, &data.test.mask, data.test.nodes);
-                                metrics.insert("mse".into(), s.mse);
-                                metrics.insert("r2".into(), s.r2);
-                                metrics.insert("persistence_mse".into(), s.persistence_mse);
-                                metrics.insert("persistence_r2".into(), s.persistence_r2);
-                            }
-                            Objective::Classes { count, .. } => {
-                                let predicted = argmax_rows(&eval.outputs, *count);
-                                let truth: Vec<usize> = data.test.classes.iter().map(|&c| usize::from(c)).collect();
-                                let s = ClassScores::compute(&predicted, &truth, *count);
-                                metrics.insert("accuracy".into(), s.accuracy);
-                                metrics.insert("balanced_accuracy".into(), s.balanced_accuracy);
-                                metrics.insert("macro_f1".into(), s.macro_f1);
-                                confusion = Some(s.confusion);
-                            }
-                        }
-                        let graphs: Vec<InferredGraph> = eval
-                            .edges
-                            .iter()
-                            .map(|(_, receiver_first)| {
-                                let edges = transpose(receiver_first, neurons.len());
-                                let rows = to_rows(&edges, neurons.len());
-                                InferredGraph {
-                                    animal: data.test_animals[0].clone(),
-                                    vs_truth: truth_adj.as_ref().and_then(|t| score_graph(&rows, t, false, 100, seed)),
-                                    vs_connectome: score_graph(&rows, &connectome, true, 100, seed),
-                                    edges,
-                                }
-                            })
-                            .collect();
-                        if let Some(g) = graphs.first() {
-                            if let Some(s) = &g.vs_truth {
-                                metrics.insert("graph_auroc_truth".into(), s.auroc);
-                                metrics.insert("graph_auroc_truth_null".into(), s.null_mean);
-                            }
-                            if let Some(s) = &g.vs_connectome {
-                                metrics.insert("graph_auroc_connectome".into(), s.auroc);
-                                metrics.insert("graph_auroc_connectome_null".into(), s.null_mean);
-                            }
-                        }
-                        runs.push(RunResult {
-                            model: model.kind.label().into(),
-                            protocol: protocol.label().into(),
-                            task: task.label(),
-                            fold: data.fold.clone(),
-                            seed,
-                            metrics,
-                            confusion,
-                            steps: fitted.report.steps_run,
-                            best_step: fitted.report.best_step,
-                            parameters: fitted.report.parameters,
-                            seconds: fitted.report.elapsed_s,
-                            graphs,
-                            rollout: rollout_curve,
-                        });
-                        if fitted.report.stopped {
+                        let (run, stopped) = run_model(&fold, model, seed, device, host).await?;
+                        runs.push(run);
+                        if stopped {
                             return Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started));
                         }
                     }
@@ -466,6 +395,116 @@ pub async fn run_experiment<H: Host>(
         }
     }
     Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started))
+}
+
+/// The graphs inferred graphs are scored against.
+struct GraphReferences {
+    /// The synthetic worm's wiring over the experiment's neurons, when there is one.
+    truth: Option<Vec<Vec<f32>>>,
+    connectome: Vec<Vec<f32>>,
+}
+
+impl GraphReferences {
+    /// AUROC of `graph[from][to]` against the truth (directed) and the connectome (undirected).
+    fn score(&self, graph: &[Vec<f32>], seed: u64) -> (Option<GraphScore>, Option<GraphScore>) {
+        (self.truth.as_ref().and_then(|t| score_graph(graph, t, false, 100, seed)), score_graph(graph, &self.connectome, true, 100, seed))
+    }
+}
+
+/// What every run of one fold shares.
+struct FoldContext<'a> {
+    spec: &'a ExperimentSpec,
+    task: &'a TaskSpec,
+    protocol: Protocol,
+    data: FoldData,
+    objective: Objective,
+    /// `incoming[i][j]` of the fixed graph, row-major (GCN, GAT).
+    incoming: Option<Vec<f32>>,
+    references: &'a GraphReferences,
+}
+
+/// Trains and tests one model on one fold; also says whether the host stopped it.
+async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, device: &Device, host: &mut H) -> Result<(RunResult, bool), TrainError> {
+    let (spec, data) = (fold.spec, &fold.data);
+    let train = TrainConfig {
+        seed,
+        steps: model.steps.unwrap_or(spec.train.steps),
+        batch_size: model.batch_size.unwrap_or(spec.train.batch_size),
+        weight_decay: model.weight_decay.unwrap_or(spec.train.weight_decay),
+        learning_rate: model.learning_rate.unwrap_or(spec.train.learning_rate),
+        ..spec.train.clone()
+    };
+    let incoming = fold.incoming.as_deref().filter(|_| model.kind.needs_graph());
+    let setup = FitSetup { spec: model, objective: &fold.objective, incoming, train: &train };
+    let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
+    let eval = evaluate(&fitted.network, &data.test, incoming, &fold.objective, device).await?;
+    let mut metrics = BTreeMap::new();
+    let mut confusion = None;
+    let mut rollout_curve = None;
+    match &fold.objective {
+        Objective::NextStep => {
+            if spec.rollout_horizon > 0 {
+                let (series, frames) = &data.test_series;
+                let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
+                if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
+                    metrics.insert("rollout_mse".into(), *m);
+                    metrics.insert("rollout_persistence_mse".into(), *p);
+                }
+                rollout_curve = Some(r);
+            }
+            let s = masked_next_step(&eval.outputs, &data.test.last, &data.test.next, &data.test.mask, data.test.nodes);
+            metrics.insert("mse".into(), s.mse);
+            metrics.insert("r2".into(), s.r2);
+            metrics.insert("persistence_mse".into(), s.persistence_mse);
+            metrics.insert("persistence_r2".into(), s.persistence_r2);
+        }
+        Objective::Classes { count, .. } => {
+            let predicted = argmax_rows(&eval.outputs, *count);
+            let truth: Vec<usize> = data.test.classes.iter().map(|&c| usize::from(c)).collect();
+            let s = ClassScores::compute(&predicted, &truth, *count);
+            metrics.insert("accuracy".into(), s.accuracy);
+            metrics.insert("balanced_accuracy".into(), s.balanced_accuracy);
+            metrics.insert("macro_f1".into(), s.macro_f1);
+            confusion = Some(s.confusion);
+        }
+    }
+    let n = data.test.nodes;
+    let graphs: Vec<InferredGraph> = eval
+        .edges
+        .iter()
+        .map(|(_, receiver_first)| {
+            let edges: Vec<f32> = transposed(receiver_first, n, n).collect();
+            let rows: Vec<Vec<f32>> = edges.chunks_exact(n).map(<[f32]>::to_vec).collect();
+            let (vs_truth, vs_connectome) = fold.references.score(&rows, seed);
+            InferredGraph { animal: data.test_animals[0].clone(), vs_truth, vs_connectome, edges }
+        })
+        .collect();
+    if let Some(g) = graphs.first() {
+        if let Some(s) = &g.vs_truth {
+            metrics.insert("graph_auroc_truth".into(), s.auroc);
+            metrics.insert("graph_auroc_truth_null".into(), s.null_mean);
+        }
+        if let Some(s) = &g.vs_connectome {
+            metrics.insert("graph_auroc_connectome".into(), s.auroc);
+            metrics.insert("graph_auroc_connectome_null".into(), s.null_mean);
+        }
+    }
+    let run = RunResult {
+        model: model.kind.label().into(),
+        protocol: fold.protocol.label().into(),
+        task: fold.task.label(),
+        fold: data.fold.clone(),
+        seed,
+        metrics,
+        confusion,
+        steps: fitted.report.steps_run,
+        best_step: fitted.report.best_step,
+        parameters: fitted.report.parameters,
+        seconds: fitted.report.elapsed_s,
+        graphs,
+        rollout: rollout_curve,
+    };
+    Ok((run, fitted.report.stopped))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -524,14 +563,6 @@ fn reorder(truth: &TrueGraph, neurons: &[String]) -> Vec<Vec<f32>> {
     let full = truth.adjacency();
     let index: Vec<Option<usize>> = neurons.iter().map(|n| truth.names.iter().position(|m| m == n)).collect();
     index.iter().map(|a| index.iter().map(|b| match (a, b) { (Some(a), Some(b)) => full[*a][*b], _ => 0.0 }).collect()).collect()
-}
-
-fn transpose(m: &[f32], n: usize) -> Vec<f32> {
-    (0..n * n).map(|k| m[(k % n) * n + k / n]).collect()
-}
-
-fn to_rows(m: &[f32], n: usize) -> Vec<Vec<f32>> {
-    m.chunks_exact(n).map(<[f32]>::to_vec).collect()
 }
 
 /// The summary as an aligned text table (models × protocols × tasks, mean ± sd).
