@@ -102,6 +102,8 @@ fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
         ("nan.npy".into(), npy("<f4", "(4, 3)", &f4(&[0.0, 1.0, f32::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])), "non-finite"),
         ("zero-neurons.npy".into(), npy("<f4", "(4, 0)", &[]), "no neurons"),
         ("one-d.npz".into(), npz(&[("traces", npy("<f4", "(12,)", &grid))]), "no 2-D numeric array"),
+        // found by fuzzing: the NPY header parser took minutes on deeply nested brackets
+        ("nested-header.npy".into(), npy("<f4", &format!("{}(3, 4){}", "(".repeat(60), ")".repeat(60)), &grid), "nests brackets"),
         ("names-mismatch.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("neuron_names", text_npy(&["AVAL", "AVAR"]))]), "expected text for 3 neurons"),
         ("labels-short.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("|i1", "(3,)", &[0, 1, 0])), ("state_names", text_npy(&["fwd", "rev"]))]), "have 3 entries but the traces have 4 frames"),
         ("labels-fractional.npz".into(), npz(&[("traces", npy("<f4", "(4, 3)", &grid)), ("states", npy("<f4", "(4,)", &[0.5f32, 1.0, 0.0, 1.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()))]), "fractional"),

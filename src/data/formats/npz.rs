@@ -20,6 +20,7 @@ const MAX_MEMBER_BYTES: u64 = 1 << 31;
 
 /// Parses one NPY array, checking its header against the bytes actually present.
 pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
+    check_header_nesting(bytes)?;
     let npy = NpyFile::new(bytes).map_err(|e| format!("not a valid NPY array: {e}"))?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
     let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or("the array's shape overflows")?;
@@ -48,6 +49,36 @@ pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
         array = to_c_order(array);
     }
     Ok(array)
+}
+
+/// Deepest bracket nesting accepted in an NPY header. A real header is a dict holding a shape
+/// tuple (depth 2; a structured dtype adds a level or two). npyz's header parser takes
+/// exponential time on deeply nested brackets (found by fuzzing: a 205-byte file with ~90 `{`
+/// ran for minutes), so such headers are refused before it sees them.
+const MAX_HEADER_NESTING: usize = 4;
+
+fn check_header_nesting(bytes: &[u8]) -> Result<(), String> {
+    let (start, len) = match bytes.get(6) {
+        Some(1) => (10, bytes.get(8..10).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))),
+        Some(_) => (12, bytes.get(8..12).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)),
+        None => (0, None),
+    };
+    let Some(len) = len else { return Ok(()) }; // too short: npyz says what is wrong
+    let header = &bytes[start.min(bytes.len())..(start + len).min(bytes.len())];
+    let mut depth = 0usize;
+    for &b in header {
+        match b {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_HEADER_NESTING {
+                    return Err(format!("the NPY header nests brackets deeper than {MAX_HEADER_NESTING} levels; it is not a NumPy array header"));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Fortran (column-major) data to C order, for 2-D arrays (others are the same either way).
@@ -133,6 +164,21 @@ mod tests {
         let truncated = &npy("<f8", false, "(4,)", &[0u8; 32])[..60];
         assert!(parse_npy(truncated).is_err());
         assert!(parse_npy(b"\x93NUMPY garbage").is_err());
+    }
+
+    #[test]
+    fn deeply_nested_headers_are_refused_quickly() {
+        // the fuzzer's case: npyz spends minutes on a header like this one
+        let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {}(6,){}, }}", "{".repeat(90), "}".repeat(90));
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        let started = std::time::Instant::now();
+        let err = parse_npy(&bytes).unwrap_err();
+        assert!(err.contains("nests brackets"), "{err}");
+        assert!(started.elapsed().as_secs_f64() < 1.0);
+        // a real header still parses
+        assert!(parse_npy(&npy("<f4", false, "(2, 3)", &f4(&[0.0; 6]))).is_ok());
     }
 
     #[test]
