@@ -7,8 +7,9 @@ use burn::prelude::Device;
 use neurognn::data::preprocess::NeuronSet;
 use neurognn::data::synthetic::SyntheticConfig;
 use neurognn::model::{ModelKind, ModelSpec};
-use neurognn::train::NativeHost;
+use neurognn::train::{Host, NativeHost};
 use neurognn::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, PreprocessSpec, Protocol, TaskSpec, format_table, run_experiment};
+use neurognn::train::report::{runs_csv, tables};
 use neurognn::train::{TrainConfig, presets};
 
 /// burn seeds a device's random numbers per device, not per run: tests that train at the same
@@ -62,6 +63,21 @@ fn every_model_task_and_protocol_runs_and_repeats_exactly() {
     assert_eq!(row.n, 2);
     let table = format_table(&a);
     assert!(table.contains("balanced_accuracy") && table.contains("NRI") && table.contains("leave-one-animal-out"), "{table}");
+    // the page's tables: one per task, a row per model × protocol, cells matching the summary
+    let grouped = tables(&a.summary);
+    assert_eq!(grouped.iter().map(|t| t.task.as_str()).collect::<Vec<_>>(), ["next-step", "states"]);
+    let states = &grouped[1];
+    assert_eq!(states.rows.len(), 12);
+    let gcn = states.rows.iter().find(|r| r.model == "GCN" && r.protocol == "leave-one-animal-out").unwrap();
+    assert_eq!(states.cell(gcn, "balanced_accuracy"), Some((row.mean, row.sd)));
+    // and the CSV download: a header and one line per run, with every metric named
+    let csv = runs_csv(&a);
+    assert_eq!(csv.lines().count(), 49, "{csv}");
+    assert!(csv.lines().next().unwrap().contains("balanced_accuracy") && csv.contains("graph_auroc_truth"));
+    // next-step runs keep actual and predicted activity for the page's trace view
+    let p = a.runs.iter().find(|r| r.task == "next-step").and_then(|r| r.predictions.as_ref()).unwrap();
+    assert_eq!((p.actual.len(), p.predicted.len()), (p.frames * p.neurons, p.frames * p.neurons));
+    assert!(p.frames > 10 && p.predicted.iter().flatten().any(|v| v.abs() > 0.0));
     // CPU runs reproduce bit for bit with the same seed
     let b = run(&spec);
     assert_eq!(a.runs.iter().map(|r| &r.metrics).collect::<Vec<_>>(), b.runs.iter().map(|r| &r.metrics).collect::<Vec<_>>());
@@ -79,7 +95,15 @@ fn training_beats_persistence_on_the_synthetic_worm() {
     spec.preprocess.change = false;
     spec.train.steps = 300;
     spec.train.eval_every = 50;
-    let result = run(&spec);
+    // the host hears the plan first, then each run's start and end
+    let mut host = Recorder::default();
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let DataSpec::Synthetic { config } = &spec.data else { unreachable!() };
+    let worm = config.generate();
+    let result = pollster::block_on(run_experiment(&spec, &worm.recordings, Some(&worm.graph), "CPU", &Device::flex(), &mut host)).unwrap();
+    assert_eq!(host.events.len(), 1 + 2 * result.runs.len());
+    assert!(host.events[0].starts_with("plan 2 runs") && host.events[1].starts_with("start 0 MLP · next-step · within-animal"), "{:?}", host.events);
+    assert_eq!(host.events[2], "end 0 MLP");
     for r in &result.runs {
         assert!(r.metrics["mse"] < r.metrics["persistence_mse"], "{:?}", r.metrics);
         // fed its own predictions for 5 frames, it still beats holding the last frame
@@ -103,4 +127,26 @@ fn presets_are_valid_specs_for_their_data() {
     let one = config.generate().recordings.remove(0);
     let err = pollster::block_on(run_experiment(&spec, &[one], None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err();
     assert!(err.to_string().contains("at least two animals"), "{err}");
+}
+
+/// A host that writes down what an experiment tells it.
+#[derive(Default)]
+struct Recorder {
+    events: Vec<String>,
+}
+
+impl Host for Recorder {
+    async fn yield_now(&mut self) {}
+    fn progress(&mut self, _: &neurognn::train::Progress) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Continue(())
+    }
+    fn planned(&mut self, plan: &neurognn::train::experiment::Plan) {
+        self.events.push(format!("plan {} runs over {} neurons", plan.runs.len(), plan.neurons.len()));
+    }
+    fn run_started(&mut self, label: &str, index: usize, _: usize) {
+        self.events.push(format!("start {index} {label}"));
+    }
+    fn run_finished(&mut self, index: usize, run: &neurognn::train::experiment::RunResult) {
+        self.events.push(format!("end {index} {}", run.model));
+    }
 }

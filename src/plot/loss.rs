@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::PlotError;
+use super::{Chart, PlotError};
 
 /// One named curve of `(step, loss)` points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,27 +13,53 @@ pub struct LossSeries {
     pub points: Vec<(usize, f32)>,
 }
 
+/// Line charts of named `(x, y)` series: loss curves, traces, rollout errors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curves {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub series: Vec<LossSeries>,
+    /// Start the y axis at zero (losses) rather than at the smallest value (traces).
+    pub from_zero: bool,
+}
+
+impl Curves {
+    /// Training-loss curves.
+    pub fn loss(series: Vec<LossSeries>) -> Self {
+        Self { title: "training loss (MSE, z-scored)".into(), x_desc: "step".into(), y_desc: "loss".into(), series, from_zero: true }
+    }
+}
+
 /// Draws the loss curves onto `area` (an empty chart when there are no points yet).
 pub fn draw_loss<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, series: &[LossSeries]) -> Result<(), PlotError> {
-    area.fill(&WHITE).map_err(PlotError::from)?;
-    let points = || series.iter().flat_map(|s| s.points.iter());
-    let max_step = points().map(|p| p.0).max().unwrap_or(1).max(1);
-    let finite = || points().map(|p| p.1).filter(|v| v.is_finite());
-    let hi = finite().fold(f32::NEG_INFINITY, f32::max);
-    let lo = finite().fold(f32::INFINITY, f32::min);
-    // A linear axis from zero reads better than a log axis whose decade ticks rarely fall in range.
-    let (lo, hi) = if hi.is_finite() { (lo.min(0.0), hi.max(lo + 1e-6)) } else { (0.0, 1.0) };
-    let top = hi + 0.05 * (hi - lo);
-    let mut chart = ChartBuilder::on(area)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .caption("training loss (MSE, z-scored)", ("sans-serif", 18))
-        .build_cartesian_2d(0..max_step, lo..top)
-        .map_err(PlotError::from)?;
-    chart.configure_mesh().x_desc("step").y_desc("loss").draw().map_err(PlotError::from)?;
-    draw_lines(&mut chart, series)?;
-    Ok(())
+    Curves::loss(series.to_vec()).draw(area)
+}
+
+impl Chart for Curves {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        area.fill(&WHITE).map_err(PlotError::from)?;
+        let series = &self.series;
+        let points = || series.iter().flat_map(|s| s.points.iter());
+        let lo_step = points().map(|p| p.0).min().unwrap_or(0);
+        let max_step = points().map(|p| p.0).max().unwrap_or(1).max(lo_step + 1);
+        let finite = || points().map(|p| p.1).filter(|v| v.is_finite());
+        let hi = finite().fold(f32::NEG_INFINITY, f32::max);
+        let lo = finite().fold(f32::INFINITY, f32::min);
+        // A linear axis from zero reads better than a log axis whose decade ticks rarely fall in range.
+        let (lo, hi) = if hi.is_finite() { (if self.from_zero { lo.min(0.0) } else { lo }, hi.max(lo + 1e-6)) } else { (0.0, 1.0) };
+        let pad = 0.05 * (hi - lo);
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .caption(&self.title, ("sans-serif", 18))
+            .build_cartesian_2d(lo_step..max_step, (if self.from_zero { lo } else { lo - pad })..hi + pad)
+            .map_err(PlotError::from)?;
+        chart.configure_mesh().x_desc(self.x_desc.as_str()).y_desc(self.y_desc.as_str()).draw().map_err(PlotError::from)?;
+        draw_lines(&mut chart, series)?;
+        Ok(())
+    }
 }
 
 fn draw_lines<'a, DB, X, Y>(chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>, series: &[LossSeries]) -> Result<(), PlotError>

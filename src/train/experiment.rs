@@ -19,6 +19,7 @@ use super::fit::{FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
 use super::{Host, TrainConfig, TrainError};
+pub use super::report::{TaskTable, format_table, tables};
 use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, score_graph};
 use crate::data::labels::Merges;
 use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
@@ -170,7 +171,23 @@ pub struct RunResult {
     pub graphs: Vec<InferredGraph>,
     /// Next step: the model rolled out `rollout_horizon` frames from every 5th test frame.
     pub rollout: Option<Rollout>,
+    /// Next step: actual and predicted activity over the first test windows, for plotting.
+    pub predictions: Option<PredictionSample>,
 }
+
+/// Actual and one-step-predicted activity (z-scored) of every neuron over consecutive test
+/// windows of one animal: `actual[t * neurons + i]`; `None` where the neuron is not recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionSample {
+    pub animal: String,
+    pub frames: usize,
+    pub neurons: usize,
+    pub actual: Vec<Option<f32>>,
+    pub predicted: Vec<Option<f32>>,
+}
+
+/// Test windows kept per run for the predicted-versus-actual view.
+const PREDICTION_FRAMES: usize = 300;
 
 /// A graph computed without any model (|correlation| over the fold's training frames), scored
 /// like inferred graphs: the bar an inferred graph has to clear.
@@ -214,9 +231,6 @@ pub struct ExperimentResult {
 /// Rollouts start every this many test frames.
 const ROLLOUT_STRIDE: usize = 5;
 
-/// Metrics summarised, in this order, for each task kind.
-pub const NEXT_STEP_METRICS: [&str; 6] = ["mse", "persistence_mse", "r2", "persistence_r2", "rollout_mse", "rollout_persistence_mse"];
-pub const BEHAVIOUR_METRICS: [&str; 3] = ["balanced_accuracy", "accuracy", "macro_f1"];
 
 /// Checks a spec against the recordings it will run on, with messages a user can act on.
 fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), DataError> {
@@ -318,9 +332,37 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
     Ok(out)
 }
 
+/// The runs an experiment will make, known once its data is read (for the page's queue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub animals: Vec<String>,
+    /// The neurons every model sees, in order (the rows and columns of graphs).
+    pub neurons: Vec<String>,
+    /// One label per run ("model · task · protocol · fold · seed"), in the order they run.
+    pub runs: Vec<String>,
+}
+
 /// The runs an experiment will make (for progress bars).
 pub fn run_count(spec: &ExperimentSpec, animals: usize) -> usize {
     spec.protocols.len() * animals * spec.tasks.len() * spec.seeds.len() * spec.models.len()
+}
+
+/// Labels of every run in order: task × protocol × fold × seed × model (folds are the animals
+/// under both protocols).
+fn plan(spec: &ExperimentSpec, aligned: &Aligned) -> Plan {
+    let mut runs = Vec::new();
+    for task in &spec.tasks {
+        for protocol in &spec.protocols {
+            for animal in &aligned.animals {
+                for seed in &spec.seeds {
+                    for model in &spec.models {
+                        runs.push(format!("{} · {} · {} · {} · seed {seed}", model.kind.label(), task.label(), protocol.label(), animal.name));
+                    }
+                }
+            }
+        }
+    }
+    Plan { animals: aligned.animals.iter().map(|a| a.name.clone()).collect(), neurons: aligned.neurons.clone(), runs }
 }
 
 /// Runs every task × protocol × fold × seed × model of `spec` on `recordings`.
@@ -333,6 +375,20 @@ pub async fn run_experiment<H: Host>(
     device: &Device,
     host: &mut H,
 ) -> Result<ExperimentResult, TrainError> {
+    resume_experiment(spec, recordings, truth, backend, device, host, &[]).await
+}
+
+/// [`run_experiment`], taking the first `done.len()` runs' results from `done` instead of
+/// training them again (the page resumes on the CPU this way when the GPU is lost).
+pub async fn resume_experiment<H: Host>(
+    spec: &ExperimentSpec,
+    recordings: &[Recording],
+    truth: Option<&TrueGraph>,
+    backend: &str,
+    device: &Device,
+    host: &mut H,
+    done: &[RunResult],
+) -> Result<ExperimentResult, TrainError> {
     let started = web_time::Instant::now();
     check(spec, recordings)?;
     let recordings: Vec<Recording> = match spec.preprocess.resample_hz {
@@ -341,11 +397,12 @@ pub async fn run_experiment<H: Host>(
     };
     let aligned = align(&recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
-    let total = run_count(spec, aligned.animals.len());
-    let references = GraphReferences { truth: truth.map(|t| reorder(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
+    let plan = plan(spec, &aligned);
+    host.planned(&plan);
+    let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
     let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
     let needs_graph = spec.models.iter().any(|m| m.kind.needs_graph());
-    let mut runs = Vec::new();
+    let mut runs: Vec<RunResult> = Vec::new();
     let mut reference_graphs = Vec::new();
     let mut classes = BTreeMap::new();
     for task in &spec.tasks {
@@ -382,9 +439,14 @@ pub async fn run_experiment<H: Host>(
                 };
                 for &seed in &spec.seeds {
                     for model in &spec.models {
-                        let label = format!("{} · {} · {} · {} · seed {seed}", model.kind.label(), task.label(), protocol.label(), fold.data.fold);
-                        host.run_started(&label, runs.len(), total);
+                        let index = runs.len();
+                        if let Some(run) = done.get(index) {
+                            runs.push(run.clone());
+                            continue;
+                        }
+                        host.run_started(&plan.runs[index], index, plan.runs.len());
                         let (run, stopped) = run_model(&fold, model, seed, device, host).await?;
+                        host.run_finished(index, &run);
                         runs.push(run);
                         if stopped {
                             return Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started));
@@ -441,6 +503,7 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
     let mut metrics = BTreeMap::new();
     let mut confusion = None;
     let mut rollout_curve = None;
+    let mut predictions = None;
     match &fold.objective {
         Objective::NextStep => {
             if spec.rollout_horizon > 0 {
@@ -457,6 +520,16 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
             metrics.insert("r2".into(), s.r2);
             metrics.insert("persistence_mse".into(), s.persistence_mse);
             metrics.insert("persistence_r2".into(), s.persistence_r2);
+            let n = data.test.nodes;
+            let frames = data.test.len().min(PREDICTION_FRAMES);
+            let masked = |values: &[f32]| values[..frames * n].iter().zip(&data.test.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
+            predictions = Some(PredictionSample {
+                animal: data.test_animals[0].clone(),
+                frames,
+                neurons: n,
+                actual: masked(&data.test.next),
+                predicted: masked(&eval.outputs),
+            });
         }
         Objective::Classes { count, .. } => {
             let predicted = argmax_rows(&eval.outputs, *count);
@@ -503,6 +576,7 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
         seconds: fitted.report.elapsed_s,
         graphs,
         rollout: rollout_curve,
+        predictions,
     };
     Ok((run, fitted.report.stopped))
 }
@@ -559,68 +633,9 @@ pub fn summarise(runs: &[RunResult]) -> Vec<SummaryRow> {
 }
 
 /// The true graph's `[from][to]` adjacency over `neurons` (absent neurons get no edges).
-fn reorder(truth: &TrueGraph, neurons: &[String]) -> Vec<Vec<f32>> {
+pub fn true_adjacency(truth: &TrueGraph, neurons: &[String]) -> Vec<Vec<f32>> {
     let full = truth.adjacency();
     let index: Vec<Option<usize>> = neurons.iter().map(|n| truth.names.iter().position(|m| m == n)).collect();
     index.iter().map(|a| index.iter().map(|b| match (a, b) { (Some(a), Some(b)) => full[*a][*b], _ => 0.0 }).collect()).collect()
 }
 
-/// The summary as an aligned text table (models × protocols × tasks, mean ± sd).
-pub fn format_table(result: &ExperimentResult) -> String {
-    let mut out = String::new();
-    let mut tasks: Vec<&str> = Vec::new();
-    for r in &result.summary {
-        if !tasks.contains(&r.task.as_str()) {
-            tasks.push(&r.task);
-        }
-    }
-    for task in tasks {
-        let metrics: &[&str] = if task == "next-step" { &NEXT_STEP_METRICS } else { &BEHAVIOUR_METRICS };
-        let graph_metrics = ["graph_auroc_truth", "graph_auroc_connectome"];
-        let shown: Vec<&str> = metrics
-            .iter()
-            .chain(graph_metrics.iter())
-            .copied()
-            .filter(|m| result.summary.iter().any(|r| r.task == task && r.metric == *m))
-            .collect();
-        out.push_str(&format!("\n{task}\n{:<8} {:<22}", "model", "protocol"));
-        for m in &shown {
-            out.push_str(&format!(" {m:>22}"));
-        }
-        out.push_str(&format!(" {:>4}\n", "n"));
-        let mut rows: Vec<(&str, &str)> = Vec::new();
-        for r in result.summary.iter().filter(|r| r.task == task) {
-            if !rows.contains(&(r.model.as_str(), r.protocol.as_str())) {
-                rows.push((&r.model, &r.protocol));
-            }
-        }
-        for (model, protocol) in rows {
-            out.push_str(&format!("{model:<8} {protocol:<22}"));
-            let mut n = 0;
-            for m in &shown {
-                match result.summary.iter().find(|r| r.task == task && r.model == model && r.protocol == protocol && r.metric == *m) {
-                    Some(r) => {
-                        n = n.max(r.n);
-                        out.push_str(&format!(" {:>22}", format!("{:.4} ± {:.4}", r.mean, r.sd)));
-                    }
-                    None => out.push_str(&format!(" {:>22}", "–")),
-                }
-            }
-            out.push_str(&format!(" {n:>4}\n"));
-        }
-    }
-    if !result.reference_graphs.is_empty() {
-        let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
-            let v: Vec<f64> = result.reference_graphs.iter().filter_map(f).collect();
-            if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
-        };
-        out.push_str(&format!(
-            "\nreference: {} — AUROC vs truth {}, vs connectome {} (mean over {} folds)\n",
-            result.reference_graphs[0].method,
-            mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
-            mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
-            result.reference_graphs.len()
-        ));
-    }
-    out
-}

@@ -216,7 +216,8 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
             }
         }
         if let Some(loss) = value {
-            let progress = Progress { step: report.steps_run, steps: cfg.steps, loss, elapsed_s: started.elapsed().as_secs_f64() };
+            let validation_loss = report.validation_losses.last().map(|v| v.1);
+            let progress = Progress { step: report.steps_run, steps: cfg.steps, loss, validation_loss, elapsed_s: started.elapsed().as_secs_f64() };
             if let ControlFlow::Break(()) = host.progress(&progress) {
                 report.stopped = true;
                 break;

@@ -11,6 +11,7 @@ pub mod fit;
 pub mod metrics;
 pub mod next_step;
 pub mod presets;
+pub mod report;
 pub mod rollout;
 
 use std::future::Future;
@@ -56,6 +57,8 @@ pub struct Progress {
     pub steps: usize,
     /// Training loss of the latest step.
     pub loss: f32,
+    /// Validation loss at the latest evaluation (early stopping), once there has been one.
+    pub validation_loss: Option<f32>,
     pub elapsed_s: f64,
 }
 
@@ -78,6 +81,14 @@ pub trait Host {
     /// An experiment starts run `index` of `total` (`label` names model, task, protocol, fold).
     fn run_started(&mut self, label: &str, index: usize, total: usize) {
         let _ = (label, index, total);
+    }
+    /// An experiment has read its data and will make these runs, in this order.
+    fn planned(&mut self, plan: &experiment::Plan) {
+        let _ = plan;
+    }
+    /// Run `index` of an experiment finished (or was stopped) with this result.
+    fn run_finished(&mut self, index: usize, run: &experiment::RunResult) {
+        let _ = (index, run);
     }
 }
 

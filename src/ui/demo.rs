@@ -98,7 +98,10 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
             }
         });
     };
-    start();
+    // a link to an experiment opens the lab; the demo then waits for its button
+    if !settings.experiment_link {
+        start();
+    }
 
     let running = move || phase.get() == Phase::Running;
     let progress_text = move || match progress.get() {

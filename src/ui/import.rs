@@ -13,7 +13,7 @@ use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
-use crate::plot::{Coverage, Raster, draw_coverage, draw_raster};
+use crate::plot::{Coverage, Raster};
 
 /// One file the user brought: what it holds and what the reader guessed.
 #[derive(Debug, Clone)]
@@ -358,7 +358,7 @@ fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
         <article class="animal">
             <h4>{rec.name.clone()}</h4>
             <p class="stats">{stats}</p>
-            <PlotCanvas data=Signal::derive(move || raster.clone()) draw={|a, r: &Raster| draw_raster(a, r)}
+            <PlotCanvas data=Signal::derive(move || raster.clone())
                 id=format!("raster-{index}") class="raster" label=format!("activity raster of {}", rec.name) width=440 height=250 />
             <button class="secondary" on:click=remove>"Remove"</button>
         </article>
@@ -377,7 +377,7 @@ fn SharedNeurons() -> impl IntoView {
     view! {
         <Show when=move || library.animals.with(|a| !a.is_empty())>
             <h3>"Identified neurons shared by all animals: " <span id="shared-count">{move || shared.get()}</span></h3>
-            <PlotCanvas data=coverage draw={|a, c: &Coverage| draw_coverage(a, c)} id="coverage"
+            <PlotCanvas data=coverage id="coverage"
                 label="coverage matrix: animals by identified neurons" width=900 height=260 />
             <fieldset class="neuron-set">
                 <legend>"Neurons used across animals"</legend>

@@ -187,16 +187,131 @@ const tests = {
     console.log(`  stopped at step ${step}`);
     await page.close();
   },
+
+  async 'lab: a link runs the synthetic experiment in the worker, the page stays responsive'(ctx) {
+    // build the experiment in the page, take its link, open the link
+    const builder = await open(ctx, '#preset=synthetic-demo');
+    await builder.waitForSelector('#steps');
+    await builder.fill('#steps', '120');
+    await builder.locator('#steps').press('Tab');
+    const link = await builder.inputValue('#share-link');
+    check(link.includes('#spec=') && link.endsWith('&run'), `share link reads ${link.slice(0, 80)}`);
+    check(decodeURIComponent(link).includes('"steps":120'), 'the link does not carry the edited steps');
+    await builder.close();
+
+    const page = await ctx.browser.newPage();
+    await page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration }); })
+        .observe({ type: 'longtask', buffered: true });
+    });
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+    page.on('request', (r) => { const u = new URL(r.url()); if (u.origin !== ctx.origin && !/^(data|blob):$/.test(u.protocol)) ctx.foreign.push(r.url()); });
+    const t0 = Date.now();
+    await page.goto(link);
+    await page.waitForFunction(() => document.querySelector('#lab-status')?.textContent === 'running', null, { timeout: 120000, polling: 100 });
+    const trainingFrom = await page.evaluate(() => performance.now());
+    // the page answers while the worker trains: Pause holds the queue, Resume continues
+    await page.waitForFunction(() => document.querySelectorAll('#queue li[data-state="finished"]').length >= 1, null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    const clickAt = Date.now();
+    await page.click('#pause');
+    await page.waitForFunction(() => document.querySelector('#lab-status')?.textContent === 'paused', null, { timeout: 5000, polling: 20 });
+    const pauseMs = Date.now() - clickAt;
+    const before = await page.locator('#queue').textContent();
+    await page.mouse.wheel(0, 800);
+    await page.waitForTimeout(1500);
+    const during = await page.locator('#queue').textContent();
+    check(before === during, 'training went on while paused');
+    await page.click('#resume');
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    const trainingTo = await page.evaluate(() => performance.now());
+    const status = await text(page, '#lab-status');
+    check(status === 'done', `lab status is "${status}"`);
+    const backend = await text(page, '#lab-backend');
+    const rows = await page.locator('table.results-table[data-task="next-step"] tbody tr').count();
+    check(rows === 3, `expected 3 model rows (MLP, GCN, NRI), got ${rows}`);
+    const mse = await page.locator('table.results-table tbody tr td[data-metric="mse"]').allTextContents();
+    check(mse.every((t) => /^\d\.\d{4} ± \d\.\d{4}$/.test(t)), `MSE cells: ${mse}`);
+    check(await page.locator('#queue li[data-state="finished"]').count() === 9, 'not every run finished');
+    for (const id of ['#bars-0', '#predictions', '#rollout', '#graph-inferred', '#graph-reference', '#graph-network', '#lab-loss']) {
+      check(await canvasInk(page, id) > 3000, `${id} looks empty`);
+    }
+    const scores = await text(page, '#graph-scores');
+    check(/AUROC vs the true wiring 0\.\d+/.test(scores) && /AUROC vs the connectome/.test(scores), `graph scores: ${scores}`);
+    // downloads: results JSON with summary and runs
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+    const json = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+    check(json.summary.length > 0 && json.runs.length === 9 && json.spec.train.steps === 120, 'downloaded JSON is incomplete');
+    const long = await page.evaluate(([a, b]) => window.__longTasks.filter((t) => t.start >= a && t.start <= b), [trainingFrom, trainingTo]);
+    const longest = long.reduce((m, t) => Math.max(m, t.ms), 0);
+    await page.locator('#results').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'lab-synthetic-results.png'), fullPage: true });
+    await page.locator('#graph-network').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'lab-graphs.png') });
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  ${backend}; 9 runs in ${((Date.now() - t0) / 1000).toFixed(1)} s; Pause answered in ${pauseMs} ms; ` +
+      `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ${scores.split('\n')[0]}`);
+    ctx.longestTask = Math.max(ctx.longestTask || 0, longest);
+    await page.close();
+  },
+
+  async 'lab: the Kato behaviour preset compares MLP and GCN on unseen worms'(ctx) {
+    const builder = await open(ctx, '?backend=cpu#preset=kato-behaviour-4');
+    await builder.waitForSelector('#steps');
+    for (const m of ['linear', 'GRU', 'GAT', 'NRI']) await builder.uncheck(`input[name=model][value="${m}"]`);
+    await builder.fill('#steps', '150');
+    await builder.locator('#steps').press('Tab');
+    const link = await builder.inputValue('#share-link');
+    await builder.close();
+    const page = await open(ctx, link.slice(ctx.origin.length + 1));
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    const status = await text(page, '#lab-status');
+    check(status === 'done', `lab status is "${status}"`);
+    const table = page.locator('table.results-table[data-task="behaviour-4"]');
+    const models = await table.locator('tbody tr').evaluateAll((tr) => tr.map((r) => `${r.dataset.model}/${r.dataset.protocol}`));
+    check(JSON.stringify(models) === JSON.stringify(['MLP/leave-one-animal-out', 'GCN/leave-one-animal-out']), `rows: ${models}`);
+    const acc = await table.locator('td[data-metric="balanced_accuracy"]').allTextContents();
+    const means = acc.map((t) => parseFloat(t));
+    check(means.every((v) => v > 0.5 && v <= 1), `balanced accuracy ${acc} (chance is 0.25)`);
+    check(await table.locator('td').last().textContent() === '5', 'not 5 folds');
+    check(await canvasInk(page, '#confusion') > 3000, 'the confusion matrix looks empty');
+    check(ctx.served.some((p) => p === '/data/kato2015/npz/worm5.npz'), 'the worker did not read the Kato files from the data URL');
+    await page.locator('#results').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'lab-kato-behaviour.png'), fullPage: true });
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  ${await text(page, '#lab-backend')}; balanced accuracy MLP ${acc[0]}, GCN ${acc[1]}`);
+    await page.close();
+  },
+
+  async 'lab: a bad link or spec is reported and nothing runs'(ctx) {
+    const page = await open(ctx, '#spec=%7B%22models%22%3A42%7D&run');
+    await page.waitForSelector('#lab-notice');
+    check((await text(page, '#lab-notice')).includes('could not be read'), `notice reads "${await text(page, '#lab-notice')}"`);
+    check(await text(page, '#lab-status') === 'ready', 'a broken link started a run');
+    await page.click('.builder details summary');
+    await page.fill('#spec-json', '{"train": {"steps": "many"}}');
+    await page.click('#apply-spec');
+    check((await text(page, '#lab-notice')).startsWith('the spec is not valid'), 'a bad spec was accepted');
+    await page.selectOption('#data-source', 'files');
+    await page.click('#run');
+    check((await text(page, '#lab-status')).includes('drop them'), `status reads "${await text(page, '#lab-status')}"`);
+    await page.click('#large-type');
+    check(await page.evaluate(() => document.documentElement.classList.contains('large-type')), 'large type did not switch on');
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+  },
 };
 
 (async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   const dist = path.join(root, 'dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `trunk build --release` first');
-  const { server, port } = await serve(dist, 0);
+  const { server, port, requests } = await serve(dist, 0, { '/data/kato2015/': KATO });
   const userData = fs.mkdtempSync('/tmp/neurognn-e2e-');
   const browser = await chromium.launchPersistentContext(userData, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
-  const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [] };
+  const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [], served: requests };
   const filter = process.argv[2] || '';
   let passed = 0; let failed = 0;
   for (const [name, test] of Object.entries(tests)) {
@@ -212,6 +327,8 @@ const tests = {
     }
   }
   if (ctx.foreign.length) { failed++; console.log(`FAIL the page requested other origins: ${ctx.foreign.join(', ')}`); }
+  else console.log(`ok   no request left the page's origin (${requests.length} requests served)`);
+  if (ctx.longestTask !== undefined) console.log(`longest main-thread task while training: ${ctx.longestTask.toFixed(0)} ms`);
   await browser.close();
   server.close();
   fs.rmSync(userData, { recursive: true, force: true });

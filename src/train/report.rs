@@ -1,0 +1,141 @@
+//! Results as tables: the summary grouped per task into models × protocols with mean ± sd of
+//! each metric — printed by the CLI, drawn by the page.
+
+use super::experiment::{ExperimentResult, ReferenceGraph, SummaryRow};
+
+/// Metrics shown, in this order, for each task kind (those no run has are left out).
+pub const NEXT_STEP_METRICS: [&str; 6] = ["mse", "persistence_mse", "r2", "persistence_r2", "rollout_mse", "rollout_persistence_mse"];
+pub const BEHAVIOUR_METRICS: [&str; 3] = ["balanced_accuracy", "accuracy", "macro_f1"];
+const GRAPH_METRICS: [&str; 2] = ["graph_auroc_truth", "graph_auroc_connectome"];
+
+/// One row of a [`TaskTable`]: a model under a protocol.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub model: String,
+    pub protocol: String,
+    /// `(mean, sd)` per metric of the table, `None` where the model has none.
+    pub cells: Vec<Option<(f64, f64)>>,
+    /// Folds × seeds behind the means.
+    pub n: usize,
+}
+
+/// One task's results: models × protocols by metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskTable {
+    pub task: String,
+    pub metrics: Vec<String>,
+    pub rows: Vec<TableRow>,
+}
+
+impl TaskTable {
+    /// The headline metric: MSE for next-step prediction, balanced accuracy for behaviour.
+    pub fn headline(&self) -> &str {
+        if self.task == "next-step" { "mse" } else { "balanced_accuracy" }
+    }
+
+    /// `(mean, sd)` of `metric` for a row.
+    pub fn cell(&self, row: &TableRow, metric: &str) -> Option<(f64, f64)> {
+        self.metrics.iter().position(|m| m == metric).and_then(|k| row.cells[k])
+    }
+}
+
+/// The summary grouped per task, in the order tasks, models and protocols first appear.
+pub fn tables(summary: &[SummaryRow]) -> Vec<TaskTable> {
+    let mut tasks: Vec<&str> = Vec::new();
+    for r in summary {
+        if !tasks.contains(&r.task.as_str()) {
+            tasks.push(&r.task);
+        }
+    }
+    tasks
+        .into_iter()
+        .map(|task| {
+            let base: &[&str] = if task == "next-step" { &NEXT_STEP_METRICS } else { &BEHAVIOUR_METRICS };
+            let metrics: Vec<String> = base
+                .iter()
+                .chain(GRAPH_METRICS.iter())
+                .filter(|m| summary.iter().any(|r| r.task == task && r.metric == **m))
+                .map(|m| (*m).to_string())
+                .collect();
+            let mut keys: Vec<(&str, &str)> = Vec::new();
+            for r in summary.iter().filter(|r| r.task == task) {
+                if !keys.contains(&(r.model.as_str(), r.protocol.as_str())) {
+                    keys.push((&r.model, &r.protocol));
+                }
+            }
+            let rows = keys
+                .into_iter()
+                .map(|(model, protocol)| {
+                    let found = |m: &String| summary.iter().find(|r| r.task == task && r.model == model && r.protocol == protocol && &r.metric == m);
+                    let cells = metrics.iter().map(|m| found(m).filter(|r| r.n > 0).map(|r| (r.mean, r.sd))).collect();
+                    let n = metrics.iter().filter_map(found).map(|r| r.n).max().unwrap_or(0);
+                    TableRow { model: model.into(), protocol: protocol.into(), cells, n }
+                })
+                .collect();
+            TaskTable { task: task.into(), metrics, rows }
+        })
+        .collect()
+}
+
+/// The summary as aligned text tables (models × protocols per task, mean ± sd).
+pub fn format_table(result: &ExperimentResult) -> String {
+    let mut out = String::new();
+    for table in tables(&result.summary) {
+        out.push_str(&format!("\n{}\n{:<8} {:<22}", table.task, "model", "protocol"));
+        for m in &table.metrics {
+            out.push_str(&format!(" {m:>22}"));
+        }
+        out.push_str(&format!(" {:>4}\n", "n"));
+        for row in &table.rows {
+            out.push_str(&format!("{:<8} {:<22}", row.model, row.protocol));
+            for cell in &row.cells {
+                let text = cell.map_or_else(|| "–".to_string(), |(m, s)| format!("{m:.4} ± {s:.4}"));
+                out.push_str(&format!(" {text:>22}"));
+            }
+            out.push_str(&format!(" {:>4}\n", row.n));
+        }
+    }
+    if let Some(line) = reference_line(&result.reference_graphs) {
+        out.push_str(&format!("\n{line}\n"));
+    }
+    out
+}
+
+/// One line on the model-free reference graphs, e.g. for the table's foot.
+pub fn reference_line(references: &[ReferenceGraph]) -> Option<String> {
+    let first = references.first()?;
+    let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
+        let v: Vec<f64> = references.iter().filter_map(f).collect();
+        if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
+    };
+    Some(format!(
+        "reference: {} — AUROC vs truth {}, vs connectome {} (mean over {} folds)",
+        first.method,
+        mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
+        mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
+        references.len()
+    ))
+}
+
+/// Every run as one CSV row: model, protocol, task, fold, seed, steps, best step, seconds,
+/// then every metric any run has (empty where a run has none).
+pub fn runs_csv(result: &ExperimentResult) -> String {
+    let mut metrics: Vec<&str> = Vec::new();
+    for run in &result.runs {
+        for m in run.metrics.keys() {
+            if !metrics.contains(&m.as_str()) {
+                metrics.push(m);
+            }
+        }
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let head = ["model", "protocol", "task", "fold", "seed", "steps", "best_step", "seconds"];
+    // writing to a Vec cannot fail
+    let _ = out.write_record(head.iter().chain(metrics.iter()));
+    for r in &result.runs {
+        let mut row = vec![r.model.clone(), r.protocol.clone(), r.task.clone(), r.fold.clone(), r.seed.to_string(), r.steps.to_string(), r.best_step.to_string(), format!("{:.2}", r.seconds)];
+        row.extend(metrics.iter().map(|m| r.metrics.get(*m).map_or(String::new(), |v| format!("{v}"))));
+        let _ = out.write_record(&row);
+    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+}

@@ -1,0 +1,578 @@
+//! The lab: presets, an experiment builder, a queue of runs trained in the worker with Pause,
+//! Resume and Stop, the live loss, and the results. The experiment lives in the page's URL
+//! (`#spec=…`, or `#preset=NAME`; `&run` starts it on opening), so a link reproduces it.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+use super::UrlSettings;
+use super::chart::{LossChart, download_text};
+use super::import::Library;
+use super::results::Results;
+use super::worker::{FromWorker, ToWorker, TrainingWorker};
+use crate::data::Recording;
+use crate::model::{ModelKind, ModelSpec};
+use crate::plot::LossSeries;
+use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
+use crate::train::report::runs_csv;
+use crate::train::{Progress, presets};
+
+/// Where Kato presets read the published files, beside the page.
+pub const DEFAULT_DATA_URL: &str = "data/kato2015/";
+
+/// What the lab is doing, as shown in `#lab-status`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Idle,
+    Loading(String),
+    Running,
+    Paused,
+    Done,
+    Stopped,
+    Failed(String),
+}
+
+impl Phase {
+    fn text(&self) -> String {
+        match self {
+            Phase::Idle => "ready".into(),
+            Phase::Loading(what) => format!("loading: {what}"),
+            Phase::Running => "running".into(),
+            Phase::Paused => "paused".into(),
+            Phase::Done => "done".into(),
+            Phase::Stopped => "stopped".into(),
+            Phase::Failed(why) => format!("failed: {why}"),
+        }
+    }
+
+    fn busy(&self) -> bool {
+        matches!(self, Phase::Loading(_) | Phase::Running | Phase::Paused)
+    }
+}
+
+/// One run in the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRow {
+    pub label: String,
+    pub progress: Option<Progress>,
+    /// Set when the run finished: its result's headline ("MSE 0.0312").
+    pub outcome: Option<String>,
+    pub seconds: Option<f64>,
+}
+
+/// The lab's state, shared by its parts.
+#[derive(Debug, Clone, Copy)]
+pub struct Lab {
+    pub spec: RwSignal<ExperimentSpec>,
+    pub base_url: RwSignal<String>,
+    pub phase: RwSignal<Phase>,
+    pub backend: RwSignal<String>,
+    pub plan: RwSignal<Option<Plan>>,
+    pub queue: RwSignal<Vec<QueueRow>>,
+    pub running: RwSignal<Option<usize>>,
+    /// Training and validation loss of the run in progress.
+    pub losses: RwSignal<Vec<LossSeries>>,
+    /// The spec of the experiment whose results are shown.
+    pub ran: RwSignal<Option<ExperimentSpec>>,
+    pub runs: RwSignal<Vec<RunResult>>,
+    pub result: RwSignal<Option<ExperimentResult>>,
+    /// What is wrong with the spec the user typed, or with the link.
+    pub notice: RwSignal<Option<String>>,
+}
+
+/// The headline of a finished run, for the queue.
+fn outcome(run: &RunResult) -> String {
+    let m = &run.metrics;
+    match (m.get("mse"), m.get("balanced_accuracy")) {
+        (Some(mse), _) => format!("MSE {mse:.4} (persistence {:.4})", m.get("persistence_mse").copied().unwrap_or(f64::NAN)),
+        (_, Some(b)) => format!("balanced accuracy {b:.3}"),
+        _ => "finished".into(),
+    }
+}
+
+impl Lab {
+    fn new(spec: ExperimentSpec, base_url: String) -> Self {
+        Self {
+            spec: RwSignal::new(spec),
+            base_url: RwSignal::new(base_url),
+            phase: RwSignal::new(Phase::Idle),
+            backend: RwSignal::new("chosen when a run starts".into()),
+            plan: RwSignal::new(None),
+            queue: RwSignal::new(Vec::new()),
+            running: RwSignal::new(None),
+            losses: RwSignal::new(Vec::new()),
+            ran: RwSignal::new(None),
+            runs: RwSignal::new(Vec::new()),
+            result: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    /// Applies a message from the worker.
+    fn receive(&self, message: FromWorker) {
+        match message {
+            FromWorker::Ready => {}
+            FromWorker::Backend { label, .. } => self.backend.set(label),
+            FromWorker::Status { text } => self.phase.set(Phase::Loading(text)),
+            FromWorker::Planned { plan } => {
+                self.queue.set(plan.runs.iter().map(|label| QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None }).collect());
+                self.plan.set(Some(plan));
+                if !matches!(self.phase.get_untracked(), Phase::Paused) {
+                    self.phase.set(Phase::Running);
+                }
+            }
+            FromWorker::RunStarted { index } => {
+                self.running.set(Some(index));
+                let label = self.queue.with_untracked(|q| q.get(index).map(|r| r.label.clone())).unwrap_or_default();
+                self.losses.set(vec![
+                    LossSeries { name: format!("training · {label}"), points: Vec::new() },
+                    LossSeries { name: "validation".into(), points: Vec::new() },
+                ]);
+            }
+            FromWorker::Progress { index, progress } => {
+                self.losses.update(|l| {
+                    if let [train, validation] = l.as_mut_slice() {
+                        train.points.push((progress.step, progress.loss));
+                        if let Some(v) = progress.validation_loss
+                            && validation.points.last().is_none_or(|p| p.1 != v)
+                        {
+                            validation.points.push((progress.step, v));
+                        }
+                    }
+                });
+                self.queue.update(|q| {
+                    if let Some(row) = q.get_mut(index) {
+                        row.progress = Some(progress);
+                    }
+                });
+            }
+            FromWorker::RunFinished { index, run } => {
+                self.queue.update(|q| {
+                    if let Some(row) = q.get_mut(index) {
+                        row.outcome = Some(outcome(&run));
+                        row.seconds = Some(run.seconds);
+                    }
+                });
+                self.runs.update(|r| r.push(*run));
+            }
+            FromWorker::Done { result } => {
+                let complete = self.queue.with_untracked(|q| q.iter().all(|r| r.outcome.is_some()));
+                self.running.set(None);
+                self.runs.set(result.runs.clone());
+                self.result.set(Some(*result));
+                self.phase.set(if complete { Phase::Done } else { Phase::Stopped });
+            }
+            FromWorker::Failed { message } => {
+                self.running.set(None);
+                self.phase.set(Phase::Failed(message));
+            }
+        }
+    }
+}
+
+/// The experiment a link describes, read from the URL's fragment.
+struct Link {
+    spec: Option<ExperimentSpec>,
+    base_url: Option<String>,
+    run: bool,
+    problem: Option<String>,
+}
+
+fn decode(v: &str) -> String {
+    js_sys::decode_uri_component(v).ok().and_then(|s| s.as_string()).unwrap_or_else(|| v.to_string())
+}
+
+fn encode(v: &str) -> String {
+    String::from(js_sys::encode_uri_component(v))
+}
+
+impl Link {
+    fn read() -> Self {
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        let mut link = Link { spec: None, base_url: None, run: false, problem: None };
+        for part in hash.trim_start_matches('#').split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').unwrap_or((part, ""));
+            match key {
+                "preset" => match presets::preset(&decode(value)) {
+                    Some(spec) => link.spec = Some(spec),
+                    None => link.problem = Some(format!("the link names a preset that does not exist: '{}'", decode(value))),
+                },
+                "spec" => match serde_json::from_str::<ExperimentSpec>(&decode(value)) {
+                    Ok(spec) => link.spec = Some(spec),
+                    Err(e) => link.problem = Some(format!("the link's experiment could not be read ({e}); the demo experiment is shown instead")),
+                },
+                "data" => link.base_url = Some(decode(value)),
+                "run" => link.run = true,
+                _ => {}
+            }
+        }
+        link
+    }
+
+    /// The fragment that restores `spec` (and a data URL other than the default).
+    fn fragment(spec: &ExperimentSpec, base_url: &str, run: bool) -> String {
+        let mut out = format!("#spec={}", encode(&serde_json::to_string(spec).unwrap_or_default()));
+        if base_url != DEFAULT_DATA_URL {
+            out.push_str(&format!("&data={}", encode(base_url)));
+        }
+        if run {
+            out.push_str("&run");
+        }
+        out
+    }
+}
+
+/// The page's URL without its fragment.
+fn page_url() -> String {
+    let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
+    href.split('#').next().unwrap_or_default().to_string()
+}
+
+/// `base` resolved against the page (the worker resolves relative URLs against its script).
+fn absolute(base: &str) -> String {
+    let page = page_url();
+    web_sys::Url::new_with_base(base, &page).map(|u| u.href()).unwrap_or_else(|_| base.to_string())
+}
+
+/// The lab panel.
+///
+/// * `settings`: backend preference from the URL.
+#[component]
+pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
+    let link = Link::read();
+    let lab = Lab::new(
+        link.spec.clone().unwrap_or_else(|| presets::preset("synthetic-demo").unwrap_or_default()),
+        link.base_url.clone().unwrap_or_else(|| DEFAULT_DATA_URL.to_string()),
+    );
+    lab.notice.set(link.problem.clone());
+    provide_context(lab);
+    let library = expect_context::<Library>();
+    let prefer_gpu = RwSignal::new(settings.prefer_gpu);
+
+    let worker = match TrainingWorker::start(move |m| lab.receive(m)) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            lab.phase.set(Phase::Failed(e));
+            None
+        }
+    };
+    let worker = StoredValue::new_local(worker);
+    let send = move |m: ToWorker, recordings: &[Recording]| worker.with_value(|w| if let Some(w) = w { w.send(&m, recordings) });
+
+    // the URL always holds the experiment on screen
+    Effect::new(move |_| {
+        let fragment = Link::fragment(&lab.spec.get(), &lab.base_url.get(), false);
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
+        }
+    });
+
+    let start = move || {
+        if lab.phase.get_untracked().busy() {
+            return;
+        }
+        let spec = lab.spec.get_untracked();
+        let recordings: Vec<Recording> = match &spec.data {
+            DataSpec::Files { .. } => library.animals.get_untracked().into_iter().map(|(_, r)| r).collect(),
+            _ => Vec::new(),
+        };
+        if matches!(spec.data, DataSpec::Files { .. }) && recordings.is_empty() {
+            lab.phase.set(Phase::Failed("this experiment runs on your own recordings: drop them under “Your recordings” first (they stay on this computer)".into()));
+            return;
+        }
+        lab.plan.set(None);
+        lab.queue.set(Vec::new());
+        lab.runs.set(Vec::new());
+        lab.result.set(None);
+        lab.losses.set(Vec::new());
+        lab.ran.set(Some(spec.clone()));
+        lab.phase.set(Phase::Loading("starting the worker".into()));
+        let base_url = absolute(&lab.base_url.get_untracked());
+        send(ToWorker::Run { spec, prefer_gpu: prefer_gpu.get_untracked(), base_url }, &recordings);
+    };
+    if link.run && link.problem.is_none() {
+        start();
+    }
+    let pause = move |_| {
+        send(ToWorker::Pause, &[]);
+        lab.phase.set(Phase::Paused);
+    };
+    let resume = move |_| {
+        send(ToWorker::Resume, &[]);
+        lab.phase.set(Phase::Running);
+    };
+    let stop = move |_| send(ToWorker::Stop, &[]);
+    let busy = move || lab.phase.get().busy();
+    let paused = move || lab.phase.get() == Phase::Paused;
+
+    view! {
+        <section class="panel" id="lab" aria-labelledby="lab-title">
+            <h2 id="lab-title">"Experiments: graph networks versus structure-agnostic networks"</h2>
+            <Presets />
+            <Builder prefer_gpu=prefer_gpu />
+            <div class="controls">
+                <button id="run" on:click=move |_| start() prop:disabled=busy>"Run experiment"</button>
+                <button id="pause" class="secondary" on:click=pause prop:disabled=move || !busy() || paused()>"Pause"</button>
+                <button id="resume" class="secondary" on:click=resume prop:disabled=move || !paused()>"Resume"</button>
+                <button id="stop-run" class="secondary" on:click=stop prop:disabled=move || !busy()>"Stop"</button>
+                <span>"Status: " <strong id="lab-status" aria-live="polite">{move || lab.phase.get().text()}</strong></span>
+            </div>
+            <p>"Backend: " <strong id="lab-backend">{move || lab.backend.get()}</strong></p>
+            <Queue />
+            <LossChart series=lab.losses id="lab-loss" />
+            <Results />
+            <Keep />
+        </section>
+    }
+}
+
+/// One button per preset.
+#[component]
+fn Presets() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let buttons = presets::PRESETS
+        .iter()
+        .map(|&(name, what)| {
+            let choose = move |_| {
+                if let Some(spec) = presets::preset(name) {
+                    lab.spec.set(spec);
+                    lab.notice.set(None);
+                }
+            };
+            let chosen = move || lab.spec.with(|s| s.name == name);
+            view! {
+                <li>
+                    <button class="preset secondary" data-preset=name on:click=choose aria-pressed=move || chosen().to_string()>{name}</button>
+                    " " <span class="what">{what}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Presets"</h3>
+        <ul id="presets" class="presets">{buttons}</ul>
+    }
+}
+
+/// The experiment builder: data, tasks, models, protocols, training settings, and the whole
+/// spec as JSON for everything else.
+///
+/// * `prefer_gpu`: the backend the next run asks for.
+#[component]
+fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let library = expect_context::<Library>();
+    let spec = lab.spec;
+    let source = move || match spec.with(|s| s.data.clone()) {
+        DataSpec::Synthetic { .. } => "synthetic",
+        DataSpec::Kato => "kato",
+        DataSpec::Files { .. } => "files",
+    };
+    let set_source = move |ev| {
+        let data = match event_target_value(&ev).as_str() {
+            "kato" => DataSpec::Kato,
+            "files" => DataSpec::Files { names: library.animals.get_untracked().into_iter().map(|(f, _)| f).collect() },
+            _ => presets::preset("synthetic-demo").map(|s| s.data).unwrap_or(DataSpec::Synthetic { config: Default::default() }),
+        };
+        spec.update(|s| s.data = data);
+    };
+    let models = ModelKind::ALL
+        .iter()
+        .map(|&kind| {
+            let on = move || spec.with(|s| s.models.iter().any(|m| m.kind == kind));
+            let toggle = move |ev| {
+                let checked = event_target_checked(&ev);
+                spec.update(|s| {
+                    s.models.retain(|m| m.kind != kind);
+                    if checked {
+                        s.models.push(ModelSpec::new(kind));
+                        s.models.sort_by_key(|m| ModelKind::ALL.iter().position(|k| *k == m.kind));
+                    }
+                });
+            };
+            view! { <label><input type="checkbox" name="model" value=kind.label() prop:checked=on on:change=toggle />" " {kind.label()}</label> }
+        })
+        .collect_view();
+    let task_choices = [TaskSpec::NextStep, presets::behaviour_4(), presets::behaviour_8()];
+    let tasks = task_choices
+        .into_iter()
+        .map(|task| {
+            let name = task.label();
+            let key = name.clone();
+            let on = move || spec.with(|s| s.tasks.iter().any(|t| t.label() == key));
+            let key = name.clone();
+            let toggle = move |ev| {
+                let checked = event_target_checked(&ev);
+                spec.update(|s| {
+                    s.tasks.retain(|t| t.label() != key);
+                    if checked {
+                        s.tasks.push(task.clone());
+                    }
+                });
+            };
+            view! { <label><input type="checkbox" name="task" value=name.clone() prop:checked=on on:change=toggle />" " {name.clone()}</label> }
+        })
+        .collect_view();
+    let protocols = [Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut]
+        .into_iter()
+        .map(|p| {
+            let on = move || spec.with(|s| s.protocols.contains(&p));
+            let toggle = move |ev| {
+                let checked = event_target_checked(&ev);
+                spec.update(|s| {
+                    s.protocols.retain(|q| *q != p);
+                    if checked {
+                        s.protocols.push(p);
+                    }
+                });
+            };
+            view! { <label><input type="checkbox" name="protocol" value=p.label() prop:checked=on on:change=toggle />" " {p.label()}</label> }
+        })
+        .collect_view();
+    let number = |ev| event_target_value(&ev).trim().parse::<usize>().ok().filter(|v| *v > 0);
+    let seeds_text = move || spec.with(|s| s.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "));
+    let set_seeds = move |ev| {
+        let seeds: Vec<u64> = event_target_value(&ev).split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if seeds.is_empty() {
+            lab.notice.set(Some("seeds: give one or more whole numbers, separated by commas".into()));
+        } else {
+            lab.notice.set(None);
+            spec.update(|s| s.seeds = seeds);
+        }
+    };
+    let json = move || serde_json::to_string_pretty(&spec.get()).unwrap_or_default();
+    let typed = RwSignal::new(None::<String>);
+    let apply = move |_| {
+        let Some(text) = typed.get_untracked() else { return };
+        match serde_json::from_str::<ExperimentSpec>(&text) {
+            Ok(s) => {
+                spec.set(s);
+                typed.set(None);
+                lab.notice.set(None);
+            }
+            Err(e) => lab.notice.set(Some(format!("the spec is not valid: {e}"))),
+        }
+    };
+    view! {
+        <h3>"Experiment"</h3>
+        <form class="builder" id="builder" on:submit=|ev| ev.prevent_default()>
+            <label>"Name " <input id="spec-name" prop:value=move || spec.with(|s| s.name.clone())
+                on:change=move |ev| spec.update(|s| s.name = event_target_value(&ev)) /></label>
+            <label>"Data "
+                <select id="data-source" on:change=set_source prop:value=source>
+                    <option value="synthetic">"built-in synthetic worm (true wiring known)"</option>
+                    <option value="kato">"Kato et al. 2015, five worms (from the data URL)"</option>
+                    <option value="files">"your recordings (dropped below)"</option>
+                </select>
+            </label>
+            <label>"Data URL " <input id="base-url" prop:value=move || lab.base_url.get()
+                on:change=move |ev| lab.base_url.set(event_target_value(&ev)) /></label>
+            <fieldset><legend>"Tasks"</legend>{tasks}</fieldset>
+            <fieldset><legend>"Models"</legend>{models}</fieldset>
+            <fieldset><legend>"Protocols"</legend>{protocols}</fieldset>
+            <label>"Steps " <input id="steps" type="number" min="1" prop:value=move || spec.with(|s| s.train.steps.to_string())
+                on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.train.steps = v) } /></label>
+            <label>"History (frames) " <input id="history" type="number" min="1" prop:value=move || spec.with(|s| s.preprocess.history.to_string())
+                on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.preprocess.history = v) } /></label>
+            <label>"Seeds " <input id="seeds" prop:value=seeds_text on:change=set_seeds /></label>
+            <label>"Backend "
+                <select id="backend-choice" prop:value=move || if prefer_gpu.get() { "webgpu" } else { "cpu" }
+                    on:change=move |ev| prefer_gpu.set(event_target_value(&ev) != "cpu")>
+                    <option value="webgpu">"WebGPU when available"</option>
+                    <option value="cpu">"CPU"</option>
+                </select>
+            </label>
+            <details class="spec-json">
+                <summary>"Every setting (the experiment as JSON)"</summary>
+                <textarea id="spec-json" rows="16" aria-label="experiment as JSON" prop:value=json
+                    on:input=move |ev| typed.set(Some(event_target_value(&ev)))></textarea>
+                <button id="apply-spec" type="button" on:click=apply>"Apply"</button>
+            </details>
+        </form>
+        <p id="lab-notice" class="notice" aria-live="polite">{move || lab.notice.get()}</p>
+    }
+}
+
+/// The runs of the experiment with a progress bar and the time left for each.
+#[component]
+fn Queue() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let overall = move || {
+        let q = lab.queue.get();
+        let done: Vec<f64> = q.iter().filter_map(|r| r.seconds).collect();
+        if q.is_empty() {
+            return String::new();
+        }
+        let per_run = done.iter().sum::<f64>() / done.len().max(1) as f64;
+        let left = q.len() - done.len();
+        let eta = if done.is_empty() { "–".into() } else { format!("about {:.0} s left", per_run * left as f64) };
+        format!("{} of {} runs finished · {eta}", done.len(), q.len())
+    };
+    let rows = move || {
+        lab.queue
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let state = if row.outcome.is_some() {
+                    "finished"
+                } else if lab.running.get() == Some(i) {
+                    "running"
+                } else {
+                    "waiting"
+                };
+                let (step, steps) = row.progress.as_ref().map_or((0, 1), |p| (p.step, p.steps));
+                let detail = match (&row.outcome, &row.progress) {
+                    (Some(o), _) => format!("{o} · {:.1} s", row.seconds.unwrap_or(0.0)),
+                    (None, Some(p)) => format!("step {} / {} · loss {:.4} · about {:.0} s left", p.step, p.steps, p.loss, p.eta_s()),
+                    (None, None) => String::new(),
+                };
+                let value = if row.outcome.is_some() { steps } else { step };
+                view! {
+                    <li data-state=state>
+                        <span class="label">{row.label}</span>
+                        <progress max=steps value=value aria-label="run progress"></progress>
+                        <span class="detail">{detail}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <p id="overall">{overall}</p>
+        <ol id="queue" class="queue">{rows}</ol>
+    }
+}
+
+/// Downloads and the link that reproduces the experiment.
+#[component]
+fn Keep() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let link = move || format!("{}{}", page_url(), Link::fragment(&lab.spec.get(), &lab.base_url.get(), true));
+    let name = move || lab.result.with(|r| r.as_ref().map(|r| r.spec.name.clone())).unwrap_or_else(|| "experiment".into());
+    let json = move |_| {
+        if let Some(r) = lab.result.get_untracked() {
+            download_text(&serde_json::to_string_pretty(&r).unwrap_or_default(), "application/json", &format!("{}.json", name()));
+        }
+    };
+    let csv = move |_| {
+        if let Some(r) = lab.result.get_untracked() {
+            download_text(&runs_csv(&r), "text/csv", &format!("{}-runs.csv", name()));
+        }
+    };
+    let none = move || lab.result.with(Option::is_none);
+    view! {
+        <h3>"Keep and share"</h3>
+        <div class="controls">
+            <button id="download-json" class="secondary" on:click=json prop:disabled=none>"Results (JSON)"</button>
+            <button id="download-csv" class="secondary" on:click=csv prop:disabled=none>"Runs (CSV)"</button>
+        </div>
+        <label class="share">"Link to this experiment (opens it and runs it): "
+            <input id="share-link" readonly prop:value=link on:focus=move |ev| {
+                use wasm_bindgen::JsCast;
+                if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { input.select(); }
+            } />
+        </label>
+        <p class="summary">"A link holds the experiment, not your recordings: for “your recordings” it asks for the files again."</p>
+    }
+}

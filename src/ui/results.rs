@@ -1,0 +1,356 @@
+//! An experiment's results as they arrive: the comparison table and bars per task, the
+//! confusion matrix, predicted versus actual traces, rollout errors, and the inferred graphs
+//! beside the connectome (and, on the synthetic worm, the true wiring).
+
+use leptos::prelude::*;
+
+use super::chart::PlotCanvas;
+use super::lab::Lab;
+use crate::data::graph::FixedGraph;
+use crate::plot::{Bars, Curves, LossSeries, Matrix, Network};
+use crate::train::experiment::{DataSpec, RunResult, TaskSpec, summarise, true_adjacency};
+use crate::train::report::{TaskTable, reference_line, tables};
+
+fn mean_sd(v: &[f64]) -> Option<(f64, f64)> {
+    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let sd = if n > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+    Some((mean, sd))
+}
+
+/// Every results view, fed by the lab's runs.
+#[component]
+pub fn Results() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let grouped = Memo::new(move |_| tables(&summarise(&lab.runs.get())));
+    let sections = move || {
+        grouped
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, table)| {
+                let bars = bars_of(&table);
+                view! {
+                    <TaskResults table=table />
+                    <PlotCanvas data=Signal::derive(move || bars.clone()) id=format!("bars-{i}") class="bars"
+                        label="results as bars" width=720 height=340 export=true />
+                }
+            })
+            .collect_view()
+    };
+    let empty = move || lab.runs.with(Vec::is_empty);
+    view! {
+        <div id="results">
+            <h3>"Results"</h3>
+            <Show when=move || !empty() fallback=|| view! { <p class="summary">"Results appear here as runs finish."</p> }>
+                {sections}
+                <Confusion />
+                <Predictions />
+                <Graphs />
+            </Show>
+        </div>
+    }
+}
+
+/// One task's table: models × protocols by metric, mean ± sd over folds and seeds; the best
+/// headline value under each protocol is bold.
+///
+/// * `table`: the task's summary.
+#[component]
+fn TaskResults(table: TaskTable) -> impl IntoView {
+    let headline = table.headline().to_string();
+    let lower_is_better = headline == "mse";
+    let best = |protocol: &str| {
+        table
+            .rows
+            .iter()
+            .filter(|r| r.protocol == protocol)
+            .filter_map(|r| table.cell(r, &headline).map(|c| c.0))
+            .fold(None::<f64>, |b, v| Some(b.map_or(v, |b| if lower_is_better { b.min(v) } else { b.max(v) })))
+    };
+    let head = table.metrics.iter().map(|m| view! { <th scope="col">{m.replace('_', " ")}</th> }).collect_view();
+    let rows = table
+        .rows
+        .iter()
+        .map(|row| {
+            let top = best(&row.protocol);
+            let cells = table
+                .metrics
+                .iter()
+                .zip(&row.cells)
+                .map(|(m, cell)| {
+                    let text = cell.map_or_else(|| "–".to_string(), |(mean, sd)| format!("{mean:.4} ± {sd:.4}"));
+                    let strong = *m == headline && cell.is_some_and(|c| Some(c.0) == top);
+                    view! { <td class:best=strong data-metric=m.clone()>{text}</td> }
+                })
+                .collect_view();
+            view! {
+                <tr data-model=row.model.clone() data-protocol=row.protocol.clone()>
+                    <th scope="row">{row.model.clone()}</th><td>{row.protocol.clone()}</td>{cells}<td>{row.n}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="results-table" data-task=table.task.clone()>
+            <caption>{format!("{} — mean ± sd over folds and seeds", table.task)}</caption>
+            <thead><tr><th scope="col">"model"</th><th scope="col">"protocol"</th>{head}<th scope="col">"n"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// The headline metric as bars (next step: with persistence beside the models).
+fn bars_of(table: &TaskTable) -> Bars {
+    let headline = table.headline();
+    let mut groups: Vec<String> = Vec::new();
+    let mut models: Vec<String> = Vec::new();
+    for r in &table.rows {
+        if !groups.contains(&r.protocol) {
+            groups.push(r.protocol.clone());
+        }
+        if !models.contains(&r.model) {
+            models.push(r.model.clone());
+        }
+    }
+    let persistence = headline == "mse";
+    let mut bars = models.clone();
+    if persistence {
+        bars.push("persistence".into());
+    }
+    let values = groups
+        .iter()
+        .map(|g| {
+            let row = |m: &str| table.rows.iter().find(|r| &r.protocol == g && r.model == m);
+            let mut v: Vec<Option<(f64, f64)>> = models.iter().map(|m| row(m).and_then(|r| table.cell(r, headline))).collect();
+            if persistence {
+                v.push(table.rows.iter().filter(|r| &r.protocol == g).find_map(|r| table.cell(r, "persistence_mse")));
+            }
+            v
+        })
+        .collect();
+    Bars { title: format!("{} — {}", table.task, headline.replace('_', " ")), metric: headline.replace('_', " "), groups, bars, values }
+}
+
+/// A `<select>` over `options` bound to `value`.
+#[component]
+fn Pick(#[prop(into)] id: String, #[prop(into)] label: String, #[prop(into)] options: Signal<Vec<String>>, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>{label} " "
+            <select id=id prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev))>
+                {move || options.get().into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// Keeps `value` on one of `options` (the first, when it is not one of them).
+fn keep_valid(options: Memo<Vec<String>>, value: RwSignal<String>) {
+    Effect::new(move |_| {
+        let o = options.get();
+        if !o.contains(&value.get_untracked())
+            && let Some(first) = o.first()
+        {
+            value.set(first.clone());
+        }
+    });
+}
+
+/// The confusion matrix of one model × task × protocol, summed over folds and seeds.
+#[component]
+fn Confusion() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let options = Memo::new(move |_| {
+        let mut o: Vec<String> = Vec::new();
+        for r in lab.runs.get().iter().filter(|r| r.confusion.is_some()) {
+            let key = format!("{} · {} · {}", r.model, r.task, r.protocol);
+            if !o.contains(&key) {
+                o.push(key);
+            }
+        }
+        o
+    });
+    let chosen = RwSignal::new(String::new());
+    keep_valid(options, chosen);
+    let matrix = Signal::derive(move || {
+        let key = chosen.get();
+        let runs = lab.runs.get();
+        let picked: Vec<&RunResult> = runs.iter().filter(|r| format!("{} · {} · {}", r.model, r.task, r.protocol) == key).collect();
+        let task = picked.first().map(|r| r.task.clone()).unwrap_or_default();
+        let classes: Vec<String> = lab.ran.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.tasks.iter().find(|t| t.label() == task).cloned())
+                .map(|t| match t {
+                    TaskSpec::Behaviour { classes, .. } => classes.into_iter().map(|(c, _)| c).collect(),
+                    TaskSpec::NextStep => Vec::new(),
+                })
+                .unwrap_or_default()
+        });
+        let k = classes.len();
+        let mut sum = vec![vec![0usize; k]; k];
+        for c in picked.iter().filter_map(|r| r.confusion.as_ref()) {
+            for (i, row) in c.iter().enumerate().take(k) {
+                for (j, v) in row.iter().enumerate().take(k) {
+                    sum[i][j] += v;
+                }
+            }
+        }
+        Matrix::confusion(format!("{key} (summed over {} runs)", picked.len()), &classes, &sum)
+    });
+    view! {
+        <Show when=move || !options.get().is_empty()>
+            <h4>"Confusion matrix"</h4>
+            <Pick id="confusion-choice" label="Model, task, protocol" options=options value=chosen />
+            <PlotCanvas data=matrix id="confusion" label="confusion matrix" width=460 height=420 export=true />
+        </Show>
+    }
+}
+
+/// Predicted versus actual activity of a chosen neuron, and the rollout error by horizon.
+#[component]
+fn Predictions() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let options = Memo::new(move |_| {
+        lab.runs.get().iter().filter(|r| r.predictions.is_some()).map(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed)).collect::<Vec<_>>()
+    });
+    let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
+    let chosen = RwSignal::new(String::new());
+    let neuron = RwSignal::new(String::new());
+    keep_valid(options, chosen);
+    keep_valid(neurons, neuron);
+    let traces = Signal::derive(move || {
+        let key = chosen.get();
+        let runs = lab.runs.get();
+        let sample = runs.iter().find(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed) == key).and_then(|r| r.predictions.clone());
+        let i = neurons.with(|n| n.iter().position(|x| *x == neuron.get()));
+        let series = match (sample, i) {
+            (Some(s), Some(i)) if i < s.neurons => {
+                let line = |values: &[Option<f32>]| (0..s.frames).filter_map(|t| values[t * s.neurons + i].map(|v| (t, v))).collect();
+                vec![LossSeries { name: "actual".into(), points: line(&s.actual) }, LossSeries { name: "predicted (one step)".into(), points: line(&s.predicted) }]
+            }
+            _ => Vec::new(),
+        };
+        Curves { title: format!("{} · {key}", neuron.get()), x_desc: "test frame".into(), y_desc: "activity (z)".into(), series, from_zero: false }
+    });
+    let rollout = Signal::derive(move || {
+        let runs = lab.runs.get();
+        let mut series: Vec<LossSeries> = Vec::new();
+        let mut models: Vec<String> = Vec::new();
+        for r in runs.iter().filter(|r| r.rollout.is_some()) {
+            if !models.contains(&r.model) {
+                models.push(r.model.clone());
+            }
+        }
+        let curve = |pick: &dyn Fn(&RunResult) -> Option<Vec<f64>>| -> Vec<(usize, f32)> {
+            let all: Vec<Vec<f64>> = runs.iter().filter_map(pick).collect();
+            let h = all.iter().map(Vec::len).min().unwrap_or(0);
+            (0..h).map(|k| (k + 1, mean_sd(&all.iter().map(|c| c[k]).collect::<Vec<_>>()).map_or(f32::NAN, |m| m.0 as f32))).collect()
+        };
+        for m in &models {
+            series.push(LossSeries { name: m.clone(), points: curve(&|r: &RunResult| r.rollout.as_ref().filter(|_| &r.model == m).map(|o| o.mse.clone())) });
+        }
+        if !models.is_empty() {
+            series.push(LossSeries { name: "persistence".into(), points: curve(&|r: &RunResult| r.rollout.as_ref().map(|o| o.persistence_mse.clone())) });
+        }
+        Curves { title: "rollout: MSE by frames predicted ahead (mean over runs)".into(), x_desc: "frames ahead".into(), y_desc: "MSE (z-scored)".into(), series, from_zero: true }
+    });
+    view! {
+        <Show when=move || !options.get().is_empty()>
+            <h4>"Predicted versus actual"</h4>
+            <div class="controls">
+                <Pick id="prediction-run" label="Run" options=options value=chosen />
+                <Pick id="prediction-neuron" label="Neuron" options=neurons value=neuron />
+            </div>
+            <PlotCanvas data=traces id="predictions" label="predicted versus actual activity" width=720 height=300 export=true />
+            <PlotCanvas data=rollout id="rollout" label="rollout error by horizon" width=560 height=300 export=true />
+        </Show>
+    }
+}
+
+/// Inferred graphs (NRI, averaged over an protocol's folds) beside the connectome and, on the
+/// synthetic worm, the true wiring; with their AUROC against each and the shuffled null.
+#[component]
+fn Graphs() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let options = Memo::new(move |_| {
+        let mut o: Vec<String> = Vec::new();
+        for r in lab.runs.get().iter().filter(|r| !r.graphs.is_empty()) {
+            let key = format!("{} · {} · {}", r.model, r.task, r.protocol);
+            if !o.contains(&key) {
+                o.push(key);
+            }
+        }
+        o
+    });
+    let chosen = RwSignal::new(String::new());
+    keep_valid(options, chosen);
+    let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
+    // the true wiring of the synthetic worm the experiment ran on, over its neurons
+    let truth = Memo::new(move |_| {
+        let spec = lab.ran.get()?;
+        let DataSpec::Synthetic { config } = spec.data else { return None };
+        Some(true_adjacency(&config.generate().graph, &neurons.get()).concat())
+    });
+    let connectome = Memo::new(move |_| FixedGraph::default().build(&neurons.get(), &[]).concat());
+    let picked = Memo::new(move |_| {
+        let key = chosen.get();
+        lab.runs.get().into_iter().filter(|r| !r.graphs.is_empty() && format!("{} · {} · {}", r.model, r.task, r.protocol) == key).collect::<Vec<_>>()
+    });
+    let inferred = Memo::new(move |_| {
+        let runs = picked.get();
+        let n = neurons.with(Vec::len);
+        let mut mean = vec![0f32; n * n];
+        let graphs: Vec<&Vec<f32>> = runs.iter().flat_map(|r| r.graphs.iter().map(|g| &g.edges)).filter(|e| e.len() == n * n).collect();
+        for e in &graphs {
+            mean.iter_mut().zip(e.iter()).for_each(|(m, v)| *m += v / graphs.len() as f32);
+        }
+        mean
+    });
+    let heat = move |title: String, values: Vec<f32>| Matrix::adjacency(title, &neurons.get(), values);
+    let inferred_map = Signal::derive(move || heat(format!("inferred edge probability ({} folds)", picked.with(Vec::len)), inferred.get()));
+    let reference_map = Signal::derive(move || match truth.get() {
+        Some(t) => heat("true wiring (synthetic worm)".into(), t),
+        None => heat("connectome (Cook 2019, chemical + gap junctions)".into(), connectome.get()),
+    });
+    let drawing = Signal::derive(move || {
+        let reference = match truth.get() {
+            Some(t) => ("true wiring".to_string(), t),
+            None => ("connectome".to_string(), connectome.get()),
+        };
+        Network { title: chosen.get(), neurons: neurons.get(), edges: inferred.get(), reference: Some(reference), top: 2 * neurons.with(Vec::len) }
+    });
+    let scores = move || {
+        let runs = picked.get();
+        let metric = |m: &str| mean_sd(&runs.iter().filter_map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>());
+        let fmt = |name: &str, v: Option<(f64, f64)>, null: Option<(f64, f64)>| {
+            v.map(|(m, s)| format!("AUROC vs {name} {m:.3} ± {s:.3} (shuffled-graph null {:.3})", null.map_or(f64::NAN, |n| n.0)))
+        };
+        let mut lines: Vec<String> = [
+            fmt("the true wiring", metric("graph_auroc_truth"), metric("graph_auroc_truth_null")),
+            fmt("the connectome", metric("graph_auroc_connectome"), metric("graph_auroc_connectome_null")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if let Some(line) = lab.result.with(|r| r.as_ref().and_then(|r| reference_line(&r.reference_graphs))) {
+            lines.push(line);
+        }
+        lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()
+    };
+    view! {
+        <Show when=move || !options.get().is_empty()>
+            <h4>"Inferred graphs"</h4>
+            <Pick id="graph-choice" label="Model, task, protocol" options=options value=chosen />
+            <ul id="graph-scores">{scores}</ul>
+            <div class="pair">
+                <PlotCanvas data=inferred_map id="graph-inferred" label="inferred graph as an adjacency heatmap" width=460 height=460 export=true />
+                <PlotCanvas data=reference_map id="graph-reference" label="reference graph as an adjacency heatmap" width=460 height=460 export=true />
+            </div>
+            <PlotCanvas data=drawing id="graph-network" label="inferred graph as a node-link drawing" width=560 height=560 export=true />
+        </Show>
+    }
+}
