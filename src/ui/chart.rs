@@ -27,6 +27,7 @@ where
     T: Chart + Clone + Send + Sync + 'static,
 {
     let canvas = NodeRef::<Canvas>::new();
+    let canvas_id = id.clone();
     Effect::new(move |_| {
         let value = data.get();
         let Some(element) = canvas.get() else { return };
@@ -35,8 +36,14 @@ where
             return;
         };
         let root = backend.into_drawing_area();
+        let started = web_time::Instant::now();
         if let Err(e) = value.draw(&root).and_then(|()| root.present().map_err(PlotError::from)) {
             log::error!("{e}");
+        }
+        // the page should never hold the main thread for 100 ms: say when a chart did
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        if ms > 100.0 {
+            log::warn!("drawing {canvas_id} took {ms:.0} ms");
         }
     });
     let name = id.clone();

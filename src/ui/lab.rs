@@ -288,7 +288,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         lab.ran.set(Some(spec.clone()));
         lab.phase.set(Phase::Loading("starting the worker".into()));
         let base_url = absolute(&lab.base_url.get_untracked());
-        send(ToWorker::Run { spec, prefer_gpu: prefer_gpu.get_untracked(), base_url }, &recordings);
+        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url }, &recordings);
     };
     if link.run && link.problem.is_none() {
         start();
@@ -471,7 +471,7 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
             <fieldset><legend>"Models"</legend>{models}</fieldset>
             <fieldset><legend>"Protocols"</legend>{protocols}</fieldset>
             <label>"Steps " <input id="steps" type="number" min="1" prop:value=move || spec.with(|s| s.train.steps.to_string())
-                on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.train.steps = v) } /></label>
+                on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| set_steps(s, v)) } /></label>
             <label>"History (frames) " <input id="history" type="number" min="1" prop:value=move || spec.with(|s| s.preprocess.history.to_string())
                 on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.preprocess.history = v) } /></label>
             <label>"Seeds " <input id="seeds" prop:value=seeds_text on:change=set_seeds /></label>
@@ -491,6 +491,12 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
         </form>
         <p id="lab-notice" class="notice" aria-live="polite">{move || lab.notice.get()}</p>
     }
+}
+
+/// Sets every model's steps (a preset's per-model steps, e.g. NRI's, give way to the field).
+fn set_steps(spec: &mut ExperimentSpec, steps: usize) {
+    spec.train.steps = steps;
+    spec.models.iter_mut().for_each(|m| m.steps = None);
 }
 
 /// The runs of the experiment with a progress bar and the time left for each.

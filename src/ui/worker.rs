@@ -2,8 +2,9 @@
 //!
 //! `public/worker.js` imports the app's JS bundle inside a module worker; `main` finds no
 //! `window` there and calls [`serve`] instead of mounting the page. The page talks to it through
-//! [`TrainingWorker`]. Messages are serde values carried as JS values (they keep NaN, which JSON
-//! cannot); a recording's traces travel as a `Float32Array`.
+//! [`TrainingWorker`]. Messages are serde values encoded as CBOR bytes (decoding them is fast, and
+//! CBOR keeps NaN, which JSON cannot; serde values built as JS objects took seconds to decode);
+//! a recording's traces travel as a `Float32Array`.
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -27,7 +28,7 @@ use crate::train::{Host, Progress, TrainError};
 pub enum ToWorker {
     /// Run an experiment. Kato files are fetched from `base_url` (absolute); "your files"
     /// recordings come with the message.
-    Run { spec: ExperimentSpec, prefer_gpu: bool, base_url: String },
+    Run { spec: Box<ExperimentSpec>, prefer_gpu: bool, base_url: String },
     Pause,
     Resume,
     Stop,
@@ -48,8 +49,19 @@ pub enum FromWorker {
     Failed { message: String },
 }
 
+/// `value` as CBOR in a `Uint8Array`.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::new()).unwrap_or_else(|e| JsValue::from_str(&format!("unserialisable message: {e}")))
+    let mut bytes = Vec::new();
+    if let Err(e) = ciborium::into_writer(value, &mut bytes) {
+        log::error!("a message could not be encoded: {e}");
+    }
+    js_sys::Uint8Array::from(bytes.as_slice()).into()
+}
+
+/// The value a [`to_js`] `Uint8Array` holds.
+fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let bytes = value.dyn_ref::<js_sys::Uint8Array>().ok_or("not a byte array")?.to_vec();
+    ciborium::from_reader(bytes.as_slice()).map_err(|e| e.to_string())
 }
 
 /// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`.
@@ -63,7 +75,7 @@ fn recording_to_js(r: &Recording) -> JsValue {
 
 fn recording_from_js(v: &JsValue) -> Result<Recording, String> {
     let meta = js_sys::Reflect::get(v, &"meta".into()).map_err(|_| "a recording without its fields".to_string())?;
-    let mut r: Recording = serde_wasm_bindgen::from_value(meta).map_err(|e| e.to_string())?;
+    let mut r: Recording = from_js(&meta)?;
     let traces = js_sys::Reflect::get(v, &"traces".into()).map_err(|_| "a recording without traces".to_string())?;
     r.traces = traces.dyn_into::<js_sys::Float32Array>().map_err(|_| "traces are not a Float32Array".to_string())?.to_vec();
     r.validate().map_err(|e| e.to_string())?;
@@ -101,7 +113,7 @@ pub fn serve() {
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         let message = js_sys::Reflect::get(&data, &"message".into()).unwrap_or(JsValue::UNDEFINED);
-        match serde_wasm_bindgen::from_value::<ToWorker>(message) {
+        match from_js::<ToWorker>(&message) {
             Ok(ToWorker::Run { spec, prefer_gpu, base_url }) => {
                 if control.running.get() {
                     post(&FromWorker::Failed { message: "an experiment is already running; stop it first".into() });
@@ -116,7 +128,7 @@ pub fn serve() {
                 control.running.set(true);
                 spawn_local(async move {
                     let message = match recordings {
-                        Ok(r) => run(spec, prefer_gpu, base_url, r, control.clone()).await,
+                        Ok(r) => run(*spec, prefer_gpu, base_url, r, control.clone()).await,
                         Err(e) => FromWorker::Failed { message: format!("the recordings did not reach the worker intact: {e}") },
                     };
                     control.running.set(false);
@@ -260,15 +272,23 @@ impl TrainingWorker {
         let worker = Worker::new_with_options("public/worker.js", &options).map_err(|e| format!("could not start the training worker: {e:?}"))?;
         let this = Self { worker, ready: Rc::new(Cell::new(false)), waiting: Rc::new(RefCell::new(Vec::new())) };
         let me = this.clone();
-        let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| match serde_wasm_bindgen::from_value::<FromWorker>(event.data()) {
-            Ok(FromWorker::Ready) => {
-                me.ready.set(true);
-                for m in me.waiting.borrow_mut().drain(..) {
-                    let _ = me.worker.post_message(&m);
+        let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let started = web_time::Instant::now();
+            match from_js::<FromWorker>(&event.data()) {
+                Ok(FromWorker::Ready) => {
+                    me.ready.set(true);
+                    for m in me.waiting.borrow_mut().drain(..) {
+                        let _ = me.worker.post_message(&m);
+                    }
                 }
+                Ok(m) => on_message(m),
+                Err(e) => on_message(FromWorker::Failed { message: format!("unreadable message from the training worker: {e}") }),
             }
-            Ok(m) => on_message(m),
-            Err(e) => on_message(FromWorker::Failed { message: format!("unreadable message from the training worker: {e}") }),
+            // the page must stay responsive while training: say when handling a message was not
+            let ms = started.elapsed().as_secs_f64() * 1e3;
+            if ms > 50.0 {
+                log::warn!("handling a message from the training worker took {ms:.0} ms");
+            }
         });
         this.worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
         handler.forget();

@@ -190,13 +190,13 @@ const tests = {
 
   async 'lab: a link runs the synthetic experiment in the worker, the page stays responsive'(ctx) {
     // build the experiment in the page, take its link, open the link
-    const builder = await open(ctx, '#preset=synthetic-demo');
+    const builder = await open(ctx, '?backend=cpu#preset=synthetic-demo');
     await builder.waitForSelector('#steps');
     await builder.fill('#steps', '120');
     await builder.locator('#steps').press('Tab');
     const link = await builder.inputValue('#share-link');
     check(link.includes('#spec=') && link.endsWith('&run'), `share link reads ${link.slice(0, 80)}`);
-    check(decodeURIComponent(link).includes('"steps":120'), 'the link does not carry the edited steps');
+    check(decodeURIComponent(link).includes('"steps":120') && !decodeURIComponent(link).includes('"steps":400'), 'the link does not carry the edited steps');
     await builder.close();
 
     const page = await ctx.browser.newPage();
@@ -219,6 +219,8 @@ const tests = {
     await page.click('#pause');
     await page.waitForFunction(() => document.querySelector('#lab-status')?.textContent === 'paused', null, { timeout: 5000, polling: 20 });
     const pauseMs = Date.now() - clickAt;
+    // the step in flight (or a run's evaluation) finishes first; then nothing moves
+    await page.waitForTimeout(1000);
     const before = await page.locator('#queue').textContent();
     await page.mouse.wheel(0, 800);
     await page.waitForTimeout(1500);
@@ -254,6 +256,28 @@ const tests = {
     console.log(`  ${backend}; 9 runs in ${((Date.now() - t0) / 1000).toFixed(1)} s; Pause answered in ${pauseMs} ms; ` +
       `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ${scores.split('\n')[0]}`);
     ctx.longestTask = Math.max(ctx.longestTask || 0, longest);
+    // the goal is 100 ms; headless Chromium's software canvas makes chart redraws 50-350 ms here,
+    // so this guards against the page blocking (decoding results once took 23 s) rather than the goal
+    check(longest < 1000, `a main-thread task took ${longest.toFixed(0)} ms while training`);
+    await page.close();
+  },
+
+  async 'lab: the worker trains on WebGPU when the browser has it'(ctx) {
+    const page = await open(ctx, '#preset=synthetic-demo');
+    await page.waitForSelector('#steps');
+    for (const m of ['GCN', 'NRI']) await page.uncheck(`input[name=model][value="${m}"]`);
+    await page.fill('#steps', '40');
+    await page.locator('#steps').press('Tab');
+    await page.click('#run');
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    const status = await text(page, '#lab-status');
+    const backend = await text(page, '#lab-backend');
+    check(status === 'done', `lab status is "${status}"`);
+    check(backend.startsWith('WebGPU'), `the worker's backend is "${backend}"`);
+    const mse = await page.locator('table.results-table td[data-metric="mse"]').allTextContents();
+    check(mse.length === 1 && parseFloat(mse[0]) > 0, `MSE cells: ${mse}`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  ${backend}; MLP leave-one-animal-out MSE ${mse[0]}; ${await text(page, '#overall')}`);
     await page.close();
   },
 
