@@ -618,18 +618,25 @@ pub fn summarise(runs: &[RunResult]) -> Vec<SummaryRow> {
     }
     keys.into_iter()
         .map(|(model, protocol, task, metric)| {
-            let values: Vec<f64> = runs
-                .iter()
-                .filter(|r| r.model == model && r.protocol == protocol && r.task == task)
-                .filter_map(|r| r.metrics.get(&metric).copied())
-                .filter(|v| v.is_finite())
-                .collect();
-            let n = values.len();
-            let mean = values.iter().sum::<f64>() / n.max(1) as f64;
-            let sd = if n > 1 { (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
-            SummaryRow { model, protocol, task, metric, mean: if n == 0 { f64::NAN } else { mean }, sd, n }
+            let values: Vec<f64> =
+                runs.iter().filter(|r| r.model == model && r.protocol == protocol && r.task == task).filter_map(|r| r.metrics.get(&metric).copied()).collect();
+            let n = values.iter().filter(|v| v.is_finite()).count();
+            let (mean, sd) = mean_sd(&values).unwrap_or((f64::NAN, 0.0));
+            SummaryRow { model, protocol, task, metric, mean, sd, n }
         })
         .collect()
+}
+
+/// Mean and sample sd (0 for one value) of the finite `values`; `None` when there are none.
+pub fn mean_sd(values: &[f64]) -> Option<(f64, f64)> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = finite.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = finite.iter().sum::<f64>() / n as f64;
+    let sd = if n > 1 { (finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
+    Some((mean, sd))
 }
 
 /// The true graph's `[from][to]` adjacency over `neurons` (absent neurons get no edges).

@@ -8,18 +8,23 @@ use super::chart::PlotCanvas;
 use super::lab::Lab;
 use crate::data::graph::FixedGraph;
 use crate::plot::{Bars, Curves, LossSeries, Matrix, Network};
-use crate::train::experiment::{DataSpec, RunResult, TaskSpec, summarise, true_adjacency};
+use crate::train::experiment::{DataSpec, RunResult, TaskSpec, mean_sd, summarise, true_adjacency};
 use crate::train::report::{TaskTable, reference_line, tables};
 
-fn mean_sd(v: &[f64]) -> Option<(f64, f64)> {
-    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    let n = v.len();
-    if n == 0 {
-        return None;
+/// The distinct "model · task · protocol" of the runs that `keep`, in run order.
+fn run_groups(runs: &[RunResult], keep: impl Fn(&RunResult) -> bool) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for r in runs.iter().filter(|r| keep(r)) {
+        let key = group_of(r);
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
     }
-    let mean = v.iter().sum::<f64>() / n as f64;
-    let sd = if n > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() } else { 0.0 };
-    Some((mean, sd))
+    groups
+}
+
+fn group_of(r: &RunResult) -> String {
+    format!("{} · {} · {}", r.model, r.task, r.protocol)
 }
 
 /// Every results view, fed by the lab's runs.
@@ -164,22 +169,13 @@ fn keep_valid(options: Memo<Vec<String>>, value: RwSignal<String>) {
 #[component]
 fn Confusion() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let options = Memo::new(move |_| {
-        let mut o: Vec<String> = Vec::new();
-        for r in lab.runs.get().iter().filter(|r| r.confusion.is_some()) {
-            let key = format!("{} · {} · {}", r.model, r.task, r.protocol);
-            if !o.contains(&key) {
-                o.push(key);
-            }
-        }
-        o
-    });
+    let options = Memo::new(move |_| lab.runs.with(|runs| run_groups(runs, |r| r.confusion.is_some())));
     let chosen = RwSignal::new(String::new());
     keep_valid(options, chosen);
     let matrix = Signal::derive(move || {
         let key = chosen.get();
         let runs = lab.runs.get();
-        let picked: Vec<&RunResult> = runs.iter().filter(|r| format!("{} · {} · {}", r.model, r.task, r.protocol) == key).collect();
+        let picked: Vec<&RunResult> = runs.iter().filter(|r| group_of(r) == key).collect();
         let task = picked.first().map(|r| r.task.clone()).unwrap_or_default();
         let classes: Vec<String> = lab.ran.with(|s| {
             s.as_ref()
@@ -276,16 +272,7 @@ fn Predictions() -> impl IntoView {
 #[component]
 fn Graphs() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let options = Memo::new(move |_| {
-        let mut o: Vec<String> = Vec::new();
-        for r in lab.runs.get().iter().filter(|r| !r.graphs.is_empty()) {
-            let key = format!("{} · {} · {}", r.model, r.task, r.protocol);
-            if !o.contains(&key) {
-                o.push(key);
-            }
-        }
-        o
-    });
+    let options = Memo::new(move |_| lab.runs.with(|runs| run_groups(runs, |r| !r.graphs.is_empty())));
     let chosen = RwSignal::new(String::new());
     keep_valid(options, chosen);
     let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
@@ -298,7 +285,7 @@ fn Graphs() -> impl IntoView {
     let connectome = Memo::new(move |_| FixedGraph::default().build(&neurons.get(), &[]).concat());
     let picked = Memo::new(move |_| {
         let key = chosen.get();
-        lab.runs.get().into_iter().filter(|r| !r.graphs.is_empty() && format!("{} · {} · {}", r.model, r.task, r.protocol) == key).collect::<Vec<_>>()
+        lab.runs.get().into_iter().filter(|r| !r.graphs.is_empty() && group_of(r) == key).collect::<Vec<_>>()
     });
     let inferred = Memo::new(move |_| {
         let runs = picked.get();
