@@ -100,13 +100,21 @@ pub fn align(recordings: &[Recording], set: NeuronSet) -> Result<Aligned, DataEr
             recordings.len()
         )));
     }
+    Ok(align_columns(recordings, neurons, set == NeuronSet::AllColumns))
+}
+
+/// Puts `recordings` on a given list of neurons (a saved model's), by name; neurons a recording
+/// lacks are zeros with `present = false`.
+pub fn align_to(recordings: &[Recording], neurons: &[String]) -> Aligned {
+    align_columns(recordings, neurons.to_vec(), false)
+}
+
+/// `every_column`: take each recording's columns in order instead of matching names.
+fn align_columns(recordings: &[Recording], neurons: Vec<String>, every_column: bool) -> Aligned {
     let animals = recordings
         .iter()
         .map(|rec| {
-            let columns: Vec<Option<usize>> = match set {
-                NeuronSet::AllColumns => (0..rec.neurons).map(Some).collect(),
-                _ => names::columns_for(rec, &neurons),
-            };
+            let columns: Vec<Option<usize>> = if every_column { (0..rec.neurons).map(Some).collect() } else { names::columns_for(rec, &neurons) };
             let n = rec.neurons;
             let traces = (0..rec.frames).flat_map(|t| columns.iter().map(move |c| c.map_or(0.0, |c| rec.traces[t * n + c]))).collect();
             AlignedAnimal {
@@ -119,7 +127,7 @@ pub fn align(recordings: &[Recording], set: NeuronSet) -> Result<Aligned, DataEr
             }
         })
         .collect();
-    Ok(Aligned { neurons, animals })
+    Aligned { neurons, animals }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Chart, PlotError};
+use super::{Chart, Corner, PlotError, Swatch, draw_legend};
 
 /// Plain data for a grouped bar chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,18 +46,14 @@ impl Chart for Bars {
             .draw()
             .map_err(PlotError::from)?;
         let width = 0.8 / per;
-        for (b, name) in self.bars.iter().enumerate() {
+        for b in 0..self.bars.len() {
             let color = Palette99::pick(b).to_rgba();
             let bar = |(g, v): (usize, &Vec<Option<(f64, f64)>>)| {
                 let (mean, _) = v.get(b).copied().flatten()?;
                 let x0 = g as f64 + 0.1 + b as f64 * width;
                 Some(Rectangle::new([(x0, 0.0), (x0 + width * 0.9, mean.max(0.0))], color.filled()))
             };
-            chart
-                .draw_series(self.values.iter().enumerate().filter_map(bar))
-                .map_err(PlotError::from)?
-                .label(name.clone())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+            chart.draw_series(self.values.iter().enumerate().filter_map(bar)).map_err(PlotError::from)?;
             let whisker = |(g, v): (usize, &Vec<Option<(f64, f64)>>)| {
                 let (mean, sd) = v.get(b).copied().flatten()?;
                 let x = g as f64 + 0.1 + (b as f64 + 0.45) * width;
@@ -65,14 +61,8 @@ impl Chart for Bars {
             };
             chart.draw_series(self.values.iter().enumerate().filter_map(whisker)).map_err(PlotError::from)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(PlotError::from)?;
-        Ok(())
+        let legend: Vec<_> = self.bars.iter().enumerate().map(|(b, name)| (name.clone(), Swatch::Block(Palette99::pick(b).to_rgba()))).collect();
+        draw_legend(&chart.plotting_area().strip_coord_spec(), &legend, Corner::UpperRight)
     }
 }
 

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Chart, PlotError};
+use super::{Chart, Corner, PlotError, Swatch, draw_legend};
 
 /// One named curve of `(step, loss)` points.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,24 +68,16 @@ where
     X: Ranged<ValueType = usize>,
     Y: Ranged<ValueType = f32>,
 {
+    let mut legend = Vec::new();
     for (i, s) in series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let line = s.points.iter().copied().filter(|p| p.1.is_finite());
-        chart
-            .draw_series(LineSeries::new(line, color.stroke_width(2)))
-            .map_err(PlotError::from)?
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+        chart.draw_series(LineSeries::new(line, color.stroke_width(2))).map_err(PlotError::from)?;
+        if !s.name.is_empty() {
+            legend.push((s.name.clone(), Swatch::Line(color)));
+        }
     }
-    if series.iter().any(|s| !s.name.is_empty()) {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(PlotError::from)?;
-    }
-    Ok(())
+    draw_legend(&chart.plotting_area().strip_coord_spec(), &legend, Corner::UpperRight)
 }
 
 #[cfg(test)]

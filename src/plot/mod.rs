@@ -16,7 +16,8 @@ pub use network::Network;
 pub use raster::{Raster, draw_raster};
 
 use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// A chart that draws itself on any plotters backend: a canvas in the page, SVG for export.
 pub trait Chart {
@@ -33,6 +34,58 @@ impl Chart for Coverage {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
         draw_coverage(area, self)
     }
+}
+
+/// What stands beside a legend entry's name: a line (curves, edges) or a filled block (bars).
+#[derive(Debug, Clone, Copy)]
+pub enum Swatch {
+    Line(RGBAColor),
+    Block(RGBAColor),
+}
+
+/// Where a legend box sits inside the plotting area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corner {
+    UpperRight,
+    LowerRight,
+}
+
+/// Font size of legend entries, in pixels.
+const LEGEND_FONT: i32 = 13;
+
+/// Draws a boxed legend (swatch and name per entry) in a corner of `area`.
+///
+/// Text widths are estimated from the font size instead of measured: plotters' own series
+/// labels measure every name by adding it to the page and reading its size back, which makes
+/// the browser lay out the whole page once per name.
+pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[(String, Swatch)], corner: Corner) -> Result<(), PlotError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let row = LEGEND_FONT + 6;
+    let longest = entries.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0) as i32;
+    let box_w = 34 + longest * LEGEND_FONT * 6 / 10;
+    let box_h = row * entries.len() as i32 + 8;
+    let x0 = (w - box_w - 8).max(0);
+    let y0 = match corner {
+        Corner::UpperRight => 8,
+        Corner::LowerRight => (h - box_h - 8).max(0),
+    };
+    area.draw(&Rectangle::new([(x0, y0), (x0 + box_w, y0 + box_h)], WHITE.mix(0.85).filled())).map_err(PlotError::from)?;
+    area.draw(&Rectangle::new([(x0, y0), (x0 + box_w, y0 + box_h)], BLACK.stroke_width(1))).map_err(PlotError::from)?;
+    for (k, (name, swatch)) in entries.iter().enumerate() {
+        let y = y0 + 4 + row * k as i32 + row / 2;
+        match *swatch {
+            Swatch::Line(c) => area.draw(&PathElement::new(vec![(x0 + 6, y), (x0 + 24, y)], c.stroke_width(2))),
+            Swatch::Block(c) => area.draw(&Rectangle::new([(x0 + 8, y - 5), (x0 + 20, y + 5)], c.filled())),
+        }
+        .map_err(PlotError::from)?;
+        let style = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(name.clone(), (x0 + 30, y), style)).map_err(PlotError::from)?;
+    }
+    Ok(())
 }
 
 /// A chart that could not be drawn (the backend's message).

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Chart, PlotError};
+use super::{Chart, Corner, PlotError, Swatch, draw_legend};
 
 /// Plain data for a node-link drawing over `neurons`; matrices are row-major `[from][to]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,16 +45,14 @@ impl Chart for Network {
             .caption(&self.title, ("sans-serif", 15))
             .build_cartesian_2d(-1.35f64..1.35, -1.3f64..1.3)
             .map_err(PlotError::from)?;
+        let mut legend = Vec::new();
         if let Some((name, reference)) = &self.reference {
             let faint = RGBColor(180, 180, 180);
             let lines = reference.iter().enumerate().filter(|(k, v)| **v > 0.0 && k / n != k % n).map(|(k, _)| {
                 PathElement::new(vec![self.position(k / n), self.position(k % n)], faint.stroke_width(1))
             });
-            chart
-                .draw_series(lines)
-                .map_err(PlotError::from)?
-                .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], faint.stroke_width(2)));
+            chart.draw_series(lines).map_err(PlotError::from)?;
+            legend.push((name.clone(), Swatch::Line(faint.to_rgba())));
         }
         let strongest = self.strongest();
         let hi = strongest.first().map_or(1.0, |e| e.2).max(1e-6);
@@ -65,11 +63,8 @@ impl Chart for Network {
             let tip = (from.0 + 0.92 * (to.0 - from.0), from.1 + 0.92 * (to.1 - from.1));
             PathElement::new(vec![from, tip], blue.mix(0.25 + 0.75 * f64::from(v / hi)).stroke_width(2))
         });
-        chart
-            .draw_series(lines)
-            .map_err(PlotError::from)?
-            .label(format!("strongest {} inferred edges", strongest.len()))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], blue.stroke_width(2)));
+        chart.draw_series(lines).map_err(PlotError::from)?;
+        legend.push((format!("strongest {} inferred edges", strongest.len()), Swatch::Line(blue.to_rgba())));
         let tips = strongest.iter().map(|&(a, b, _)| {
             let (from, to) = (self.position(a), self.position(b));
             Circle::new((from.0 + 0.92 * (to.0 - from.0), from.1 + 0.92 * (to.1 - from.1)), 3, blue.filled())
@@ -82,8 +77,7 @@ impl Chart for Network {
             Text::new(self.neurons[i].clone(), (x * 1.12 - 0.08, y * 1.12 + 0.03), ("sans-serif", 11))
         });
         chart.draw_series(labels).map_err(PlotError::from)?;
-        chart.configure_series_labels().position(SeriesLabelPosition::LowerRight).background_style(WHITE.mix(0.85)).border_style(BLACK).draw().map_err(PlotError::from)?;
-        Ok(())
+        draw_legend(&chart.plotting_area().strip_coord_spec(), &legend, Corner::LowerRight)
     }
 }
 

@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::fit::{FitSetup, Objective, evaluate, fit};
+use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
+use super::saved::{ModelAbout, SavedModel, trained_on};
 use super::{Host, TrainConfig, TrainError};
 pub use super::report::{TaskTable, format_table, tables};
 use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, score_graph};
@@ -27,7 +28,7 @@ use crate::data::synthetic::{SyntheticConfig, TrueGraph};
 use crate::data::task::{Series, Target, Windows};
 use crate::data::windows::{SplitFractions, chronological_split};
 use crate::data::{DataError, Recording, transposed};
-use crate::model::{ModelKind, ModelSpec};
+use crate::model::{InputShape, ModelKind, ModelSpec};
 use burn::prelude::Device;
 
 /// Where an experiment's recordings come from.
@@ -435,6 +436,8 @@ pub async fn resume_experiment<H: Host>(
                     // the fixed graph is built from this fold's training frames, when a model uses it
                     incoming: needs_graph.then(|| incoming_normalised(&spec.graph.build(&neurons, &data.train_activity))),
                     references: &references,
+                    neurons: &neurons,
+                    animals: &plan.animals,
                     data,
                 };
                 for &seed in &spec.seeds {
@@ -445,8 +448,11 @@ pub async fn resume_experiment<H: Host>(
                             continue;
                         }
                         host.run_started(&plan.runs[index], index, plan.runs.len());
-                        let (run, stopped) = run_model(&fold, model, seed, device, host).await?;
+                        let (run, trained, stopped) = run_model(&fold, model, seed, device, host).await?;
                         host.run_finished(index, &run);
+                        if let Some(trained) = trained {
+                            host.model_trained(index, trained);
+                        }
                         runs.push(run);
                         if stopped {
                             return Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started));
@@ -483,10 +489,14 @@ struct FoldContext<'a> {
     /// `incoming[i][j]` of the fixed graph, row-major (GCN, GAT).
     incoming: Option<Vec<f32>>,
     references: &'a GraphReferences,
+    /// The experiment's neurons and animals (what a saved model records).
+    neurons: &'a [String],
+    animals: &'a [String],
 }
 
-/// Trains and tests one model on one fold; also says whether the host stopped it.
-async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, device: &Device, host: &mut H) -> Result<(RunResult, bool), TrainError> {
+/// Trains and tests one model on one fold; also gives the trained model when the host keeps
+/// models, and says whether the host stopped the run.
+async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, device: &Device, host: &mut H) -> Result<(RunResult, Option<SavedModel>, bool), TrainError> {
     let (spec, data) = (fold.spec, &fold.data);
     let train = TrainConfig {
         seed,
@@ -500,46 +510,16 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
     let setup = FitSetup { spec: model, objective: &fold.objective, incoming, train: &train };
     let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
     let eval = evaluate(&fitted.network, &data.test, incoming, &fold.objective, device).await?;
-    let mut metrics = BTreeMap::new();
-    let mut confusion = None;
+    let Scored { mut metrics, confusion, predictions } = score(&fold.objective, &eval, &data.test, &data.test_animals[0]);
     let mut rollout_curve = None;
-    let mut predictions = None;
-    match &fold.objective {
-        Objective::NextStep => {
-            if spec.rollout_horizon > 0 {
-                let (series, frames) = &data.test_series;
-                let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
-                if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
-                    metrics.insert("rollout_mse".into(), *m);
-                    metrics.insert("rollout_persistence_mse".into(), *p);
-                }
-                rollout_curve = Some(r);
-            }
-            let s = masked_next_step(&eval.outputs, &data.test.last, &data.test.next, &data.test.mask, data.test.nodes);
-            metrics.insert("mse".into(), s.mse);
-            metrics.insert("r2".into(), s.r2);
-            metrics.insert("persistence_mse".into(), s.persistence_mse);
-            metrics.insert("persistence_r2".into(), s.persistence_r2);
-            let n = data.test.nodes;
-            let frames = data.test.len().min(PREDICTION_FRAMES);
-            let masked = |values: &[f32]| values[..frames * n].iter().zip(&data.test.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
-            predictions = Some(PredictionSample {
-                animal: data.test_animals[0].clone(),
-                frames,
-                neurons: n,
-                actual: masked(&data.test.next),
-                predicted: masked(&eval.outputs),
-            });
+    if fold.objective == Objective::NextStep && spec.rollout_horizon > 0 {
+        let (series, frames) = &data.test_series;
+        let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
+        if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
+            metrics.insert("rollout_mse".into(), *m);
+            metrics.insert("rollout_persistence_mse".into(), *p);
         }
-        Objective::Classes { count, .. } => {
-            let predicted = argmax_rows(&eval.outputs, *count);
-            let truth: Vec<usize> = data.test.classes.iter().map(|&c| usize::from(c)).collect();
-            let s = ClassScores::compute(&predicted, &truth, *count);
-            metrics.insert("accuracy".into(), s.accuracy);
-            metrics.insert("balanced_accuracy".into(), s.balanced_accuracy);
-            metrics.insert("macro_f1".into(), s.macro_f1);
-            confusion = Some(s.confusion);
-        }
+        rollout_curve = Some(r);
     }
     let n = data.test.nodes;
     let graphs: Vec<InferredGraph> = eval
@@ -578,7 +558,62 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
         rollout: rollout_curve,
         predictions,
     };
-    Ok((run, fitted.report.stopped))
+    let trained = if host.wants_models() {
+        let about = ModelAbout {
+            model: model.clone(),
+            task: fold.task.clone(),
+            preprocess: spec.preprocess.clone(),
+            neurons: fold.neurons.to_vec(),
+            shape: InputShape { history: data.train.history, nodes: data.train.nodes, features: data.train.features },
+            head: fold.objective.head(),
+            incoming: incoming.map(<[f32]>::to_vec),
+            trained_on: trained_on(fold.protocol, &data.fold, fold.animals),
+            seed,
+        };
+        Some(SavedModel::capture(&fitted.network, about).await?)
+    } else {
+        None
+    };
+    Ok((run, trained, fitted.report.stopped))
+}
+
+/// A network's test metrics, for either task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scored {
+    pub metrics: BTreeMap<String, f64>,
+    /// Behaviour: `confusion[truth][predicted]`.
+    pub confusion: Option<Vec<Vec<usize>>>,
+    /// Next step: actual and predicted activity over the first windows.
+    pub predictions: Option<PredictionSample>,
+}
+
+/// Scores `eval` (a network's outputs on `test`, windows of `animal`): MSE and R² beside
+/// persistence for next-step prediction, accuracy, balanced accuracy and macro-F1 for behaviour.
+pub fn score(objective: &Objective, eval: &Evaluation, test: &Windows, animal: &str) -> Scored {
+    let mut metrics = BTreeMap::new();
+    match objective {
+        Objective::NextStep => {
+            let s = masked_next_step(&eval.outputs, &test.last, &test.next, &test.mask, test.nodes);
+            metrics.insert("mse".into(), s.mse);
+            metrics.insert("r2".into(), s.r2);
+            metrics.insert("persistence_mse".into(), s.persistence_mse);
+            metrics.insert("persistence_r2".into(), s.persistence_r2);
+            let n = test.nodes;
+            let frames = test.len().min(PREDICTION_FRAMES);
+            let masked = |values: &[f32]| values[..frames * n].iter().zip(&test.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
+            let predictions = Some(PredictionSample { animal: animal.into(), frames, neurons: n, actual: masked(&test.next), predicted: masked(&eval.outputs) });
+            Scored { metrics, confusion: None, predictions }
+        }
+        Objective::Classes { count, .. } => {
+            let predicted = argmax_rows(&eval.outputs, *count);
+            let truth: Vec<usize> = test.classes.iter().map(|&c| usize::from(c)).collect();
+            let s = ClassScores::compute(&predicted, &truth, *count);
+            metrics.insert("accuracy".into(), s.accuracy);
+            metrics.insert("balanced_accuracy".into(), s.balanced_accuracy);
+            metrics.insert("macro_f1".into(), s.macro_f1);
+            Scored { metrics, confusion: Some(s.confusion), predictions: None }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

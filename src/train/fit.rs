@@ -41,7 +41,8 @@ impl Objective {
         Objective::Classes { count, weights }
     }
 
-    fn head(&self) -> Head {
+    /// The network head this objective needs.
+    pub fn head(&self) -> Head {
         match self {
             Objective::NextStep => Head::Nodes,
             Objective::Classes { count, .. } => Head::Classes(*count),

@@ -13,6 +13,7 @@ pub mod next_step;
 pub mod presets;
 pub mod report;
 pub mod rollout;
+pub mod saved;
 
 use std::future::Future;
 use std::ops::ControlFlow;
@@ -90,6 +91,15 @@ pub trait Host {
     fn run_finished(&mut self, index: usize, run: &experiment::RunResult) {
         let _ = (index, run);
     }
+    /// Whether the host keeps trained models: [`Host::model_trained`] is called only then
+    /// (reading weights back costs a device round trip per tensor).
+    fn wants_models(&self) -> bool {
+        false
+    }
+    /// Run `index`'s trained network, with what it needs to be applied to new recordings.
+    fn model_trained(&mut self, index: usize, model: saved::SavedModel) {
+        let _ = (index, model);
+    }
 }
 
 /// A host for native runs: never yields, never stops, optionally prints each report.
@@ -124,6 +134,8 @@ pub enum TrainError {
     EmptySet(&'static str),
     #[error("training diverged: the loss was {loss} at step {step}; try a lower learning rate")]
     Diverged { step: usize, loss: f32 },
+    #[error("{0}")]
+    Model(#[from] saved::ModelFileError),
     #[error("reading a result back from the compute device failed: {0}")]
     Read(String),
 }

@@ -2,9 +2,14 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use plotters::prelude::*;
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::plot::{Chart, Curves, LossSeries, PlotError, to_svg};
 
@@ -28,23 +33,22 @@ where
 {
     let canvas = NodeRef::<Canvas>::new();
     let canvas_id = id.clone();
+    // Each chart draws in its own task, after the change that asked for it, so one finished run
+    // that updates ten charts does not hold the main thread for all ten; changes that arrive
+    // before the draw are folded into it.
+    let pending = Arc::new(AtomicBool::new(false));
     Effect::new(move |_| {
-        let value = data.get();
-        let Some(element) = canvas.get() else { return };
-        let Some(backend) = CanvasBackend::with_canvas_object(element) else {
-            log::error!("a chart canvas has no 2D context");
+        data.track();
+        if pending.swap(true, Ordering::Relaxed) {
             return;
-        };
-        let root = backend.into_drawing_area();
-        let started = web_time::Instant::now();
-        if let Err(e) = value.draw(&root).and_then(|()| root.present().map_err(PlotError::from)) {
-            log::error!("{e}");
         }
-        // the page should never hold the main thread for 100 ms: say when a chart did
-        let ms = started.elapsed().as_secs_f64() * 1e3;
-        if ms > 100.0 {
-            log::warn!("drawing {canvas_id} took {ms:.0} ms");
-        }
+        let (pending, canvas_id) = (pending.clone(), canvas_id.clone());
+        gloo::timers::callback::Timeout::new(0, move || {
+            pending.store(false, Ordering::Relaxed);
+            let Some(element) = canvas.get_untracked() else { return };
+            draw_on_canvas(&element, &data.get_untracked(), &canvas_id);
+        })
+        .forget();
     });
     let name = id.clone();
     let png = move |_| {
@@ -70,6 +74,83 @@ where
             <canvas id=id class=class node_ref=canvas width=width height=height aria-label=label.clone()></canvas>
             {buttons}
         </figure>
+    }
+}
+
+/// Draws `chart` on `element`, logging failures and draws that held the main thread over 100 ms.
+fn draw_on_canvas<T: Chart>(element: &HtmlCanvasElement, chart: &T, id: &str) {
+    let Some(backend) = MeasuredCanvas::new(element) else {
+        log::error!("a chart canvas has no 2D context");
+        return;
+    };
+    let root = backend.into_drawing_area();
+    let started = web_time::Instant::now();
+    if let Err(e) = chart.draw(&root).and_then(|()| root.present().map_err(PlotError::from)) {
+        log::error!("{e}");
+    }
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    if ms > 100.0 {
+        log::warn!("drawing {id} took {ms:.0} ms");
+    }
+}
+
+/// plotters' canvas backend, measuring text with the canvas's own `measureText`.
+///
+/// plotters measures text in a browser by adding a `<span>` to the page and reading its size,
+/// which lays out the whole page for every axis label: on the lab's results page that made one
+/// chart take 50–350 ms. `measureText` needs no layout.
+struct MeasuredCanvas {
+    inner: CanvasBackend,
+    context: CanvasRenderingContext2d,
+}
+
+impl MeasuredCanvas {
+    fn new(element: &HtmlCanvasElement) -> Option<Self> {
+        let context = element.get_context("2d").ok()??.dyn_into().ok()?;
+        Some(Self { inner: CanvasBackend::with_canvas_object(element.clone())?, context })
+    }
+}
+
+type CanvasError = DrawingErrorKind<<CanvasBackend as DrawingBackend>::ErrorType>;
+
+impl DrawingBackend for MeasuredCanvas {
+    type ErrorType = <CanvasBackend as DrawingBackend>::ErrorType;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.inner.get_size()
+    }
+    fn ensure_prepared(&mut self) -> Result<(), CanvasError> {
+        self.inner.ensure_prepared()
+    }
+    fn present(&mut self) -> Result<(), CanvasError> {
+        self.inner.present()
+    }
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), CanvasError> {
+        self.inner.draw_pixel(point, color)
+    }
+    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), CanvasError> {
+        self.inner.draw_line(from, to, style)
+    }
+    fn draw_rect<S: BackendStyle>(&mut self, upper_left: BackendCoord, bottom_right: BackendCoord, style: &S, fill: bool) -> Result<(), CanvasError> {
+        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+    }
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), CanvasError> {
+        self.inner.draw_path(path, style)
+    }
+    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), CanvasError> {
+        self.inner.draw_circle(center, radius, style, fill)
+    }
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), CanvasError> {
+        self.inner.fill_polygon(vert, style)
+    }
+    fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), CanvasError> {
+        self.inner.draw_text(text, style, pos)
+    }
+    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), CanvasError> {
+        // the same font string the canvas backend draws with
+        self.context.set_font(&format!("{} {}px {}", style.style().as_str(), style.size(), style.family().as_str()));
+        let width = self.context.measure_text(text).map(|m| m.width()).unwrap_or(0.0);
+        Ok((width.ceil() as u32, (style.size() * 1.2).ceil() as u32))
     }
 }
 

@@ -208,6 +208,9 @@ const tests = {
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+    // the page logs chart draws and worker messages that held the main thread too long
+    const slow = [];
+    page.on('console', (m) => { if (m.type() === 'warning' && / took \d+ ms/.test(m.text())) slow.push(m.text()); });
     page.on('request', (r) => { const u = new URL(r.url()); if (u.origin !== ctx.origin && !/^(data|blob):$/.test(u.protocol)) ctx.foreign.push(r.url()); });
     const t0 = Date.now();
     await page.goto(link);
@@ -255,6 +258,7 @@ const tests = {
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  ${backend}; 9 runs in ${((Date.now() - t0) / 1000).toFixed(1)} s; Pause answered in ${pauseMs} ms; ` +
       `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ${scores.split('\n')[0]}`);
+    if (slow.length) console.log(`  slow on the main thread (${slow.length}): ${slow.slice(0, 8).join('; ')}`);
     ctx.longestTask = Math.max(ctx.longestTask || 0, longest);
     // the goal is 100 ms; headless Chromium's software canvas makes chart redraws 50-350 ms here,
     // so this guards against the page blocking (decoding results once took 23 s) rather than the goal
