@@ -166,10 +166,15 @@ pub fn download_url(url: &str, file: &str) {
 
 /// Asks the browser to save `text` as `file` with the given MIME type.
 pub fn download_text(text: &str, mime: &str, file: &str) {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    download_bytes(text.as_bytes(), mime, file);
+}
+
+/// Asks the browser to save `bytes` as `file` with the given MIME type.
+pub fn download_bytes(bytes: &[u8], mime: &str, file: &str) {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else { return };
     if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
         download_url(&url, file);
         gloo::timers::callback::Timeout::new(30_000, move || {

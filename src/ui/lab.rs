@@ -2,19 +2,24 @@
 //! Resume and Stop, the live loss, and the results. The experiment lives in the page's URL
 //! (`#spec=…`, or `#preset=NAME`; `&run` starts it on opening), so a link reproduces it.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
 use super::UrlSettings;
-use super::chart::{LossChart, download_text};
+use super::chart::{LossChart, PlotCanvas, download_bytes, download_text};
 use super::import::Library;
 use super::results::Results;
 use super::worker::{FromWorker, ToWorker, TrainingWorker};
 use crate::data::Recording;
 use crate::model::{ModelKind, ModelSpec};
-use crate::plot::LossSeries;
+use crate::data::Labels;
+use crate::plot::{LossSeries, Raster};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
 use crate::train::report::runs_csv;
+use crate::train::saved::{Application, EXTENSION};
 use crate::train::{Progress, presets};
 
 /// Where Kato presets read the published files, beside the page.
@@ -78,6 +83,13 @@ pub struct Lab {
     pub result: RwSignal<Option<ExperimentResult>>,
     /// What is wrong with the spec the user typed, or with the link.
     pub notice: RwSignal<Option<String>>,
+    /// Trained models by run index: a file name and the file's bytes.
+    pub models: RwSignal<BTreeMap<usize, (String, Arc<Vec<u8>>)>>,
+    /// The model file chosen to apply (name, bytes).
+    pub model_file: RwSignal<Option<(String, Arc<Vec<u8>>)>>,
+    /// What applying it gave, or why it could not be applied; `None` while nothing was asked.
+    pub applied: RwSignal<Option<Result<Vec<Application>, String>>>,
+    pub applying: RwSignal<bool>,
 }
 
 /// The headline of a finished run, for the queue.
@@ -105,6 +117,10 @@ impl Lab {
             runs: RwSignal::new(Vec::new()),
             result: RwSignal::new(None),
             notice: RwSignal::new(None),
+            models: RwSignal::new(BTreeMap::new()),
+            model_file: RwSignal::new(None),
+            applied: RwSignal::new(None),
+            applying: RwSignal::new(false),
         }
     }
 
@@ -165,6 +181,17 @@ impl Lab {
             FromWorker::Failed { message } => {
                 self.running.set(None);
                 self.phase.set(Phase::Failed(message));
+            }
+            FromWorker::Model { index, file, bytes } => self.models.update(|m| {
+                m.insert(index, (file, Arc::new(bytes)));
+            }),
+            FromWorker::Applied { results } => {
+                self.applying.set(false);
+                self.applied.set(Some(Ok(results)));
+            }
+            FromWorker::ApplyFailed { message } => {
+                self.applying.set(false);
+                self.applied.set(Some(Err(message)));
             }
         }
     }
@@ -283,6 +310,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         lab.plan.set(None);
         lab.queue.set(Vec::new());
         lab.runs.set(Vec::new());
+        lab.models.set(BTreeMap::new());
         lab.result.set(None);
         lab.losses.set(Vec::new());
         lab.ran.set(Some(spec.clone()));
@@ -322,6 +350,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
             <LossChart series=lab.losses id="lab-loss" />
             <Results />
             <Keep />
+            <ApplyModel worker=worker prefer_gpu=prefer_gpu />
         </section>
     }
 }
@@ -534,11 +563,16 @@ fn Queue() -> impl IntoView {
                     (None, None) => String::new(),
                 };
                 let value = if row.outcome.is_some() { steps } else { step };
+                let model = lab.models.with(|m| m.get(&i).cloned()).map(|(file, bytes)| {
+                    let save = move |_| download_bytes(&bytes, "application/octet-stream", &file);
+                    view! { <button class="secondary small model-download" data-run=i on:click=save aria-label="download this run's trained model">"model"</button> }
+                });
                 view! {
                     <li data-state=state>
                         <span class="label">{row.label}</span>
                         <progress max=steps value=value aria-label="run progress"></progress>
                         <span class="detail">{detail}</span>
+                        {model}
                     </li>
                 }
             })
@@ -580,5 +614,105 @@ fn Keep() -> impl IntoView {
             } />
         </label>
         <p class="summary">"A link holds the experiment, not your recordings: for “your recordings” it asks for the files again."</p>
+    }
+}
+
+/// Load a saved model and apply it to dropped recordings: the unseen-animal case in practice.
+///
+/// * `worker`: the training worker, which also applies models; `prefer_gpu`: the backend choice.
+#[component]
+fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_gpu: RwSignal<bool>) -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let library = expect_context::<Library>();
+    let choose = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(file) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => {
+                    lab.model_file.set(Some((name, Arc::new(js_sys::Uint8Array::new(&buffer).to_vec()))));
+                    lab.applied.set(None);
+                }
+                Err(e) => lab.applied.set(Some(Err(format!("could not read {name}: {e:?}")))),
+            }
+        });
+    };
+    let recordings = move || library.animals.with(Vec::len);
+    let apply = move |_| {
+        let Some((_, bytes)) = lab.model_file.get_untracked() else { return };
+        let recordings: Vec<Recording> = library.animals.get_untracked().into_iter().map(|(_, r)| r).collect();
+        lab.applying.set(true);
+        lab.applied.set(None);
+        let message = ToWorker::Apply { model: bytes.to_vec(), prefer_gpu: prefer_gpu.get_untracked() };
+        worker.with_value(|w| if let Some(w) = w { w.send(&message, &recordings) });
+    };
+    let disabled = move || lab.applying.get() || lab.model_file.with(Option::is_none) || recordings() == 0;
+    let results = move || match lab.applied.get() {
+        None => ().into_any(),
+        Some(Err(message)) => view! { <p id="applied-error" class="error" role="alert">{message}</p> }.into_any(),
+        Some(Ok(results)) => applied_view(&results, &library.animals.get_untracked()).into_any(),
+    };
+    view! {
+        <h3>"Apply a saved model to new recordings"</h3>
+        <p class="summary">"Each finished run offers its trained model (“model” in the queue). Load one and apply it to the recordings dropped under “Your recordings”: they are put on the model's neurons by name and z-scored with their own statistics, as for an animal left out."</p>
+        <div class="controls">
+            <label>"Model file " <input id="model-file" type="file" accept=format!(".{EXTENSION}") on:change=choose /></label>
+            <button id="apply-model" on:click=apply prop:disabled=disabled>
+                {move || format!("Apply to your {} recording(s)", recordings())}
+            </button>
+            <span id="model-chosen">{move || lab.model_file.with(|m| m.as_ref().map(|m| m.0.clone()))}</span>
+        </div>
+        {results}
+    }
+}
+
+/// A table of what a model did on each recording, and the first behaviour recording's
+/// predicted states under its activity.
+fn applied_view(results: &[Application], animals: &[(String, Recording)]) -> impl IntoView + use<> {
+    let fmt = |m: &BTreeMap<String, f64>, k: &str| m.get(k).map_or_else(|| "–".to_string(), |v| format!("{v:.4}"));
+    let rows = results
+        .iter()
+        .map(|a| {
+            let scores = if a.metrics.is_empty() {
+                "no labels: predicted states only".to_string()
+            } else if a.metrics.contains_key("mse") {
+                format!("MSE {} (persistence {}), R² {}", fmt(&a.metrics, "mse"), fmt(&a.metrics, "persistence_mse"), fmt(&a.metrics, "r2"))
+            } else {
+                format!("balanced accuracy {}, accuracy {}, macro-F1 {}", fmt(&a.metrics, "balanced_accuracy"), fmt(&a.metrics, "accuracy"), fmt(&a.metrics, "macro_f1"))
+            };
+            let neurons = format!("{} of {}", a.neurons_found, a.neurons_found + a.missing.len());
+            view! {
+                <tr data-recording=a.recording.clone()>
+                    <td>{a.recording.clone()}</td>
+                    <td>{format!("{} · {}", a.model, a.task)}</td>
+                    <td>{a.trained_on.clone()}</td>
+                    <td>{neurons}</td>
+                    <td>{a.windows}</td>
+                    <td class="scores" data-balanced-accuracy=fmt(&a.metrics, "balanced_accuracy") data-mse=fmt(&a.metrics, "mse")>{scores}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    // predicted states drawn as the ethogram under the recording's activity
+    let raster = results.iter().find_map(|a| {
+        let states = a.predicted_states.clone()?;
+        let (_, rec) = animals.iter().find(|(_, r)| r.name == a.recording)?;
+        let mut rec = rec.clone();
+        if rec.frames != states.len() {
+            return None; // resampled for the model: the states are on another time base
+        }
+        rec.labels = Some(Labels { names: a.classes.clone(), per_frame: states });
+        let mut raster = Raster::from_recording(&rec, 600);
+        raster.title = format!("{} · states predicted by {}", rec.name, a.model);
+        Some(raster)
+    });
+    let chart = raster.map(|r| view! { <PlotCanvas data=Signal::derive(move || r.clone()) id="applied-states" label="predicted behavioural states" width=900 height=360 export=true /> });
+    view! {
+        <table id="applied" class="results-table">
+            <thead><tr><th>"recording"</th><th>"model"</th><th>"trained"</th><th>"neurons"</th><th>"windows"</th><th>"scores"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {chart}
     }
 }

@@ -20,6 +20,7 @@ use crate::data::synthetic::TrueGraph;
 use crate::data::{Recording, formats};
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
+use crate::train::saved::{Application, SavedModel, apply};
 use crate::train::{Host, Progress, TrainError};
 
 /// From the page to the worker.
@@ -29,6 +30,8 @@ pub enum ToWorker {
     /// Run an experiment. Kato files are fetched from `base_url` (absolute); "your files"
     /// recordings come with the message.
     Run { spec: Box<ExperimentSpec>, prefer_gpu: bool, base_url: String },
+    /// Apply a saved model (a model file's bytes) to the recordings that come with the message.
+    Apply { model: Vec<u8>, prefer_gpu: bool },
     Pause,
     Resume,
     Stop,
@@ -45,6 +48,10 @@ pub enum FromWorker {
     RunStarted { index: usize },
     Progress { index: usize, progress: Progress },
     RunFinished { index: usize, run: Box<RunResult> },
+    /// Run `index`'s trained model as a model file's bytes, with a file name.
+    Model { index: usize, file: String, bytes: Vec<u8> },
+    Applied { results: Vec<Application> },
+    ApplyFailed { message: String },
     Done { result: Box<ExperimentResult> },
     Failed { message: String },
 }
@@ -119,9 +126,7 @@ pub fn serve() {
                     post(&FromWorker::Failed { message: "an experiment is already running; stop it first".into() });
                     return;
                 }
-                let recordings = js_sys::Reflect::get(&data, &"recordings".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v));
-                let recordings: Result<Vec<Recording>, String> =
-                    recordings.map(|a| a.iter().map(|v| recording_from_js(&v)).collect()).unwrap_or_else(|| Ok(Vec::new()));
+                let recordings = attached_recordings(&data);
                 let control = control.clone();
                 control.stop.set(false);
                 control.paused.set(false);
@@ -133,6 +138,16 @@ pub fn serve() {
                     };
                     control.running.set(false);
                     post(&message);
+                });
+            }
+            Ok(ToWorker::Apply { model, prefer_gpu }) => {
+                let recordings = attached_recordings(&data);
+                spawn_local(async move {
+                    let message = match recordings {
+                        Ok(r) => apply_model(&model, &r, prefer_gpu).await,
+                        Err(e) => Err(format!("the recordings did not reach the worker intact: {e}")),
+                    };
+                    post(&message.unwrap_or_else(|message| FromWorker::ApplyFailed { message }));
                 });
             }
             Ok(ToWorker::Pause) => control.paused.set(true),
@@ -147,6 +162,26 @@ pub fn serve() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
     post(&FromWorker::Ready);
+}
+
+/// The recordings that came with a message (none when it has none).
+fn attached_recordings(data: &JsValue) -> Result<Vec<Recording>, String> {
+    let list = js_sys::Reflect::get(data, &"recordings".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v));
+    list.map(|a| a.iter().map(|v| recording_from_js(&v)).collect()).unwrap_or_else(|| Ok(Vec::new()))
+}
+
+/// Applies a model file to each recording.
+async fn apply_model(bytes: &[u8], recordings: &[Recording], prefer_gpu: bool) -> Result<FromWorker, String> {
+    if recordings.is_empty() {
+        return Err("drop the recordings to apply the model to under “Your recordings” first".into());
+    }
+    let saved = SavedModel::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let compute = device::pick(prefer_gpu).await;
+    let mut results = Vec::new();
+    for r in recordings {
+        results.push(apply(&saved, r, &compute.device).await.map_err(|e| format!("{}: {e}", r.name))?);
+    }
+    Ok(FromWorker::Applied { results })
 }
 
 /// Reports progress to the page and applies Pause / Stop between steps.
@@ -187,6 +222,15 @@ impl Host for WorkerHost {
     fn run_finished(&mut self, index: usize, run: &RunResult) {
         self.finished.push(run.clone());
         post(&FromWorker::RunFinished { index, run: Box::new(run.clone()) });
+    }
+
+    fn wants_models(&self) -> bool {
+        true
+    }
+
+    fn model_trained(&mut self, index: usize, model: SavedModel) {
+        let file = self.finished.last().map_or_else(|| format!("run-{index}.ngmodel"), |r| model.file_name(&r.protocol, &r.fold));
+        post(&FromWorker::Model { index, file, bytes: model.to_bytes() });
     }
 }
 

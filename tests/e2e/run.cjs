@@ -308,8 +308,30 @@ const tests = {
     check(ctx.served.some((p) => p === '/data/kato2015/npz/worm5.npz'), 'the worker did not read the Kato files from the data URL');
     await page.locator('#results').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'lab-kato-behaviour.png'), fullPage: true });
+
+    // keep run 0's trained model (MLP, tested on the first worm), load it again and apply it to
+    // that worm's file dropped on the page: it must score what the experiment scored
+    const first = page.locator('#queue li').first();
+    const fold = (await first.locator('.label').textContent()).split(' · ')[3];
+    const runAcc = parseFloat((await first.locator('.detail').textContent()).match(/balanced accuracy (\d\.\d+)/)[1]);
+    const [saved] = await Promise.all([page.waitForEvent('download'), first.locator('button.model-download').click()]);
+    check(saved.suggestedFilename().endsWith('.ngmodel'), `model file name ${saved.suggestedFilename()}`);
+    const modelPath = path.join(SHOTS, saved.suggestedFilename());
+    await saved.saveAs(modelPath);
+    await dropFiles(page, [path.join(KATO, `npz/${fold.replace(/\s+/g, '')}.npz`)]);
+    await page.setInputFiles('#model-file', modelPath);
+    await page.waitForFunction(() => { const b = document.querySelector('#apply-model'); return b && !b.disabled; }, null, { timeout: 30000, polling: 100 });
+    await page.click('#apply-model');
+    await page.waitForSelector('#applied, #applied-error', { timeout: 120000 });
+    check(await page.locator('#applied-error').count() === 0, `applying failed: ${await page.locator('#applied-error').textContent().catch(() => '')}`);
+    const appliedAcc = parseFloat(await page.locator('#applied td.scores').first().getAttribute('data-balanced-accuracy'));
+    check(Math.abs(appliedAcc - runAcc) < 0.0006, `the saved model scored ${appliedAcc} on ${fold}, the run ${runAcc}`);
+    check(await canvasInk(page, '#applied-states') > 3000, 'the predicted-states view looks empty');
+    await page.locator('#applied').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'lab-apply-model.png') });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  ${await text(page, '#lab-backend')}; balanced accuracy MLP ${acc[0]}, GCN ${acc[1]}`);
+    console.log(`  ${await text(page, '#lab-backend')}; balanced accuracy MLP ${acc[0]}, GCN ${acc[1]}; ` +
+      `run 0's model (${(fs.statSync(modelPath).size / 1024).toFixed(0)} KB) applied to ${fold}: ${appliedAcc} (run: ${runAcc})`);
     await page.close();
   },
 
