@@ -78,3 +78,36 @@ fn bench_parse_prints_times() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("worm1.npz") && stdout.contains("median ms"), "{stdout}");
 }
+
+#[test]
+fn run_saves_models_that_apply_reproduces_on_a_kato_worm() {
+    use neurognn::model::{ModelKind, ModelSpec};
+    let dir = std::env::temp_dir().join(format!("neurognn-models-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut spec = neurognn::train::presets::preset("kato-behaviour-4").unwrap();
+    spec.models = vec![ModelSpec::new(ModelKind::Mlp)];
+    spec.train.steps = 40;
+    let (spec_file, out, models, applied) = (dir.join("spec.json"), dir.join("out.json"), dir.join("models"), dir.join("applied.json"));
+    std::fs::write(&spec_file, serde_json::to_string(&spec).unwrap()).unwrap();
+    let kato = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/kato2015");
+    let args = ["run", spec_file.to_str().unwrap(), "--data", kato, "--json", out.to_str().unwrap(), "--models", models.to_str().unwrap()];
+    let (ok, _, stderr) = neurognn(&args);
+    assert!(ok, "{stderr}");
+    let mut files: Vec<String> = std::fs::read_dir(&models).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    files.sort();
+    assert_eq!(files.len(), 5, "a model per fold: {files:?}");
+    let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let run = result["runs"].as_array().unwrap().iter().find(|r| r["fold"] == "worm3").expect("a run tested on worm3");
+    let file = files.iter().find(|f| f.contains("worm3")).expect("worm3's model");
+    let worm3 = format!("{kato}/npz/worm3.npz");
+    let (ok, stdout, stderr) = neurognn(&["apply", models.join(file).to_str().unwrap(), &worm3, "--json", applied.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("trained on worm1, worm2, worm4, worm5, tested on worm3") && stdout.contains("22 of 22 neurons"), "{stdout}");
+    let applied: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&applied).unwrap()).unwrap();
+    let (got, want) = (applied[0]["metrics"]["balanced_accuracy"].as_f64().unwrap(), run["metrics"]["balanced_accuracy"].as_f64().unwrap());
+    assert!((got - want).abs() < 1e-9, "applied {got}, the run {want}");
+    // a file that is not a model
+    let (ok, _, stderr) = neurognn(&["apply", worm3.as_str(), &worm3]);
+    assert!(!ok && stderr.contains("not a NeuroGNN model file"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -19,7 +19,9 @@ mod cli {
     use neurognn::device;
     use neurognn::plot::{LossSeries, draw_loss, to_svg};
     use neurognn::train::demo::{DemoSpec, run_demo};
-    use neurognn::train::NativeHost;
+    use neurognn::train::experiment::RunResult;
+    use neurognn::train::saved::{SavedModel, apply};
+    use neurognn::train::{Host, NativeHost, Progress};
     use neurognn::train::experiment::{DataSpec, ExperimentSpec, format_table, run_count, run_experiment};
     use neurognn::train::presets;
 
@@ -74,6 +76,23 @@ mod cli {
             /// Print each run as it starts.
             #[arg(long, short)]
             verbose: bool,
+            /// Save every run's trained model in this folder (`.ngmodel` files, as the page's).
+            #[arg(long)]
+            models: Option<PathBuf>,
+        },
+        /// Apply a saved model (a `.ngmodel` file from the page or `run --models`) to recordings.
+        Apply {
+            /// The model file.
+            model: PathBuf,
+            /// Recording files (any format `inspect` reads).
+            #[arg(required = true)]
+            files: Vec<PathBuf>,
+            /// Use the GPU through wgpu (needs a build with `--features gpu`).
+            #[arg(long)]
+            gpu: bool,
+            /// Write what the model did on each recording as JSON.
+            #[arg(long)]
+            json: Option<PathBuf>,
         },
         /// Train the built-in demo (MLP next-step prediction on a synthetic worm) and print the losses.
         Demo {
@@ -142,7 +161,8 @@ mod cli {
             Command::Inspect { files } => inspect(&files),
             Command::Bench { what: Bench::Parse { files, repeat } } => bench_parse(&files, repeat.max(1)),
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
-            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, verbose } => {
+            Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, verbose, models } => {
                 if list {
                     for (name, about) in presets::PRESETS {
                         println!("{name:<18} {about}");
@@ -166,7 +186,7 @@ mod cli {
                 if let Some(seeds) = seeds {
                     spec.seeds = seeds;
                 }
-                run_spec(&spec, &data, &files, gpu, json, verbose)
+                run_spec(&spec, &data, &files, gpu, json, verbose, models)
             }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
@@ -222,8 +242,63 @@ mod cli {
         Ok(out)
     }
 
-    /// Loads the spec's data, runs it, prints the table and writes JSON.
-    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>, verbose: bool) -> Result<(), String> {
+    /// A native host that also writes each run's trained model into a folder.
+    struct SavingHost {
+        inner: NativeHost,
+        dir: Option<PathBuf>,
+        /// Protocol and fold of the run that finished last (for the file name).
+        last: (String, String),
+    }
+
+    impl Host for SavingHost {
+        async fn yield_now(&mut self) {}
+        fn progress(&mut self, p: &Progress) -> std::ops::ControlFlow<()> {
+            self.inner.progress(p)
+        }
+        fn run_started(&mut self, label: &str, index: usize, total: usize) {
+            self.inner.run_started(label, index, total);
+        }
+        fn run_finished(&mut self, _: usize, run: &RunResult) {
+            self.last = (run.protocol.clone(), run.fold.clone());
+        }
+        fn wants_models(&self) -> bool {
+            self.dir.is_some()
+        }
+        fn model_trained(&mut self, _: usize, model: SavedModel) {
+            let Some(dir) = &self.dir else { return };
+            let path = dir.join(model.file_name(&self.last.0, &self.last.1));
+            if let Err(e) = std::fs::write(&path, model.to_bytes()) {
+                eprintln!("warning: cannot write {}: {e}", path.display());
+            }
+        }
+    }
+
+    /// Applies a saved model to recordings and prints what it did on each.
+    fn apply_model(model: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>) -> Result<(), String> {
+        let bytes = std::fs::read(model).map_err(|e| format!("cannot read {}: {e}", model.display()))?;
+        let saved = SavedModel::from_bytes(&bytes).map_err(|e| format!("{}: {e}", model.display()))?;
+        println!("model: {} · {} ({}), {} neurons, history {}", saved.model.kind.label(), saved.task.label(), saved.trained_on, saved.neurons.len(), saved.shape.history);
+        let compute = compute(gpu);
+        let mut out = Vec::new();
+        for rec in read_recordings(files)? {
+            let a = pollster::block_on(apply(&saved, &rec, &compute.device)).map_err(|e| format!("{}: {e}", rec.name))?;
+            let metrics: Vec<String> = a.metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+            let scores = if metrics.is_empty() { "no labels: states predicted only".to_string() } else { metrics.join(", ") };
+            println!("{}: {} of {} neurons, {} windows; {scores}", a.recording, a.neurons_found, a.neurons_found + a.missing.len(), a.windows);
+            out.push(a);
+        }
+        if let Some(path) = json {
+            let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Loads the spec's data, runs it, prints the table and writes JSON (and models).
+    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>, verbose: bool, models: Option<PathBuf>) -> Result<(), String> {
+        if let Some(dir) = &models {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
         let (recordings, truth) = match &spec.data {
             DataSpec::Synthetic { config } => {
                 let worm = config.generate();
@@ -236,7 +311,8 @@ mod cli {
         let compute = compute(gpu);
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
         println!("runs: {}", run_count(spec, recordings.len()));
-        let result = pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut NativeHost { verbose }))
+        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models, last: Default::default() };
+        let result = pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host))
             .map_err(|e| e.to_string())?;
         println!("neurons: {} ({})", result.neurons.len(), result.neurons.join(" "));
         print!("{}", format_table(&result));

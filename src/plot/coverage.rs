@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::PlotError;
 
 /// Plain data for the coverage matrix.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     pub animals: Vec<String>,
     /// Identified neurons present in any animal, sorted.

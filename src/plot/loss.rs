@@ -14,7 +14,7 @@ pub struct LossSeries {
 }
 
 /// Line charts of named `(x, y)` series: loss curves, traces, rollout errors.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Curves {
     pub title: String,
     pub x_desc: String,

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod loss;
 pub mod matrix;
 pub mod network;
+pub mod preview;
 pub mod raster;
 
 pub use bars::Bars;
@@ -13,6 +14,7 @@ pub use coverage::{Coverage, draw_coverage};
 pub use loss::{Curves, LossSeries, draw_loss};
 pub use matrix::Matrix;
 pub use network::Network;
+pub use preview::DataPreview;
 pub use raster::{Raster, draw_raster};
 
 use plotters::coord::Shift;

@@ -13,7 +13,7 @@ use crate::data::windows::column_stats;
 const Z_RANGE: f32 = 2.5;
 
 /// A raster binned to screen resolution: plain data, cheap to draw.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Raster {
     pub title: String,
     pub neurons: usize,

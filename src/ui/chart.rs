@@ -13,6 +13,9 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use crate::plot::{Chart, Curves, LossSeries, PlotError, to_svg};
 
+/// The shortest time between two draws of one chart.
+const MIN_REDRAW_MS: u32 = 300;
+
 /// A canvas drawn from `data`, redrawn on every change.
 ///
 /// * `data`: what to draw (a chart from [`crate::plot`]).
@@ -34,19 +37,26 @@ where
     let canvas = NodeRef::<Canvas>::new();
     let canvas_id = id.clone();
     // Each chart draws in its own task, after the change that asked for it, so one finished run
-    // that updates ten charts does not hold the main thread for all ten; changes that arrive
+    // that updates ten charts does not hold the main thread for all ten; a chart redraws at most
+    // every MIN_REDRAW_MS (live loss curves change with every report), and changes that arrive
     // before the draw are folded into it.
     let pending = Arc::new(AtomicBool::new(false));
+    let last_draw = Arc::new(std::sync::Mutex::new(None::<web_time::Instant>));
     Effect::new(move |_| {
         data.track();
         if pending.swap(true, Ordering::Relaxed) {
             return;
         }
-        let (pending, canvas_id) = (pending.clone(), canvas_id.clone());
-        gloo::timers::callback::Timeout::new(0, move || {
+        let since = last_draw.lock().ok().and_then(|l| *l).map_or(u32::MAX, |t| t.elapsed().as_millis().min(u128::from(u32::MAX)) as u32);
+        let (pending, canvas_id, last_draw) = (pending.clone(), canvas_id.clone(), last_draw.clone());
+        gloo::timers::callback::Timeout::new(MIN_REDRAW_MS.saturating_sub(since), move || {
             pending.store(false, Ordering::Relaxed);
-            let Some(element) = canvas.get_untracked() else { return };
-            draw_on_canvas(&element, &data.get_untracked(), &canvas_id);
+            if let Ok(mut l) = last_draw.lock() {
+                *l = Some(web_time::Instant::now());
+            }
+            // the chart may have left the page (and its signals been disposed) since it asked
+            let (Some(element), Some(value)) = (canvas.try_get_untracked().flatten(), data.try_get_untracked()) else { return };
+            draw_on_canvas(&element, &value, &canvas_id);
         })
         .forget();
     });
@@ -99,15 +109,33 @@ fn draw_on_canvas<T: Chart>(element: &HtmlCanvasElement, chart: &T, id: &str) {
 /// plotters measures text in a browser by adding a `<span>` to the page and reading its size,
 /// which lays out the whole page for every axis label: on the lab's results page that made one
 /// chart take 50–350 ms. `measureText` needs no layout.
+///
+/// It also fills rectangles itself: plotters' backend hands the canvas every colour as a new JS
+/// string object, and allocating and freeing those dominated drawing heatmaps (about 70 µs per
+/// cell, 3.5 s for one recording's raster); here the colour is set only when it changes, from a
+/// Rust string.
 struct MeasuredCanvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
+    /// The fill colour last set on the context by `draw_rect` (`None`: unknown).
+    fill: Option<BackendColor>,
 }
 
 impl MeasuredCanvas {
     fn new(element: &HtmlCanvasElement) -> Option<Self> {
         let context = element.get_context("2d").ok()??.dyn_into().ok()?;
-        Some(Self { inner: CanvasBackend::with_canvas_object(element.clone())?, context })
+        Some(Self { inner: CanvasBackend::with_canvas_object(element.clone())?, context, fill: None })
+    }
+
+    /// Sets the context's fill colour unless it already is `color`.
+    fn set_fill(&mut self, color: BackendColor) {
+        if self.fill.is_some_and(|c| c.rgb == color.rgb && c.alpha == color.alpha) {
+            return;
+        }
+        let (r, g, b) = color.rgb;
+        let css = if color.alpha >= 1.0 { format!("#{r:02x}{g:02x}{b:02x}") } else { format!("rgba({r},{g},{b},{})", color.alpha) };
+        self.context.set_fill_style_str(&css);
+        self.fill = Some(color);
     }
 }
 
@@ -126,24 +154,35 @@ impl DrawingBackend for MeasuredCanvas {
         self.inner.present()
     }
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), CanvasError> {
-        self.inner.draw_pixel(point, color)
+        self.draw_rect(point, (point.0 + 1, point.1 + 1), &color, true)
     }
     fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), CanvasError> {
         self.inner.draw_line(from, to, style)
     }
     fn draw_rect<S: BackendStyle>(&mut self, upper_left: BackendCoord, bottom_right: BackendCoord, style: &S, fill: bool) -> Result<(), CanvasError> {
-        self.inner.draw_rect(upper_left, bottom_right, style, fill)
+        let color = style.color();
+        if !fill || color.alpha == 0.0 {
+            return self.inner.draw_rect(upper_left, bottom_right, style, fill);
+        }
+        self.set_fill(color);
+        let (x, y) = (f64::from(upper_left.0), f64::from(upper_left.1));
+        self.context.fill_rect(x, y, f64::from(bottom_right.0) - x, f64::from(bottom_right.1) - y);
+        Ok(())
     }
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), CanvasError> {
+        self.fill = None;
         self.inner.draw_path(path, style)
     }
     fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), CanvasError> {
+        self.fill = None;
         self.inner.draw_circle(center, radius, style, fill)
     }
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), CanvasError> {
+        self.fill = None;
         self.inner.fill_polygon(vert, style)
     }
     fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), CanvasError> {
+        self.fill = None;
         self.inner.draw_text(text, style, pos)
     }
     fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), CanvasError> {

@@ -13,7 +13,7 @@ use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
-use crate::plot::{Coverage, Raster};
+use crate::plot::{Coverage, Raster, preview};
 
 /// One file the user brought: what it holds and what the reader guessed.
 #[derive(Debug, Clone)]
@@ -352,6 +352,7 @@ fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
         rec.labels.as_ref().map_or("no labels".to_string(), |l| format!("{} states", l.names.len()))
     );
     let raster = Raster::from_recording(&rec, 400);
+    let traces = preview::traces(&rec, 800);
     let name = rec.name.clone();
     let remove = move |_| library.animals.update(|a| a.retain(|(f, r)| !(f == &file && r.name == name)));
     view! {
@@ -360,6 +361,8 @@ fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
             <p class="stats">{stats}</p>
             <PlotCanvas data=Signal::derive(move || raster.clone())
                 id=format!("raster-{index}") class="raster" label=format!("activity raster of {}", rec.name) width=440 height=250 />
+            <PlotCanvas data=Signal::derive(move || traces.clone())
+                id=format!("traces-{index}") class="traces" label=format!("a few neurons' traces of {}", rec.name) width=440 height=250 />
             <button class="secondary" on:click=remove>"Remove"</button>
         </article>
     }

@@ -16,7 +16,7 @@ use super::worker::{FromWorker, ToWorker, TrainingWorker};
 use crate::data::Recording;
 use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
-use crate::plot::{LossSeries, Raster};
+use crate::plot::{DataPreview, LossSeries, Raster};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
 use crate::train::report::runs_csv;
 use crate::train::saved::{Application, EXTENSION};
@@ -90,6 +90,8 @@ pub struct Lab {
     /// What applying it gave, or why it could not be applied; `None` while nothing was asked.
     pub applied: RwSignal<Option<Result<Vec<Application>, String>>>,
     pub applying: RwSignal<bool>,
+    /// The running experiment's data at a glance.
+    pub data: RwSignal<Option<DataPreview>>,
 }
 
 /// The headline of a finished run, for the queue.
@@ -121,6 +123,7 @@ impl Lab {
             model_file: RwSignal::new(None),
             applied: RwSignal::new(None),
             applying: RwSignal::new(false),
+            data: RwSignal::new(None),
         }
     }
 
@@ -182,6 +185,7 @@ impl Lab {
                 self.running.set(None);
                 self.phase.set(Phase::Failed(message));
             }
+            FromWorker::Data { preview } => self.data.set(Some(*preview)),
             FromWorker::Model { index, file, bytes } => self.models.update(|m| {
                 m.insert(index, (file, Arc::new(bytes)));
             }),
@@ -311,6 +315,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         lab.queue.set(Vec::new());
         lab.runs.set(Vec::new());
         lab.models.set(BTreeMap::new());
+        lab.data.set(None);
         lab.result.set(None);
         lab.losses.set(Vec::new());
         lab.ran.set(Some(spec.clone()));
@@ -346,6 +351,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
                 <span>"Status: " <strong id="lab-status" aria-live="polite">{move || lab.phase.get().text()}</strong></span>
             </div>
             <p>"Backend: " <strong id="lab-backend">{move || lab.backend.get()}</strong></p>
+            <DataView />
             <Queue />
             <LossChart series=lab.losses id="lab-loss" />
             <Results />
@@ -714,5 +720,30 @@ fn applied_view(results: &[Application], animals: &[(String, Recording)]) -> imp
             <tbody>{rows}</tbody>
         </table>
         {chart}
+    }
+}
+
+/// The experiment's data: an animal's activity raster with its ethogram and a few neurons'
+/// traces (the animal chosen in a list), and which identified neurons each animal has.
+#[component]
+fn DataView() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let chosen = RwSignal::new(0usize);
+    let animals = move || lab.data.with(|d| d.as_ref().map(|d| d.rasters.iter().map(|r| r.title.clone()).collect::<Vec<_>>()).unwrap_or_default());
+    let pick = move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0));
+    let options = move || animals().into_iter().enumerate().map(|(i, name)| view! { <option value=i.to_string()>{name}</option> }).collect_view();
+    let raster = Signal::derive(move || lab.data.with(|d| d.as_ref().and_then(|d| d.rasters.get(chosen.get()).or(d.rasters.first()).cloned())));
+    let traces = Signal::derive(move || lab.data.with(|d| d.as_ref().and_then(|d| d.traces.get(chosen.get()).or(d.traces.first()).cloned())));
+    let coverage = Signal::derive(move || lab.data.with(|d| d.as_ref().map(|d| d.coverage.clone())));
+    view! {
+        <Show when=move || lab.data.with(Option::is_some)>
+            <h3>"Data"</h3>
+            <label>"Animal " <select id="data-animal" on:change=pick prop:value=move || chosen.get().to_string()>{options}</select></label>
+            <div class="data-views">
+                {move || raster.get().map(|r| view! { <PlotCanvas data=Signal::derive(move || r.clone()) id="data-raster" label="activity raster with the ethogram" width=640 height=300 export=true /> })}
+                {move || traces.get().map(|t| view! { <PlotCanvas data=Signal::derive(move || t.clone()) id="data-traces" label="a few neurons' traces" width=640 height=300 export=true /> })}
+            </div>
+            {move || coverage.get().filter(|c| c.animals.len() > 1).map(|c| view! { <PlotCanvas data=Signal::derive(move || c.clone()) id="data-coverage" label="coverage matrix: animals by identified neurons" width=900 height=240 export=true /> })}
+        </Show>
     }
 }

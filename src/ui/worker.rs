@@ -20,6 +20,7 @@ use crate::data::synthetic::TrueGraph;
 use crate::data::{Recording, formats};
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
+use crate::plot::DataPreview;
 use crate::train::saved::{Application, SavedModel, apply};
 use crate::train::{Host, Progress, TrainError};
 
@@ -45,6 +46,8 @@ pub enum FromWorker {
     Backend { label: String, gpu: bool },
     Status { text: String },
     Planned { plan: Plan },
+    /// The experiment's data at a glance (rasters, traces, coverage).
+    Data { preview: Box<DataPreview> },
     RunStarted { index: usize },
     Progress { index: usize, progress: Progress },
     RunFinished { index: usize, run: Box<RunResult> },
@@ -234,6 +237,10 @@ impl Host for WorkerHost {
     }
 }
 
+/// Animals and time bins in the data preview sent to the page.
+const PREVIEW_ANIMALS: usize = 8;
+const PREVIEW_BINS: usize = 300;
+
 /// Reads the data, runs the experiment (moving to the CPU if the GPU fails) and says how it
 /// ended.
 async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Vec<Recording>, control: Rc<Control>) -> FromWorker {
@@ -243,6 +250,7 @@ async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Ve
         Ok(d) => d,
         Err(message) => return FromWorker::Failed { message },
     };
+    post(&FromWorker::Data { preview: Box::new(DataPreview::of(&recordings, PREVIEW_ANIMALS, PREVIEW_BINS)) });
     let mut host = WorkerHost { control, index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() };
     let first = resume_experiment(&spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[]).await;
     let result = match first {

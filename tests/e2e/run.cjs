@@ -216,6 +216,11 @@ const tests = {
     await page.goto(link);
     await page.waitForFunction(() => document.querySelector('#lab-status')?.textContent === 'running', null, { timeout: 120000, polling: 100 });
     const trainingFrom = await page.evaluate(() => performance.now());
+    // a CPU profile of the main thread says how much of the training time it was busy at all
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+    await cdp.send('Profiler.start');
     // the page answers while the worker trains: Pause holds the queue, Resume continues
     await page.waitForFunction(() => document.querySelectorAll('#queue li[data-state="finished"]').length >= 1, null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
     const clickAt = Date.now();
@@ -232,6 +237,10 @@ const tests = {
     await page.click('#resume');
     await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
     const trainingTo = await page.evaluate(() => performance.now());
+    const { profile } = await cdp.send('Profiler.stop');
+    const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+    let busyUs = 0, allUs = 0;
+    profile.samples.forEach((id, i) => { allUs += profile.timeDeltas[i]; if (!idleIds.has(id)) busyUs += profile.timeDeltas[i]; });
     const status = await text(page, '#lab-status');
     check(status === 'done', `lab status is "${status}"`);
     const backend = await text(page, '#lab-backend');
@@ -240,7 +249,7 @@ const tests = {
     const mse = await page.locator('table.results-table tbody tr td[data-metric="mse"]').allTextContents();
     check(mse.every((t) => /^\d\.\d{4} ± \d\.\d{4}$/.test(t)), `MSE cells: ${mse}`);
     check(await page.locator('#queue li[data-state="finished"]').count() === 9, 'not every run finished');
-    for (const id of ['#bars-0', '#predictions', '#rollout', '#graph-inferred', '#graph-reference', '#graph-network', '#lab-loss']) {
+    for (const id of ['#data-raster', '#data-traces', '#data-coverage', '#bars-0', '#predictions', '#rollout', '#graph-inferred', '#graph-reference', '#graph-network', '#lab-loss']) {
       check(await canvasInk(page, id) > 3000, `${id} looks empty`);
     }
     const scores = await text(page, '#graph-scores');
@@ -255,9 +264,12 @@ const tests = {
     await page.screenshot({ path: path.join(SHOTS, 'lab-synthetic-results.png'), fullPage: true });
     await page.locator('#graph-network').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'lab-graphs.png') });
+    await page.locator('#data-traces').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'lab-data.png') });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  ${backend}; 9 runs in ${((Date.now() - t0) / 1000).toFixed(1)} s; Pause answered in ${pauseMs} ms; ` +
-      `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ${scores.split('\n')[0]}`);
+      `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ` +
+      `main thread busy ${(100 * busyUs / allUs).toFixed(1)}% of ${(allUs / 1e6).toFixed(0)} s (CPU profile); ${scores.split('\n')[0]}`);
     if (slow.length) console.log(`  slow on the main thread (${slow.length}): ${slow.slice(0, 8).join('; ')}`);
     ctx.longestTask = Math.max(ctx.longestTask || 0, longest);
     // the goal is 100 ms; headless Chromium's software canvas makes chart redraws 50-350 ms here,
