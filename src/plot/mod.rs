@@ -68,7 +68,8 @@ pub fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &
     let (w, h) = (w as i32, h as i32);
     let row = LEGEND_FONT + 6;
     let longest = entries.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0) as i32;
-    let box_w = 34 + longest * LEGEND_FONT * 6 / 10;
+    // capitals and digits (neuron names) run about 0.7 em wide in sans-serif
+    let box_w = 36 + longest * LEGEND_FONT * 7 / 10;
     let box_h = row * entries.len() as i32 + 8;
     let x0 = (w - box_w - 8).max(0);
     let y0 = match corner {

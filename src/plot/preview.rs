@@ -40,7 +40,7 @@ impl DataPreview {
 /// A few neurons' z-scored traces, stacked `TRACE_OFFSET` apart, at most `points` per trace
 /// (every k-th frame). Well-known neurons come first, then other identified ones, then columns.
 pub fn traces(rec: &Recording, points: usize) -> Curves {
-    let mut chosen: Vec<usize> = WELL_KNOWN.iter().filter_map(|n| rec.neuron_names.iter().position(|m| m.as_deref() == Some(n))).collect();
+    let mut chosen: Vec<usize> = WELL_KNOWN.iter().filter_map(|n| rec.neuron_names.iter().position(|m| m.as_deref() == Some(n))).take(TRACES).collect();
     let identified = (0..rec.neurons).filter(|i| rec.neuron_names.get(*i).is_some_and(Option::is_some));
     for i in identified.chain(0..rec.neurons) {
         if chosen.len() >= TRACES.min(rec.neurons) {

@@ -88,7 +88,7 @@ pub fn draw_raster<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, raster: &R
     let mut chart = ChartBuilder::on(&plot)
         .margin(6)
         .caption(format!("{} · {} neurons · {:.0} s", raster.title, raster.neurons, raster.duration_s), ("sans-serif", 15))
-        .x_label_area_size(28)
+        .x_label_area_size(38)
         .y_label_area_size(40)
         .build_cartesian_2d(0f32..raster.bins as f32, -(raster.neurons as f32) * 0.12..raster.neurons as f32)
         .map_err(PlotError::from)?;
@@ -120,7 +120,7 @@ pub fn draw_raster<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, raster: &R
     for (s, name) in raster.state_names.iter().enumerate() {
         legend.draw(&Rectangle::new([(x, 5), (x + 12, 17)], state_color(s).filled())).map_err(PlotError::from)?;
         legend.draw(&Text::new(name.clone(), (x + 15, 5), ("sans-serif", 12))).map_err(PlotError::from)?;
-        x += 22 + 7 * name.len() as i32;
+        x += 28 + 8 * name.len() as i32;
     }
     Ok(())
 }

@@ -65,6 +65,9 @@ pub struct QueueRow {
     pub seconds: Option<f64>,
 }
 
+/// A model file held by the page: its name and bytes (shared, not copied, by views).
+pub type ModelFile = (String, Arc<Vec<u8>>);
+
 /// The lab's state, shared by its parts.
 #[derive(Debug, Clone, Copy)]
 pub struct Lab {
@@ -83,10 +86,10 @@ pub struct Lab {
     pub result: RwSignal<Option<ExperimentResult>>,
     /// What is wrong with the spec the user typed, or with the link.
     pub notice: RwSignal<Option<String>>,
-    /// Trained models by run index: a file name and the file's bytes.
-    pub models: RwSignal<BTreeMap<usize, (String, Arc<Vec<u8>>)>>,
-    /// The model file chosen to apply (name, bytes).
-    pub model_file: RwSignal<Option<(String, Arc<Vec<u8>>)>>,
+    /// Trained models by run index.
+    pub models: RwSignal<BTreeMap<usize, ModelFile>>,
+    /// The model file chosen to apply.
+    pub model_file: RwSignal<Option<ModelFile>>,
     /// What applying it gave, or why it could not be applied; `None` while nothing was asked.
     pub applied: RwSignal<Option<Result<Vec<Application>, String>>>,
     pub applying: RwSignal<bool>,
