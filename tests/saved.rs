@@ -61,8 +61,8 @@ fn a_saved_model_scores_its_test_animal_exactly_as_the_experiment_did() {
         let bytes = model.to_bytes();
         let loaded = SavedModel::from_bytes(&bytes).unwrap();
         assert_eq!(&loaded, model);
-        assert!(loaded.trained_on.contains(&format!("tested on {}", run.fold)), "{}", loaded.trained_on);
-        assert_eq!(loaded.incoming.is_some(), run.model == "GCN");
+        assert!(loaded.about.trained_on.contains(&format!("tested on {}", run.fold)), "{}", loaded.about.trained_on);
+        assert_eq!(loaded.about.incoming.is_some(), run.model == "GCN");
         let recording = worm.recordings.iter().find(|r| r.name == run.fold).unwrap();
         let applied = pollster::block_on(apply(&loaded, recording, &device)).unwrap();
         let metric = if run.task == "next-step" { "mse" } else { "balanced_accuracy" };

@@ -277,7 +277,7 @@ mod cli {
     fn apply_model(model: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>) -> Result<(), String> {
         let bytes = std::fs::read(model).map_err(|e| format!("cannot read {}: {e}", model.display()))?;
         let saved = SavedModel::from_bytes(&bytes).map_err(|e| format!("{}: {e}", model.display()))?;
-        println!("model: {} · {} ({}), {} neurons, history {}", saved.model.kind.label(), saved.task.label(), saved.trained_on, saved.neurons.len(), saved.shape.history);
+        println!("model: {} · {} ({}), {} neurons, history {}", saved.about.model.kind.label(), saved.about.task.label(), saved.about.trained_on, saved.about.neurons.len(), saved.about.shape.history);
         let compute = compute(gpu);
         let mut out = Vec::new();
         for rec in read_recordings(files)? {

@@ -34,19 +34,8 @@ pub const EXTENSION: &str = "ngmodel";
 pub struct SavedModel {
     pub format: String,
     pub version: u32,
-    pub model: ModelSpec,
-    pub task: TaskSpec,
-    /// History, features and neuron set the network was trained with.
-    pub preprocess: PreprocessSpec,
-    /// The neurons it reads, in node order.
-    pub neurons: Vec<String>,
-    pub shape: InputShape,
-    pub head: Head,
-    /// GCN/GAT: the normalised graph `incoming[i][j]` it was trained over (row-major).
-    pub incoming: Option<Vec<f32>>,
-    /// How it was trained, for people ("leave-one-animal-out, tested on worm5", …).
-    pub trained_on: String,
-    pub seed: u64,
+    #[serde(flatten)]
+    pub about: ModelAbout,
     pub parameters: Vec<SavedTensor>,
 }
 
@@ -68,16 +57,20 @@ pub enum ModelFileError {
     Mismatch(String),
 }
 
-/// Everything about a model except its weights (what [`SavedModel::capture`] adds them to).
-#[derive(Debug, Clone)]
+/// Everything about a model except its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelAbout {
     pub model: ModelSpec,
     pub task: TaskSpec,
+    /// History, features and neuron set the network was trained with.
     pub preprocess: PreprocessSpec,
+    /// The neurons it reads, in node order.
     pub neurons: Vec<String>,
     pub shape: InputShape,
     pub head: Head,
+    /// GCN/GAT: the normalised graph `incoming[i][j]` it was trained over (row-major).
     pub incoming: Option<Vec<f32>>,
+    /// How it was trained, for people ("leave-one-animal-out, tested on worm5", …).
     pub trained_on: String,
     pub seed: u64,
 }
@@ -133,13 +126,12 @@ impl SavedModel {
         for (shape, tensor) in collect.0 {
             parameters.push(SavedTensor { shape, values: read_f32(tensor).await? });
         }
-        let ModelAbout { model, task, preprocess, neurons, shape, head, incoming, trained_on, seed } = about;
-        Ok(Self { format: FORMAT.into(), version: VERSION, model, task, preprocess, neurons, shape, head, incoming, trained_on, seed, parameters })
+        Ok(Self { format: FORMAT.into(), version: VERSION, about, parameters })
     }
 
     /// Builds the network on `device` with the saved weights.
     pub fn network(&self, device: &Device) -> Result<Network, ModelFileError> {
-        let net = Network::init(&self.model, self.shape, self.head, device);
+        let net = Network::init(&self.about.model, self.about.shape, self.about.head, device);
         let mut restore = Restore { saved: self.parameters.iter(), device: device.clone(), error: None, index: 0 };
         let net = net.map(&mut restore);
         if let Some(e) = restore.error {
@@ -173,16 +165,16 @@ impl SavedModel {
             return Err(ModelFileError::Version { found: header.version });
         }
         let saved: SavedModel = ciborium::from_reader(bytes).map_err(|e| ModelFileError::NotAModel(e.to_string()))?;
-        let nodes = saved.neurons.len();
-        if saved.shape.nodes != nodes || saved.incoming.as_ref().is_some_and(|g| g.len() != nodes * nodes) {
-            return Err(ModelFileError::Mismatch(format!("it names {nodes} neurons for a network of {} nodes", saved.shape.nodes)));
+        let nodes = saved.about.neurons.len();
+        if saved.about.shape.nodes != nodes || saved.about.incoming.as_ref().is_some_and(|g| g.len() != nodes * nodes) {
+            return Err(ModelFileError::Mismatch(format!("it names {nodes} neurons for a network of {} nodes", saved.about.shape.nodes)));
         }
         Ok(saved)
     }
 
     /// A file name: `mlp-next-step-leave-one-animal-out-worm5-seed0.ngmodel`.
     pub fn file_name(&self, protocol: &str, fold: &str) -> String {
-        let raw = format!("{}-{}-{protocol}-{fold}-seed{}", self.model.kind.label(), self.task.label(), self.seed);
+        let raw = format!("{}-{}-{protocol}-{fold}-seed{}", self.about.model.kind.label(), self.about.task.label(), self.about.seed);
         let safe: String = raw.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
         format!("{safe}.{EXTENSION}")
     }
@@ -225,12 +217,12 @@ pub struct Application {
 /// Runs `saved` on `recording`: the recording is resampled and z-scored like the training data
 /// (with its own statistics), put on the model's neurons by name, and cut into windows.
 pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -> Result<Application, TrainError> {
-    let pre = &saved.preprocess;
+    let pre = &saved.about.preprocess;
     let rec = match pre.resample_hz {
         Some(hz) => resample(recording, hz)?,
         None => recording.clone(),
     };
-    let nodes = saved.neurons.len();
+    let nodes = saved.about.neurons.len();
     let aligned = if pre.neuron_set == NeuronSet::AllColumns {
         if rec.neurons != nodes {
             return Err(DataError::Alignment(format!(
@@ -241,33 +233,33 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
         }
         align(std::slice::from_ref(&rec), NeuronSet::AllColumns)?
     } else {
-        align_to(std::slice::from_ref(&rec), &saved.neurons)
+        align_to(std::slice::from_ref(&rec), &saved.about.neurons)
     };
     let animal = &aligned.animals[0];
-    let missing: Vec<String> = saved.neurons.iter().zip(&animal.present).filter(|(_, p)| !**p).map(|(n, _)| n.clone()).collect();
+    let missing: Vec<String> = saved.about.neurons.iter().zip(&animal.present).filter(|(_, p)| !**p).map(|(n, _)| n.clone()).collect();
     if missing.len() == nodes {
         return Err(DataError::Alignment(format!(
             "'{}' has none of the model's {nodes} neurons ({}…); name its neurons",
             rec.name,
-            saved.neurons.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            saved.about.neurons.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         ))
         .into());
     }
-    let merges = match &saved.task {
+    let merges = match &saved.about.task {
         TaskSpec::Behaviour { classes, .. } => Some(classes.as_slice()),
         TaskSpec::NextStep => None,
     };
     let series = Series::prepare(animal, 0..animal.frames, pre.change, merges)?;
-    if series.features != saved.shape.features {
-        return Err(ModelFileError::Mismatch(format!("it reads {} features per neuron, the preprocessing gives {}", saved.shape.features, series.features)).into());
+    if series.features != saved.about.shape.features {
+        return Err(ModelFileError::Mismatch(format!("it reads {} features per neuron, the preprocessing gives {}", saved.about.shape.features, series.features)).into());
     }
     let network = saved.network(device)?;
     let labelled = series.classes.iter().any(Option::is_some);
-    let objective = match (&saved.task, saved.head) {
+    let objective = match (&saved.about.task, saved.about.head) {
         (TaskSpec::Behaviour { .. }, Head::Classes(count)) => Objective::Classes { count, weights: vec![1.0; count] },
         _ => Objective::NextStep,
     };
-    let (history, features) = (saved.shape.history, saved.shape.features);
+    let (history, features) = (saved.about.shape.history, saved.about.shape.features);
     // a window ending at every frame from the first full one, for predicted states
     let every_frame = || {
         let mut s = series.clone();
@@ -292,12 +284,12 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
     if windows.is_empty() {
         return Err(TrainError::EmptySet("test"));
     }
-    let incoming = saved.incoming.as_deref();
+    let incoming = saved.about.incoming.as_deref();
     let eval = evaluate(&network, &windows, incoming, &objective, device).await?;
     // an unlabelled recording gets predicted states but no behaviour scores
     let scored = objective == Objective::NextStep || labelled;
     let Scored { metrics, confusion, predictions } = if scored { score(&objective, &eval, &windows, &rec.name) } else { Scored::default() };
-    let (classes, predicted_states) = match (&saved.task, &objective) {
+    let (classes, predicted_states) = match (&saved.about.task, &objective) {
         (TaskSpec::Behaviour { classes, .. }, Objective::Classes { count, .. }) => {
             let out = if labelled { evaluate(&network, &every_frame(), incoming, &objective, device).await?.outputs } else { eval.outputs.clone() };
             let mut states = vec![None; series.frames];
@@ -311,9 +303,9 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
     let graph = eval.edges.first().map(|(_, receiver_first)| transposed(receiver_first, nodes, nodes).collect());
     Ok(Application {
         recording: rec.name.clone(),
-        model: saved.model.kind.label().into(),
-        task: saved.task.label(),
-        trained_on: saved.trained_on.clone(),
+        model: saved.about.model.kind.label().into(),
+        task: saved.about.task.label(),
+        trained_on: saved.about.trained_on.clone(),
         neurons_found: nodes - missing.len(),
         missing,
         windows: windows.len(),
