@@ -141,7 +141,11 @@ impl Host for Recorder {
         std::ops::ControlFlow::Continue(())
     }
     fn planned(&mut self, plan: &neurognn::train::experiment::Plan) {
-        self.events.push(format!("plan {} runs over {} neurons", plan.runs.len(), plan.neurons.len()));
+        let n = plan.neurons.len();
+        // the page draws the references from the plan
+        assert_eq!(plan.connectome.len(), n * n);
+        assert!(plan.truth.as_ref().is_none_or(|t| t.len() == n * n && t.iter().any(|v| *v > 0.0)));
+        self.events.push(format!("plan {} runs over {n} neurons{}", plan.runs.len(), if plan.truth.is_some() { " with the true wiring" } else { "" }));
     }
     fn run_started(&mut self, label: &str, index: usize, _: usize) {
         self.events.push(format!("start {index} {label}"));

@@ -341,6 +341,10 @@ pub struct Plan {
     pub neurons: Vec<String>,
     /// One label per run ("model · task · protocol · fold · seed"), in the order they run.
     pub runs: Vec<String>,
+    /// The graphs inferred graphs are scored against, row-major over `neurons`: the connectome
+    /// and, on the synthetic worm, its true wiring (for the page's graph views).
+    pub connectome: Vec<f32>,
+    pub truth: Option<Vec<f32>>,
 }
 
 /// The runs an experiment will make (for progress bars).
@@ -350,7 +354,7 @@ pub fn run_count(spec: &ExperimentSpec, animals: usize) -> usize {
 
 /// Labels of every run in order: task × protocol × fold × seed × model (folds are the animals
 /// under both protocols).
-fn plan(spec: &ExperimentSpec, aligned: &Aligned) -> Plan {
+fn plan(spec: &ExperimentSpec, aligned: &Aligned, references: &GraphReferences) -> Plan {
     let mut runs = Vec::new();
     for task in &spec.tasks {
         for protocol in &spec.protocols {
@@ -363,7 +367,13 @@ fn plan(spec: &ExperimentSpec, aligned: &Aligned) -> Plan {
             }
         }
     }
-    Plan { animals: aligned.animals.iter().map(|a| a.name.clone()).collect(), neurons: aligned.neurons.clone(), runs }
+    Plan {
+        animals: aligned.animals.iter().map(|a| a.name.clone()).collect(),
+        neurons: aligned.neurons.clone(),
+        runs,
+        connectome: references.connectome.concat(),
+        truth: references.truth.as_ref().map(|t| t.concat()),
+    }
 }
 
 /// Runs every task × protocol × fold × seed × model of `spec` on `recordings`.
@@ -398,9 +408,9 @@ pub async fn resume_experiment<H: Host>(
     };
     let aligned = align(&recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
-    let plan = plan(spec, &aligned);
-    host.planned(&plan);
     let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
+    let plan = plan(spec, &aligned, &references);
+    host.planned(&plan);
     let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
     let needs_graph = spec.models.iter().any(|m| m.kind.needs_graph());
     let mut runs: Vec<RunResult> = Vec::new();

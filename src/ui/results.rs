@@ -6,9 +6,8 @@ use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
 use super::lab::Lab;
-use crate::data::graph::FixedGraph;
 use crate::plot::{Bars, Curves, LossSeries, Matrix, Network};
-use crate::train::experiment::{DataSpec, RunResult, TaskSpec, mean_sd, summarise, true_adjacency};
+use crate::train::experiment::{RunResult, TaskSpec, mean_sd, summarise};
 use crate::train::report::{TaskTable, reference_line, tables};
 
 /// The distinct "model · task · protocol" of the runs that `keep`, in run order.
@@ -276,13 +275,9 @@ fn Graphs() -> impl IntoView {
     let chosen = RwSignal::new(String::new());
     keep_valid(options, chosen);
     let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
-    // the true wiring of the synthetic worm the experiment ran on, over its neurons
-    let truth = Memo::new(move |_| {
-        let spec = lab.ran.get()?;
-        let DataSpec::Synthetic { config } = spec.data else { return None };
-        Some(true_adjacency(&config.generate().graph, &neurons.get()).concat())
-    });
-    let connectome = Memo::new(move |_| FixedGraph::default().build(&neurons.get(), &[]).concat());
+    // the references come with the plan: the worker has the data they are built from
+    let truth = Memo::new(move |_| lab.plan.with(|p| p.as_ref().and_then(|p| p.truth.clone())));
+    let connectome = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.connectome.clone()).unwrap_or_default()));
     let picked = Memo::new(move |_| {
         let key = chosen.get();
         lab.runs.get().into_iter().filter(|r| !r.graphs.is_empty() && group_of(r) == key).collect::<Vec<_>>()
