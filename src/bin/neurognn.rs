@@ -22,7 +22,7 @@ mod cli {
     use neurognn::train::experiment::RunResult;
     use neurognn::train::saved::{SavedModel, apply};
     use neurognn::train::{Host, NativeHost, Progress};
-    use neurognn::train::experiment::{DataSpec, ExperimentSpec, format_table, run_count, run_experiment};
+    use neurognn::train::experiment::{ExperimentSpec, format_table, run_count, run_experiment};
     use neurognn::train::presets;
 
     #[derive(Parser)]
@@ -299,15 +299,11 @@ mod cli {
         if let Some(dir) = &models {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let (recordings, truth) = match &spec.data {
-            DataSpec::Synthetic { config } => {
-                let worm = config.generate();
-                (worm.recordings, Some(worm.graph))
-            }
-            DataSpec::Kato => (read_recordings(&DataSpec::KATO_FILES.map(|f| data.join(f)))?, None),
-            DataSpec::Files { .. } if files.is_empty() => return Err("this spec reads your own files: give them with --file PATH".into()),
-            DataSpec::Files { .. } => (read_recordings(files)?, None),
+        let read = |file: &'static str| {
+            let path = data.join(file);
+            async move { std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display())) }
         };
+        let (recordings, truth) = pollster::block_on(spec.data.load(read_recordings(files)?, read))?;
         let compute = compute(gpu);
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
         println!("runs: {}", run_count(spec, recordings.len()));

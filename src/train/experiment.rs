@@ -47,6 +47,32 @@ pub enum DataSpec {
 impl DataSpec {
     /// The files a Kato experiment reads, relative to its data folder or URL.
     pub const KATO_FILES: [&'static str; 5] = ["npz/worm1.npz", "npz/worm2.npz", "npz/worm3.npz", "npz/worm4.npz", "npz/worm5.npz"];
+
+    /// The recordings of this source, and the synthetic worm's true graph when there is one.
+    /// `read` gets a Kato file's bytes by its path relative to the data folder or URL (the CLI
+    /// reads a folder, the page's worker fetches); `files` are the user's own recordings.
+    pub async fn load<F, Fut>(&self, files: Vec<Recording>, mut read: F) -> Result<(Vec<Recording>, Option<TrueGraph>), String>
+    where
+        F: FnMut(&'static str) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<u8>, String>>,
+    {
+        match self {
+            DataSpec::Synthetic { config } => {
+                let worm = config.generate();
+                Ok((worm.recordings, Some(worm.graph)))
+            }
+            DataSpec::Files { .. } if files.is_empty() => Err("this experiment runs on your own recordings: give them first (the page: drop them; the CLI: --file PATH)".into()),
+            DataSpec::Files { .. } => Ok((files, None)),
+            DataSpec::Kato => {
+                let mut out = Vec::new();
+                for file in Self::KATO_FILES {
+                    let bytes = read(file).await?;
+                    out.extend(crate::data::formats::load(file, &bytes).map_err(|e| e.to_string())?);
+                }
+                Ok((out, None))
+            }
+        }
+    }
 }
 
 /// What is done to the recordings before windows are cut.

@@ -16,8 +16,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::data::synthetic::TrueGraph;
-use crate::data::{Recording, formats};
+use crate::data::Recording;
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
@@ -246,7 +245,15 @@ const PREVIEW_BINS: usize = 300;
 async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Vec<Recording>, control: Rc<Control>) -> FromWorker {
     let compute = device::pick(prefer_gpu).await;
     post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
-    let (recordings, truth) = match read_data(&spec.data, &base_url, files).await {
+    if matches!(spec.data, DataSpec::Synthetic { .. }) {
+        post(&FromWorker::Status { text: "generating the synthetic worm".into() });
+    }
+    let read = |file: &'static str| {
+        let url = format!("{base_url}{file}");
+        post(&FromWorker::Status { text: format!("reading {url}") });
+        async move { fetch(&url).await }
+    };
+    let (recordings, truth) = match spec.data.load(files, read).await {
         Ok(d) => d,
         Err(message) => return FromWorker::Failed { message },
     };
@@ -266,29 +273,6 @@ async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Ve
     match result {
         Ok(result) => FromWorker::Done { result: Box::new(result) },
         Err(e) => FromWorker::Failed { message: e.to_string() },
-    }
-}
-
-/// The recordings of a data source (and the synthetic worm's true graph).
-async fn read_data(data: &DataSpec, base_url: &str, files: Vec<Recording>) -> Result<(Vec<Recording>, Option<TrueGraph>), String> {
-    match data {
-        DataSpec::Synthetic { config } => {
-            post(&FromWorker::Status { text: "generating the synthetic worm".into() });
-            let worm = config.generate();
-            Ok((worm.recordings, Some(worm.graph)))
-        }
-        DataSpec::Files { .. } if files.is_empty() => Err("this experiment runs on your own files: drop them on the page first".into()),
-        DataSpec::Files { .. } => Ok((files, None)),
-        DataSpec::Kato => {
-            let mut out = Vec::new();
-            for file in DataSpec::KATO_FILES {
-                let url = format!("{base_url}{file}");
-                post(&FromWorker::Status { text: format!("reading {url}") });
-                let bytes = fetch(&url).await?;
-                out.extend(formats::load(file, &bytes).map_err(|e| e.to_string())?);
-            }
-            Ok((out, None))
-        }
     }
 }
 
