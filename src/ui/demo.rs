@@ -1,16 +1,14 @@
-//! The built-in demo: train an MLP on the synthetic worm on WebGPU (or the CPU), live.
-
-use std::ops::ControlFlow;
+//! The built-in demo: train an MLP on the synthetic worm on WebGPU (or the CPU), live, in its
+//! own Web Worker so the page stays responsive.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::UrlSettings;
 use super::chart::LossChart;
-use crate::device;
+use super::worker::{FromWorker, ToWorker, TrainingWorker};
 use crate::plot::LossSeries;
-use crate::train::demo::{DemoReport, DemoSpec, run_demo};
-use crate::train::{Host, Progress};
+use crate::train::Progress;
+use crate::train::demo::{DemoReport, DemoSpec};
 
 /// What the demo is doing, as shown in `#status`.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,29 +32,6 @@ impl Phase {
     }
 }
 
-/// Feeds training progress into signals and passes the Stop button's request back.
-struct PageHost {
-    set_progress: WriteSignal<Option<Progress>>,
-    set_series: WriteSignal<Vec<LossSeries>>,
-    stop: RwSignal<bool>,
-}
-
-impl Host for PageHost {
-    async fn yield_now(&mut self) {
-        gloo::timers::future::TimeoutFuture::new(0).await;
-    }
-
-    fn progress(&mut self, p: &Progress) -> ControlFlow<()> {
-        self.set_progress.set(Some(p.clone()));
-        self.set_series.update(|s| {
-            if let Some(line) = s.last_mut() {
-                line.points.push((p.step.saturating_sub(1), p.loss));
-            }
-        });
-        if self.stop.get_untracked() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-    }
-}
-
 fn fmt(v: f64) -> String {
     if v.is_finite() { format!("{v:.4}") } else { "–".into() }
 }
@@ -71,32 +46,47 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
     let (progress, set_progress) = signal(None::<Progress>);
     let (series, set_series) = signal(Vec::<LossSeries>::new());
     let (report, set_report) = signal(None::<DemoReport>);
-    let stop = RwSignal::new(false);
     let spec = DemoSpec::default();
     let steps = spec.train.steps;
+    let receive = move |message: FromWorker| match message {
+        FromWorker::Backend { label, gpu } => {
+            set_backend.set(label);
+            let kind = if gpu { "WebGPU" } else { "CPU" };
+            set_series.update(|s| s.push(LossSeries { name: format!("run {} · {kind}", s.len() + 1), points: vec![] }));
+        }
+        FromWorker::Progress { progress: p, .. } => {
+            set_series.update(|s| {
+                if let Some(line) = s.last_mut() {
+                    line.points.push((p.step.saturating_sub(1), p.loss));
+                }
+            });
+            set_progress.set(Some(p));
+        }
+        FromWorker::DemoDone { report: r } => {
+            set_phase.set(if r.run.stopped { Phase::Stopped } else { Phase::Done });
+            set_report.set(Some(*r));
+        }
+        FromWorker::Failed { message } => set_phase.set(Phase::Failed(message)),
+        _ => {}
+    };
+    let worker = match TrainingWorker::start(receive) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            set_phase.set(Phase::Failed(e));
+            None
+        }
+    };
+    let worker = StoredValue::new_local(worker);
+    let send = move |m: ToWorker| worker.with_value(|w| if let Some(w) = w { w.send(&m, &[]) });
 
     let start = move || {
-        if phase.get_untracked() == Phase::Running {
+        if phase.get_untracked() == Phase::Running || worker.with_value(Option::is_none) {
             return;
         }
-        stop.set(false);
         set_phase.set(Phase::Running);
         set_report.set(None);
         set_progress.set(None);
-        let spec = spec.clone();
-        spawn_local(async move {
-            let compute = device::pick(settings.prefer_gpu).await;
-            set_backend.set(compute.label.clone());
-            set_series.update(|s| s.push(LossSeries { name: format!("run {} · {}", s.len() + 1, compute.kind), points: vec![] }));
-            let mut host = PageHost { set_progress, set_series, stop };
-            match run_demo(&spec, &compute.device, &mut host).await {
-                Ok(r) => {
-                    set_phase.set(if r.run.stopped { Phase::Stopped } else { Phase::Done });
-                    set_report.set(Some(r));
-                }
-                Err(e) => set_phase.set(Phase::Failed(e.to_string())),
-            }
-        });
+        send(ToWorker::Demo { spec: Box::new(spec.clone()), prefer_gpu: settings.prefer_gpu });
     };
     // a link to an experiment opens the lab; the demo then waits for its button
     if !settings.experiment_link {
@@ -137,7 +127,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
             <p class="backend">"Compute backend: " <strong id="backend">{backend}</strong></p>
             <div class="controls">
                 <button id="start" on:click=move |_| start() prop:disabled=running>"Train again"</button>
-                <button id="stop" on:click=move |_| stop.set(true) prop:disabled=move || !running()>"Stop"</button>
+                <button id="stop" on:click=move |_| send(ToWorker::Stop) prop:disabled=move || !running()>"Stop"</button>
                 <span>"Status: " <strong id="status">{move || phase.get().text()}</strong></span>
             </div>
             <progress max=steps value=move || progress.get().map_or(0, |p| p.step)></progress>

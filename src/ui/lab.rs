@@ -133,7 +133,7 @@ impl Lab {
     /// Applies a message from the worker.
     fn receive(&self, message: FromWorker) {
         match message {
-            FromWorker::Ready => {}
+            FromWorker::Ready | FromWorker::DemoDone { .. } => {}
             FromWorker::Backend { label, .. } => self.backend.set(label),
             FromWorker::Status { text } => self.phase.set(Phase::Loading(text)),
             FromWorker::Planned { plan } => {

@@ -20,6 +20,7 @@ use crate::data::Recording;
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
+use crate::train::demo::{DemoReport, DemoSpec, run_demo};
 use crate::train::saved::{Application, SavedModel, apply};
 use crate::train::{Host, Progress, TrainError};
 
@@ -30,6 +31,8 @@ pub enum ToWorker {
     /// Run an experiment. Kato files are fetched from `base_url` (absolute); "your files"
     /// recordings come with the message.
     Run { spec: Box<ExperimentSpec>, prefer_gpu: bool, base_url: String },
+    /// Train the built-in demo (Stop ends it, keeping what was learnt).
+    Demo { spec: Box<DemoSpec>, prefer_gpu: bool },
     /// Apply a saved model (a model file's bytes) to the recordings that come with the message.
     Apply { model: Vec<u8>, prefer_gpu: bool },
     Pause,
@@ -55,6 +58,7 @@ pub enum FromWorker {
     Applied { results: Vec<Application> },
     ApplyFailed { message: String },
     Done { result: Box<ExperimentResult> },
+    DemoDone { report: Box<DemoReport> },
     Failed { message: String },
 }
 
@@ -137,6 +141,27 @@ pub fn serve() {
                     let message = match recordings {
                         Ok(r) => run(*spec, prefer_gpu, base_url, r, control.clone()).await,
                         Err(e) => FromWorker::Failed { message: format!("the recordings did not reach the worker intact: {e}") },
+                    };
+                    control.running.set(false);
+                    post(&message);
+                });
+            }
+            Ok(ToWorker::Demo { spec, prefer_gpu }) => {
+                if control.running.get() {
+                    post(&FromWorker::Failed { message: "the demo is already running".into() });
+                    return;
+                }
+                let control = control.clone();
+                control.stop.set(false);
+                control.paused.set(false);
+                control.running.set(true);
+                spawn_local(async move {
+                    let compute = device::pick(prefer_gpu).await;
+                    post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
+                    let mut host = WorkerHost { control: control.clone(), index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() };
+                    let message = match run_demo(&spec, &compute.device, &mut host).await {
+                        Ok(report) => FromWorker::DemoDone { report: Box::new(report) },
+                        Err(e) => FromWorker::Failed { message: e.to_string() },
                     };
                     control.running.set(false);
                     post(&message);
