@@ -272,9 +272,8 @@ const tests = {
       `main thread busy ${(100 * busyUs / allUs).toFixed(1)}% of ${(allUs / 1e6).toFixed(0)} s (CPU profile); ${scores.split('\n')[0]}`);
     if (slow.length) console.log(`  slow on the main thread (${slow.length}): ${slow.slice(0, 8).join('; ')}`);
     ctx.longestTask = Math.max(ctx.longestTask || 0, longest);
-    // the goal is 100 ms; headless Chromium's software canvas makes chart redraws 50-350 ms here,
-    // so this guards against the page blocking (decoding results once took 23 s) rather than the goal
-    check(longest < 1000, `a main-thread task took ${longest.toFixed(0)} ms while training`);
+    // the issue's bar: no main-thread task over 100 ms while the worker trains
+    check(longest < 100, `a main-thread task took ${longest.toFixed(0)} ms while training`);
     await page.close();
   },
 
