@@ -111,6 +111,20 @@ fn training_beats_persistence_on_the_synthetic_worm() {
         assert_eq!(roll.mse.len(), 5);
         assert!(roll.starts > 5 && roll.mse[4] > roll.mse[0], "{roll:?}");
         assert!(r.metrics["rollout_mse"] < r.metrics["rollout_persistence_mse"], "{:?}", r.metrics);
+        // the rolled-out traces tile the sample: every 5th frame is a one-step prediction, the
+        // frames between come from the model's own predictions and drift from the one-step ones
+        let p = r.predictions.as_ref().unwrap();
+        assert_eq!(p.rolled_out.len(), p.predicted.len());
+        let n = p.neurons;
+        let i = (0..n).find(|&i| p.predicted[i].is_some()).unwrap();
+        // rollouts cover every frame but the last few (each needs 5 frames ahead)
+        let covered = (0..p.frames).take_while(|k| p.rolled_out[k * n + i].is_some()).count();
+        assert!(covered + 10 >= p.frames && covered > 40, "{covered} of {} frames rolled out", p.frames);
+        let at = |v: &[Option<f32>], k: usize| v[k * n + i].unwrap();
+        for k in (0..covered).step_by(5) {
+            assert!((at(&p.rolled_out, k) - at(&p.predicted, k)).abs() < 1e-4, "frame {k}");
+        }
+        assert!((1..covered).filter(|k| k % 5 != 0).any(|k| (at(&p.rolled_out, k) - at(&p.predicted, k)).abs() > 1e-3));
     }
 }
 

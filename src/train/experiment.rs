@@ -211,6 +211,10 @@ pub struct PredictionSample {
     pub neurons: usize,
     pub actual: Vec<Option<f32>>,
     pub predicted: Vec<Option<f32>>,
+    /// The same frames rolled out: each predicted from the rollout that started last before it,
+    /// the model fed its own predictions (up to the rollout horizon ahead).
+    #[serde(default)]
+    pub rolled_out: Vec<Option<f32>>,
 }
 
 /// Test windows kept per run for the predicted-versus-actual view.
@@ -546,11 +550,16 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
     let setup = FitSetup { spec: model, objective: &fold.objective, incoming, train: &train };
     let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
     let eval = evaluate(&fitted.network, &data.test, incoming, &fold.objective, device).await?;
-    let Scored { mut metrics, confusion, predictions } = score(&fold.objective, &eval, &data.test, &data.test_animals[0]);
+    let Scored { mut metrics, confusion, mut predictions } = score(&fold.objective, &eval, &data.test, &data.test_animals[0]);
     let mut rollout_curve = None;
     if fold.objective == Objective::NextStep && spec.rollout_horizon > 0 {
         let (series, frames) = &data.test_series;
-        let r = rollout(&fitted.network, series, frames.clone(), spec.preprocess.history, spec.rollout_horizon, ROLLOUT_STRIDE, incoming, device).await?;
+        let keep = predictions.as_ref().map_or(0, |p| p.frames);
+        let history = spec.preprocess.history;
+        let (r, path) = rollout(&fitted.network, series, frames.clone(), history, spec.rollout_horizon, ROLLOUT_STRIDE, keep, incoming, device).await?;
+        if let Some(p) = predictions.as_mut() {
+            p.rolled_out = path;
+        }
         if let (Some(m), Some(p)) = (r.mse.last(), r.persistence_mse.last()) {
             metrics.insert("rollout_mse".into(), *m);
             metrics.insert("rollout_persistence_mse".into(), *p);
@@ -637,7 +646,7 @@ pub fn score(objective: &Objective, eval: &Evaluation, test: &Windows, animal: &
             let n = test.nodes;
             let frames = test.len().min(PREDICTION_FRAMES);
             let masked = |values: &[f32]| values[..frames * n].iter().zip(&test.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
-            let predictions = Some(PredictionSample { animal: animal.into(), frames, neurons: n, actual: masked(&test.next), predicted: masked(&eval.outputs) });
+            let predictions = Some(PredictionSample { animal: animal.into(), frames, neurons: n, actual: masked(&test.next), predicted: masked(&eval.outputs), rolled_out: Vec::new() });
             Scored { metrics, confusion: None, predictions }
         }
         Objective::Classes { count, .. } => {

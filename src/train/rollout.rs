@@ -18,6 +18,11 @@ pub struct Rollout {
 }
 
 /// Rolls `net` out from every `stride`-th frame of `frames` in `series`.
+///
+/// Also gives the rolled-out activity of the first `keep` target frames (`[keep][nodes]`, the
+/// layout of a prediction sample): target frame `k` (the frame after the `k`-th window) as
+/// predicted by the rollout that started last before it, `k mod stride + 1` frames ahead (`None`
+/// where a neuron is not recorded or no rollout reaches the frame).
 #[allow(clippy::too_many_arguments)]
 pub async fn rollout(
     net: &Network,
@@ -26,14 +31,17 @@ pub async fn rollout(
     history: usize,
     horizon: usize,
     stride: usize,
+    keep: usize,
     incoming: Option<&[f32]>,
     device: &Device,
-) -> Result<Rollout, TrainError> {
+) -> Result<(Rollout, Vec<Option<f32>>), TrainError> {
     let (n, f) = (series.nodes, series.features);
-    let starts: Vec<usize> = (frames.start + history - 1..frames.end.saturating_sub(horizon)).step_by(stride.max(1)).collect();
+    let stride = stride.max(1);
+    let starts: Vec<usize> = (frames.start + history - 1..frames.end.saturating_sub(horizon)).step_by(stride).collect();
     let mut out = Rollout { mse: vec![0.0; horizon], persistence_mse: vec![0.0; horizon], starts: starts.len() };
+    let mut path = vec![None; keep * n];
     if starts.is_empty() || horizon == 0 {
-        return Ok(out);
+        return Ok((out, path));
     }
     let b = starts.len();
     let frame = n * f;
@@ -55,6 +63,12 @@ pub async fn rollout(
         let change = read_f32(net.forward(input).y).await?;
         let pred: Vec<f32> = last.iter().zip(&change).enumerate().map(|(k, (l, c))| if mask[k % n] > 0.0 { l + c } else { 0.0 }).collect();
         for (s, &t) in starts.iter().enumerate() {
+            let k = s * stride + step;
+            if step < stride && k < keep {
+                for i in (0..n).filter(|&i| mask[i] > 0.0) {
+                    path[k * n + i] = Some(pred[s * n + i]);
+                }
+            }
             for i in (0..n).filter(|&i| mask[i] > 0.0) {
                 let truth = f64::from(series.activity(t + step + 1, i));
                 out.mse[step] += (f64::from(pred[s * n + i]) - truth).powi(2) / recorded;
@@ -75,5 +89,5 @@ pub async fn rollout(
         }
         last = pred;
     }
-    Ok(out)
+    Ok((out, path))
 }

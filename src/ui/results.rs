@@ -205,7 +205,8 @@ fn Confusion() -> impl IntoView {
     }
 }
 
-/// Predicted versus actual activity of a chosen neuron, and the rollout error by horizon.
+/// Predicted versus actual activity of a chosen neuron (one step ahead, and rolled out with the
+/// model fed its own predictions), and the rollout error by horizon.
 #[component]
 fn Predictions() -> impl IntoView {
     let lab = expect_context::<Lab>();
@@ -225,7 +226,12 @@ fn Predictions() -> impl IntoView {
         let series = match (sample, i) {
             (Some(s), Some(i)) if i < s.neurons => {
                 let line = |values: &[Option<f32>]| (0..s.frames).filter_map(|t| values[t * s.neurons + i].map(|v| (t, v))).collect();
-                vec![LossSeries { name: "actual".into(), points: line(&s.actual) }, LossSeries { name: "predicted (one step)".into(), points: line(&s.predicted) }]
+                let mut lines = vec![LossSeries { name: "actual".into(), points: line(&s.actual) }, LossSeries { name: "predicted (one step)".into(), points: line(&s.predicted) }];
+                if s.rolled_out.len() == s.actual.len() {
+                    let horizon = lab.ran.with(|r| r.as_ref().map_or(0, |r| r.rollout_horizon));
+                    lines.push(LossSeries { name: format!("rolled out (up to {horizon} frames ahead)"), points: line(&s.rolled_out) });
+                }
+                lines
             }
             _ => Vec::new(),
         };
