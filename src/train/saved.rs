@@ -260,25 +260,17 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
         _ => Objective::NextStep,
     };
     let (history, features) = (saved.about.shape.history, saved.about.shape.features);
-    // a window ending at every frame from the first full one, for predicted states
-    let every_frame = || {
-        let mut s = series.clone();
-        s.classes = vec![Some(0); s.frames];
+    // every window of a series for a target
+    let cut = |s: &Series, target: Target| {
         let mut w = Windows::new(history, nodes, features);
-        w.add(&s, 0..s.frames, Target::Class, 0);
+        w.add(s, 0..s.frames, target, 0);
         w
     };
+    // a window ending at every frame from the first full one, for predicted states
+    let every_frame = || cut(&Series { classes: vec![Some(0); series.frames], ..series.clone() }, Target::Class);
     let windows = match (&objective, labelled) {
-        (Objective::NextStep, _) => {
-            let mut w = Windows::new(history, nodes, features);
-            w.add(&series, 0..series.frames, Target::NextFrame, 0);
-            w
-        }
-        (Objective::Classes { .. }, true) => {
-            let mut w = Windows::new(history, nodes, features);
-            w.add(&series, 0..series.frames, Target::Class, 0);
-            w
-        }
+        (Objective::NextStep, _) => cut(&series, Target::NextFrame),
+        (Objective::Classes { .. }, true) => cut(&series, Target::Class),
         (Objective::Classes { .. }, false) => every_frame(),
     };
     if windows.is_empty() {

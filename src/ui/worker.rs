@@ -21,7 +21,7 @@ use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
 use crate::train::demo::{DemoReport, DemoSpec, run_demo};
-use crate::train::saved::{Application, SavedModel, apply};
+use crate::train::saved::{Application, EXTENSION, SavedModel, apply};
 use crate::train::{Host, Progress, TrainError};
 
 /// From the page to the worker.
@@ -128,43 +128,22 @@ pub fn serve() {
         let message = js_sys::Reflect::get(&data, &"message".into()).unwrap_or(JsValue::UNDEFINED);
         match from_js::<ToWorker>(&message) {
             Ok(ToWorker::Run { spec, prefer_gpu, base_url }) => {
-                if control.running.get() {
-                    post(&FromWorker::Failed { message: "an experiment is already running; stop it first".into() });
-                    return;
-                }
                 let recordings = attached_recordings(&data);
-                let control = control.clone();
-                control.stop.set(false);
-                control.paused.set(false);
-                control.running.set(true);
-                spawn_local(async move {
-                    let message = match recordings {
-                        Ok(r) => run(*spec, prefer_gpu, base_url, r, control.clone()).await,
+                start_job(&control, "an experiment is already running; stop it first", move |control| async move {
+                    match recordings {
+                        Ok(r) => run(*spec, prefer_gpu, base_url, r, control).await,
                         Err(e) => FromWorker::Failed { message: format!("the recordings did not reach the worker intact: {e}") },
-                    };
-                    control.running.set(false);
-                    post(&message);
+                    }
                 });
             }
             Ok(ToWorker::Demo { spec, prefer_gpu }) => {
-                if control.running.get() {
-                    post(&FromWorker::Failed { message: "the demo is already running".into() });
-                    return;
-                }
-                let control = control.clone();
-                control.stop.set(false);
-                control.paused.set(false);
-                control.running.set(true);
-                spawn_local(async move {
+                start_job(&control, "the demo is already running", move |control| async move {
                     let compute = device::pick(prefer_gpu).await;
                     post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
-                    let mut host = WorkerHost { control: control.clone(), index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() };
-                    let message = match run_demo(&spec, &compute.device, &mut host).await {
+                    match run_demo(&spec, &compute.device, &mut WorkerHost::new(control)).await {
                         Ok(report) => FromWorker::DemoDone { report: Box::new(report) },
                         Err(e) => FromWorker::Failed { message: e.to_string() },
-                    };
-                    control.running.set(false);
-                    post(&message);
+                    }
                 });
             }
             Ok(ToWorker::Apply { model, prefer_gpu }) => {
@@ -189,6 +168,28 @@ pub fn serve() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
     post(&FromWorker::Ready);
+}
+
+/// Starts a training job (an experiment or the demo) unless one is running, in which case the
+/// page hears `busy`; Pause and Stop apply to the job, and its last message is posted when it ends.
+fn start_job<F, Fut>(control: &Rc<Control>, busy: &str, job: F)
+where
+    F: FnOnce(Rc<Control>) -> Fut + 'static,
+    Fut: std::future::Future<Output = FromWorker> + 'static,
+{
+    if control.running.get() {
+        post(&FromWorker::Failed { message: busy.into() });
+        return;
+    }
+    control.stop.set(false);
+    control.paused.set(false);
+    control.running.set(true);
+    let control = control.clone();
+    spawn_local(async move {
+        let message = job(control.clone()).await;
+        control.running.set(false);
+        post(&message);
+    });
 }
 
 /// The recordings that came with a message (none when it has none).
@@ -217,6 +218,12 @@ struct WorkerHost {
     index: usize,
     finished: Vec<RunResult>,
     last_yield: web_time::Instant,
+}
+
+impl WorkerHost {
+    fn new(control: Rc<Control>) -> Self {
+        Self { control, index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() }
+    }
 }
 
 impl Host for WorkerHost {
@@ -256,7 +263,7 @@ impl Host for WorkerHost {
     }
 
     fn model_trained(&mut self, index: usize, model: SavedModel) {
-        let file = self.finished.last().map_or_else(|| format!("run-{index}.ngmodel"), |r| model.file_name(&r.protocol, &r.fold));
+        let file = self.finished.last().map_or_else(|| format!("run-{index}.{EXTENSION}"), |r| model.file_name(&r.protocol, &r.fold));
         post(&FromWorker::Model { index, file, bytes: model.to_bytes() });
     }
 }
@@ -283,7 +290,7 @@ async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Ve
         Err(message) => return FromWorker::Failed { message },
     };
     post(&FromWorker::Data { preview: Box::new(DataPreview::of(&recordings, PREVIEW_ANIMALS, PREVIEW_BINS)) });
-    let mut host = WorkerHost { control, index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() };
+    let mut host = WorkerHost::new(control);
     let first = resume_experiment(&spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[]).await;
     let result = match first {
         Err(TrainError::Read(why)) if compute.kind == BackendKind::WebGpu => {
