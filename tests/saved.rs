@@ -103,7 +103,7 @@ fn unlabelled_recordings_get_predicted_states_and_bad_input_a_message() {
     // files that are not models, or not this version, or cut short
     let bytes = model.to_bytes();
     assert!(matches!(SavedModel::from_bytes(b"not a model"), Err(ModelFileError::NotAModel(_))));
-    assert!(SavedModel::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+    assert_eq!(SavedModel::from_bytes(&bytes[..bytes.len() / 2]), Err(ModelFileError::Truncated));
     let mut future = model.clone();
     future.version += 1;
     assert_eq!(SavedModel::from_bytes(&future.to_bytes()), Err(ModelFileError::Version { found: future.version }));

@@ -51,6 +51,8 @@ pub struct SavedTensor {
 pub enum ModelFileError {
     #[error("this is not a NeuroGNN model file ({0})")]
     NotAModel(String),
+    #[error("the model file ends early: it was cut short (or is still downloading)")]
+    Truncated,
     #[error("this model file has format version {found}; this NeuroGNN reads version {VERSION}")]
     Version { found: u32 },
     #[error("the model file does not fit its network: {0}")]
@@ -157,14 +159,14 @@ impl SavedModel {
             format: String,
             version: u32,
         }
-        let header: Header = ciborium::from_reader(bytes).map_err(|e| ModelFileError::NotAModel(e.to_string()))?;
+        let header: Header = ciborium::from_reader(bytes).map_err(unreadable)?;
         if header.format != FORMAT {
             return Err(ModelFileError::NotAModel(format!("it says it is '{}'", header.format)));
         }
         if header.version != VERSION {
             return Err(ModelFileError::Version { found: header.version });
         }
-        let saved: SavedModel = ciborium::from_reader(bytes).map_err(|e| ModelFileError::NotAModel(e.to_string()))?;
+        let saved: SavedModel = ciborium::from_reader(bytes).map_err(unreadable)?;
         let nodes = saved.about.neurons.len();
         if saved.about.shape.nodes != nodes || saved.about.incoming.as_ref().is_some_and(|g| g.len() != nodes * nodes) {
             return Err(ModelFileError::Mismatch(format!("it names {nodes} neurons for a network of {} nodes", saved.about.shape.nodes)));
@@ -177,6 +179,14 @@ impl SavedModel {
         let raw = format!("{}-{}-{protocol}-{fold}-seed{}", self.about.model.kind.label(), self.about.task.label(), self.about.seed);
         let safe: String = raw.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
         format!("{safe}.{EXTENSION}")
+    }
+}
+
+/// Why CBOR bytes could not be read as a model file: cut short, or not one at all.
+fn unreadable(e: ciborium::de::Error<std::io::Error>) -> ModelFileError {
+    match e {
+        ciborium::de::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => ModelFileError::Truncated,
+        other => ModelFileError::NotAModel(other.to_string()),
     }
 }
 
