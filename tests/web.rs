@@ -102,7 +102,7 @@ async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
 /// Every network, built once on the CPU, gives the same outputs on WebGPU (both heads).
 #[wasm_bindgen_test]
 async fn every_network_agrees_on_webgpu_and_cpu() {
-    use neurognn::model::{Head, Input, InputShape, ModelKind, ModelSpec, Network};
+    use neurognn::model::{Head, Input, InputShape, ModelKind, ModelSpec, Network, animal_one_hot};
     let gpu = webgpu().await;
     let cpu = Device::flex();
     cpu.seed(5);
@@ -120,6 +120,7 @@ async fn every_network_agrees_on_webgpu_and_cpu() {
                         x: Tensor::from_data(TensorData::new(xs, [16, 4, 12, 2]), &device),
                         mask: Tensor::from_data(TensorData::new(mask, [16, 12]), &device),
                         incoming: Some(Tensor::from_data(TensorData::new(incoming, [12, 12]), &device)),
+                        animal: animal_one_hot(&[0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], &device),
                         sample: false,
                     };
                     read_f32(net.to_device(&device).forward(input).y).await.expect("read output")

@@ -1,11 +1,22 @@
-//! Relational inference in the spirit of NRI (Kipf et al. 2018): an encoder infers, from the
+//! Relational inference in the spirit of NRI (Kipf et al. 2018): an encoder infers, from each
 //! window, a distribution over `K` edge types for every ordered pair of neurons (type 0 = no
-//! edge), by node → edge → node → edge message passing; edges are sampled with the
-//! Gumbel-softmax while training; a decoder passes messages along the sampled edges (one small
-//! network per edge type) and predicts each neuron's change, or pools node states into class
-//! logits. A KL term pulls the edge distribution toward a sparse prior. The edge probabilities,
-//! averaged over windows, are the inferred graph.
+//! edge), by node → edge → node → edge message passing, plus a learnt logit per pair of named
+//! neurons; for next-step prediction the windows of one animal pool their logits (the mean)
+//! into the animal's graph;
+//! edges are sampled from it with the Gumbel-softmax while training; a decoder passes messages
+//! along the sampled edges (one small network per edge type) and predicts each neuron's
+//! change, or pools node states into class logits. A KL term pulls the edge distribution toward
+//! a sparse prior. The edge probabilities are the inferred graph.
+//!
+//! A message depends on its sender's activity only, and a neuron's own activity enters its
+//! update directly: an edge is worth switching on only when the sender says something about
+//! the receiver that the receiver's own activity does not. Measured on the synthetic worm
+//! (`synthetic-graph`, AUROC against the true wiring): with receiver terms in the messages and
+//! a graph per window, the inferred graph scored 0.53–0.65, no better than |correlation|
+//! (0.665), because extra edges could stand in for a neuron's own dynamics and a per-window
+//! graph could gate messages by the activity being predicted; this design scores 0.77.
 
+use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -39,9 +50,10 @@ impl NriConfig {
             edge2_nodes: PairLinear::new(d, d, device),
             edge2_edge: LinearConfig::new(d, d).with_bias(false).init(device),
             edge_logits: lin(d, k),
+            pair_logits: Param::from_tensor(Tensor::zeros([shape.nodes, shape.nodes, k], device)),
             decoder_in: Encoder::new(shape, d, false, device),
             identity: Identity::new(shape.nodes, d, device),
-            messages: (1..k).map(|_| PairLinear::new(d, d, device)).collect(),
+            messages: (1..k).map(|_| lin(d, d)).collect(),
             update: lin(2 * d, d),
             readout: Readout::new(d, head, device),
             log_prior: log_prior(k, self.prior_no_edge),
@@ -87,13 +99,17 @@ pub struct Nri {
     edge2_nodes: PairLinear,
     edge2_edge: Linear,
     edge_logits: Linear,
+    /// A learnt logit per ordered pair of node positions and edge type, added to what the
+    /// encoder infers (neurons are aligned by name, so this is a graph over named neurons
+    /// learnt across the training animals).
+    pair_logits: Param<Tensor<3>>,
     /// The decoder's node states: from activity only, so that messages carry activity, not
     /// which neuron sent them (otherwise edges could act as per-neuron biases).
     decoder_in: Encoder,
     /// Added when a node is updated (node-specific dynamics and readout).
     identity: Identity,
-    /// One message network per edge type except "no edge".
-    messages: Vec<PairLinear>,
+    /// One message network per edge type except "no edge", on the sender's state.
+    messages: Vec<Linear>,
     update: Linear,
     readout: Readout,
     log_prior: Vec<f32>,
@@ -102,7 +118,7 @@ pub struct Nri {
 
 impl Nri {
     pub fn forward(&self, input: Input) -> Output {
-        let Input { x, mask, sample, .. } = input;
+        let Input { x, mask, animal, sample, .. } = input;
         let [b, _, n, _] = x.dims();
         let device = x.device();
         let k = self.log_prior.len();
@@ -120,7 +136,11 @@ impl Nri {
         let [_, _, _, d] = e.dims();
         let v = relu(self.node2.forward(e.clone().sum_dim(2).reshape([b, n, d]) / senders.clone()));
         let e2 = relu(self.edge2_nodes.forward(v) + self.edge2_edge.forward(e));
-        let logits = self.edge_logits.forward(e2); // [b, n, n, k]
+        let per_window = self.edge_logits.forward(e2); // [b, n, n, k]
+        // next step: one graph per animal; behaviour keeps a graph per window, whose changes
+        // with the animal's state are themselves evidence of the state
+        let pooled = if matches!(self.readout, Readout::Nodes(_)) { Self::pool_by_animal(per_window, animal) } else { per_window };
+        let logits = pooled + self.pair_logits.val().unsqueeze_dim::<4>(0);
         let q = softmax(logits.clone(), 3);
 
         // KL(q || prior), averaged over valid pairs.
@@ -136,17 +156,30 @@ impl Nri {
             q.clone()
         };
 
-        // Decoder: typed messages along the sampled edges.
+        // Decoder: typed messages along the sampled edges, summed per receiver as a product of
+        // the edge weights `[b, receiver, sender]` with the senders' messages `[b, sender, d]`.
         let u = self.decoder_in.forward(x);
-        let mut message = Tensor::<4>::zeros([b, n, n, d], &device);
+        let mut incoming = Tensor::<3>::zeros([b, n, d], &device);
         for (t, net) in self.messages.iter().enumerate() {
-            let weight = z.clone().slice([0..b, 0..n, 0..n, t + 1..t + 2]);
-            message = message + relu(net.forward(u.clone())) * weight;
+            let weight = z.clone().slice([0..b, 0..n, 0..n, t + 1..t + 2]).reshape([b, n, n]) * valid.clone();
+            incoming = incoming + weight.matmul(relu(net.forward(u.clone())));
         }
-        let incoming = (message * valid4).sum_dim(2).reshape([b, n, d]) / senders;
+        // summed, not averaged: a neuron has few inputs, and a mean over every possible sender
+        // shrinks each real input by the number of neurons (AUROC 0.75 → 0.77, MSE 0.0327 → 0.0319)
         let node = relu(self.update.forward(Tensor::cat(vec![u, incoming], 2)) + self.identity.forward(b, n, &device)) * mask.clone().unsqueeze_dim::<3>(2);
         let y = self.readout.forward(node, mask);
         let edges = (Tensor::<3>::ones([b, n, n], &device) - q.slice([0..b, 0..n, 0..n, 0..1]).reshape([b, n, n])) * valid;
         Output { y, kl: Some(kl), edges: Some(edges) }
+    }
+
+    /// Each window's edge logits `[b, n, n, k]` replaced by the mean over the windows of its
+    /// animal (`animal [b, animals]`, one-hot). One graph per animal keeps the graph a property
+    /// of the animal: inferred per window, it learnt to gate messages by the activity of the
+    /// frame being predicted and scored against the true wiring no better than correlation.
+    fn pool_by_animal(logits: Tensor<4>, animal: Tensor<2>) -> Tensor<4> {
+        let [b, n, _, k] = logits.dims();
+        let count = animal.clone().sum_dim(0).clamp_min(1.0); // [1, animals]
+        let mean = animal.clone().transpose().matmul(logits.reshape([b, n * n * k])) / count.transpose();
+        animal.matmul(mean).reshape([b, n, n, k])
     }
 }

@@ -21,7 +21,7 @@ use super::rollout::{Rollout, rollout};
 use super::saved::{ModelAbout, SavedModel, trained_on};
 use super::{Host, TrainConfig, TrainError};
 pub use super::report::{TaskTable, format_table, tables};
-use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, score_graph};
+use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, regression_graph, score_graph};
 use crate::data::labels::Merges;
 use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
 use crate::data::synthetic::{SyntheticConfig, TrueGraph};
@@ -220,8 +220,8 @@ pub struct PredictionSample {
 /// Test windows kept per run for the predicted-versus-actual view.
 const PREDICTION_FRAMES: usize = 300;
 
-/// A graph computed without any model (|correlation| over the fold's training frames), scored
-/// like inferred graphs: the bar an inferred graph has to clear.
+/// A graph computed without any model from the fold's training frames (|correlation|, and
+/// lagged ridge regression), scored like inferred graphs: the bars an inferred graph has to clear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceGraph {
     pub protocol: String,
@@ -455,15 +455,15 @@ pub async fn resume_experiment<H: Host>(
                 // one reference per protocol and fold: every task trains on the same frames
                 let known = reference_graphs.iter().any(|r: &ReferenceGraph| r.protocol == protocol.label() && r.fold == data.fold);
                 if infers_graphs && !known {
-                    let correlation = correlation_graph(neurons.len(), &data.train_activity, neurons.len());
-                    let (vs_truth, vs_connectome) = references.score(&correlation, 0);
-                    reference_graphs.push(ReferenceGraph {
-                        protocol: protocol.label().into(),
-                        fold: data.fold.clone(),
-                        method: "|correlation| of training frames".into(),
-                        vs_truth,
-                        vs_connectome,
-                    });
+                    let n = neurons.len();
+                    let graphs = [
+                        ("|correlation| of training frames", correlation_graph(n, &data.train_activity, n)),
+                        ("|lagged ridge regression| of training frames", regression_graph(n, &data.train_activity)),
+                    ];
+                    for (method, graph) in graphs {
+                        let (vs_truth, vs_connectome) = references.score(&graph, 0);
+                        reference_graphs.push(ReferenceGraph { protocol: protocol.label().into(), fold: data.fold.clone(), method: method.into(), vs_truth, vs_connectome });
+                    }
                 }
                 let fold = FoldContext {
                     spec,

@@ -18,7 +18,7 @@ use web_time::Instant;
 
 use super::{Host, Progress, TrainConfig, TrainError, read_f32, read_scalar};
 use crate::data::task::Windows;
-use crate::model::{Head, Input, InputShape, ModelSpec, Network};
+use crate::model::{Head, Input, InputShape, ModelSpec, Network, animal_one_hot};
 
 /// Windows per forward pass when evaluating (bounds device memory).
 const EVAL_CHUNK: usize = 256;
@@ -57,6 +57,7 @@ struct Batchable {
     last: Tensor<2>,
     next: Option<Tensor<2>>,
     classes: Tensor<1, Int>,
+    animal: Tensor<2>,
     len: usize,
 }
 
@@ -69,6 +70,7 @@ fn upload(w: &Windows, device: &Device) -> Batchable {
         last: floats(&w.last, [len, n]),
         next: (!w.next.is_empty()).then(|| floats(&w.next, [len, n])),
         classes: Tensor::from_data(TensorData::new(w.classes.iter().map(|&c| i64::from(c)).collect::<Vec<_>>(), [len]), device),
+        animal: animal_one_hot(&w.source, device),
         len,
     }
 }
@@ -81,6 +83,7 @@ impl Batchable {
             last: self.last.clone().select(0, idx.clone()),
             next: self.next.clone().map(|t| t.select(0, idx.clone())),
             len: idx.dims()[0],
+            animal: self.animal.clone().select(0, idx.clone()),
             classes: self.classes.clone().select(0, idx),
         }
     }
@@ -93,7 +96,7 @@ impl Batchable {
 
 /// The loss of one batch (a scalar tensor) and the network's output.
 fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective, kl_weight: f64, sample: bool) -> (Tensor<1>, Tensor<2>) {
-    let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming, sample });
+    let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming, animal: b.animal.clone(), sample });
     let device = b.x.device();
     let data_loss = match objective {
         Objective::NextStep => {
@@ -198,7 +201,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
             report.losses.push((step, v));
         }
         let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(cfg.learning_rate, net, grads);
+        net = optim.step(cfg.schedule.rate(cfg.learning_rate, step, cfg.steps), net, grads);
         report.steps_run = step + 1;
 
         if report.steps_run.is_multiple_of(eval_every) || report.steps_run == cfg.steps {
@@ -265,7 +268,7 @@ pub async fn evaluate(net: &Network, set: &Windows, incoming: Option<&[f32]>, ob
     for start in (0..data.len).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(data.len);
         let b = data.range(start, end);
-        let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), sample: false });
+        let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), animal: b.animal.clone(), sample: false });
         let y = match objective {
             Objective::NextStep => b.last + out.y,
             Objective::Classes { .. } => softmax(out.y, 1),

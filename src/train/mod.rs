@@ -42,11 +42,40 @@ pub struct TrainConfig {
     pub patience: usize,
     /// AdamW decoupled weight decay.
     pub weight_decay: f64,
+    /// How the learning rate changes over the steps. A spec that does not say (written before
+    /// schedules existed) keeps the constant rate it ran with; new specs decay it.
+    #[serde(default)]
+    pub schedule: Schedule,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10, eval_every: 100, patience: 0, weight_decay: 1e-4 }
+        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10, eval_every: 100, patience: 0, weight_decay: 1e-4, schedule: Schedule::Cosine }
+    }
+}
+
+/// Learning-rate schedule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// The same rate at every step.
+    #[default]
+    Constant,
+    /// Half a cosine from the rate at the first step to 5 % of it at the last (Loshchilov &
+    /// Hutter 2017, without restarts): big steps early, small ones to settle.
+    Cosine,
+}
+
+impl Schedule {
+    /// The rate at `step` (0-based) of `steps`.
+    pub fn rate(self, base: f64, step: usize, steps: usize) -> f64 {
+        match self {
+            Schedule::Constant => base,
+            Schedule::Cosine => {
+                let progress = step as f64 / steps.saturating_sub(1).max(1) as f64;
+                base * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos()))
+            }
+        }
     }
 }
 

@@ -95,26 +95,40 @@ pub fn format_table(result: &ExperimentResult) -> String {
             out.push_str(&format!(" {:>4}\n", row.n));
         }
     }
-    if let Some(line) = reference_line(&result.reference_graphs) {
-        out.push_str(&format!("\n{line}\n"));
+    let references = reference_lines(&result.reference_graphs);
+    if !references.is_empty() {
+        out.push('\n');
+    }
+    for line in references {
+        out.push_str(&format!("reference: {line}\n"));
     }
     out
 }
 
-/// One line on the model-free reference graphs, e.g. for the table's foot.
-pub fn reference_line(references: &[ReferenceGraph]) -> Option<String> {
-    let first = references.first()?;
-    let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
-        let v: Vec<f64> = references.iter().filter_map(f).collect();
-        if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
-    };
-    Some(format!(
-        "reference: {} — AUROC vs truth {}, vs connectome {} (mean over {} folds)",
-        first.method,
-        mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
-        mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
-        references.len()
-    ))
+/// One line per model-free reference graph (mean AUROCs over folds), e.g. for the table's foot.
+pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
+    let mut methods: Vec<&str> = Vec::new();
+    for r in references {
+        if !methods.contains(&r.method.as_str()) {
+            methods.push(&r.method);
+        }
+    }
+    methods
+        .into_iter()
+        .map(|method| {
+            let of_method: Vec<&ReferenceGraph> = references.iter().filter(|r| r.method == method).collect();
+            let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
+                let v: Vec<f64> = of_method.iter().copied().filter_map(f).collect();
+                if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
+            };
+            format!(
+                "{method} — AUROC vs truth {}, vs connectome {} (mean over {} folds)",
+                mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
+                mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
+                of_method.len()
+            )
+        })
+        .collect()
 }
 
 /// Every run as one CSV row: model, protocol, task, fold, seed, steps, best step, seconds,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{TrainError, read_f32};
 use crate::data::task::Series;
-use crate::model::{Input, Network};
+use crate::model::{Input, Network, animal_one_hot};
 
 /// Mean squared error at each horizon (index 0 = one step ahead), over recorded neurons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,11 +53,13 @@ pub async fn rollout(
     let recorded = mask.iter().sum::<f32>().max(1.0) as f64 * b as f64;
     let mask_t = Tensor::<2>::from_data(TensorData::new(mask.repeat(b), [b, n]), device);
     let incoming = incoming.map(|a| Tensor::<2>::from_data(TensorData::new(a.to_vec(), [n, n]), device));
+    let animal = animal_one_hot(&vec![0; b], device);
     for step in 0..horizon {
         let input = Input {
             x: Tensor::from_data(TensorData::new(x.clone(), [b, history, n, f]), device),
             mask: mask_t.clone(),
             incoming: incoming.clone(),
+            animal: animal.clone(),
             sample: false,
         };
         let change = read_f32(net.forward(input).y).await?;

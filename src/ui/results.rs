@@ -8,7 +8,7 @@ use super::chart::PlotCanvas;
 use super::lab::Lab;
 use crate::plot::{Bars, Curves, LossSeries, Matrix, Network};
 use crate::train::experiment::{RunResult, TaskSpec, mean_sd, summarise};
-use crate::train::report::{TaskTable, reference_line, tables};
+use crate::train::report::{TaskTable, reference_lines, tables};
 
 /// The distinct "model · task · protocol" of the runs that `keep`, in run order.
 fn run_groups(runs: &[RunResult], keep: impl Fn(&RunResult) -> bool) -> Vec<String> {
@@ -324,9 +324,7 @@ fn Graphs() -> impl IntoView {
         .into_iter()
         .flatten()
         .collect();
-        if let Some(line) = lab.result.with(|r| r.as_ref().and_then(|r| reference_line(&r.reference_graphs))) {
-            lines.push(line);
-        }
+        lines.extend(lab.result.with(|r| r.as_ref().map(|r| reference_lines(&r.reference_graphs)).unwrap_or_default()).into_iter().map(|l| format!("reference: {l}")));
         lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()
     };
     view! {
