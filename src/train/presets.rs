@@ -4,7 +4,7 @@ use super::experiment::{DataSpec, ExperimentSpec, PreprocessSpec, Protocol, Task
 use crate::data::labels::{KATO_4_CLASS, KATO_7_STATE, Merges};
 use crate::data::preprocess::NeuronSet;
 use crate::data::synthetic::SyntheticConfig;
-use super::TrainConfig;
+use super::{Schedule, TrainConfig};
 use crate::model::{ModelKind, ModelSpec};
 
 /// Every preset: name and one line saying what it runs.
@@ -62,7 +62,7 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
         // 64 wide 0.0306; 4000 steps 0.0302; 3 rounds 0.0300)
         "kato-next-step" => {
             let mut spec = ExperimentSpec {
-                train: TrainConfig { steps: 4000, patience: 6, ..ExperimentSpec::default().train },
+                train: TrainConfig { steps: 4000, patience: 6, schedule: Schedule::Cosine, ..ExperimentSpec::default().train },
                 ..kato(vec![TaskSpec::NextStep], vec![Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut])
             };
             for m in spec.models.iter_mut().filter(|m| m.kind.needs_graph()) {
@@ -79,12 +79,13 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
             // windows, 0.77 after 1500 of 64 at a higher rate; measured)
             models: vec![ModelSpec { steps: Some(1500), batch_size: Some(64), learning_rate: Some(5e-3), ..ModelSpec::new(ModelKind::Nri) }],
             protocols: vec![Protocol::WithinAnimal],
+            train: TrainConfig { schedule: Schedule::Cosine, ..ExperimentSpec::default().train },
             ..ExperimentSpec::default()
         },
         // the whole grid within the 15-minute budget on 2 CPU cores: fewer steps, NRI fewer still
         "paper" => {
             let mut spec = kato(vec![TaskSpec::NextStep, behaviour_4(), behaviour_8()], vec![Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut]);
-            spec.train = TrainConfig { steps: 1000, patience: 3, ..spec.train };
+            spec.train = TrainConfig { steps: 1000, patience: 3, schedule: Schedule::Cosine, ..spec.train };
             for m in spec.models.iter_mut().filter(|m| m.kind == ModelKind::Nri) {
                 m.steps = Some(300);
             }

@@ -41,13 +41,7 @@ impl TaskTable {
 
 /// The summary grouped per task, in the order tasks, models and protocols first appear.
 pub fn tables(summary: &[SummaryRow]) -> Vec<TaskTable> {
-    let mut tasks: Vec<&str> = Vec::new();
-    for r in summary {
-        if !tasks.contains(&r.task.as_str()) {
-            tasks.push(&r.task);
-        }
-    }
-    tasks
+    first_seen(summary.iter().map(|r| r.task.as_str()))
         .into_iter()
         .map(|task| {
             let base: &[&str] = if task == "next-step" { &NEXT_STEP_METRICS } else { &BEHAVIOUR_METRICS };
@@ -57,13 +51,7 @@ pub fn tables(summary: &[SummaryRow]) -> Vec<TaskTable> {
                 .filter(|m| summary.iter().any(|r| r.task == task && r.metric == **m))
                 .map(|m| (*m).to_string())
                 .collect();
-            let mut keys: Vec<(&str, &str)> = Vec::new();
-            for r in summary.iter().filter(|r| r.task == task) {
-                if !keys.contains(&(r.model.as_str(), r.protocol.as_str())) {
-                    keys.push((&r.model, &r.protocol));
-                }
-            }
-            let rows = keys
+            let rows = first_seen(summary.iter().filter(|r| r.task == task).map(|r| (r.model.as_str(), r.protocol.as_str())))
                 .into_iter()
                 .map(|(model, protocol)| {
                     let found = |m: &String| summary.iter().find(|r| r.task == task && r.model == model && r.protocol == protocol && &r.metric == m);
@@ -107,13 +95,7 @@ pub fn format_table(result: &ExperimentResult) -> String {
 
 /// One line per model-free reference graph (mean AUROCs over folds), e.g. for the table's foot.
 pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
-    let mut methods: Vec<&str> = Vec::new();
-    for r in references {
-        if !methods.contains(&r.method.as_str()) {
-            methods.push(&r.method);
-        }
-    }
-    methods
+    first_seen(references.iter().map(|r| r.method.as_str()))
         .into_iter()
         .map(|method| {
             let of_method: Vec<&ReferenceGraph> = references.iter().filter(|r| r.method == method).collect();
@@ -134,14 +116,7 @@ pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
 /// Every run as one CSV row: model, protocol, task, fold, seed, steps, best step, seconds,
 /// then every metric any run has (empty where a run has none).
 pub fn runs_csv(result: &ExperimentResult) -> String {
-    let mut metrics: Vec<&str> = Vec::new();
-    for run in &result.runs {
-        for m in run.metrics.keys() {
-            if !metrics.contains(&m.as_str()) {
-                metrics.push(m);
-            }
-        }
-    }
+    let metrics = first_seen(result.runs.iter().flat_map(|r| r.metrics.keys().map(String::as_str)));
     let mut out = csv::Writer::from_writer(Vec::new());
     let head = ["model", "protocol", "task", "fold", "seed", "steps", "best_step", "seconds"];
     // writing to a Vec cannot fail
@@ -152,4 +127,15 @@ pub fn runs_csv(result: &ExperimentResult) -> String {
         let _ = out.write_record(&row);
     }
     String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The distinct values, in the order they first appear.
+fn first_seen<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
