@@ -282,16 +282,9 @@ mod tests {
         let worm = crate::data::synthetic::SyntheticConfig::default().generate();
         let rec = &worm.recordings[0];
         let n = rec.neurons;
-        // z-score each neuron
-        let mut rows = rec.traces.clone();
-        for i in 0..n {
-            let col: Vec<f64> = rows.chunks_exact(n).map(|r| f64::from(r[i])).collect();
-            let mean = col.iter().sum::<f64>() / col.len() as f64;
-            let sd = (col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / col.len() as f64).sqrt();
-            rows.chunks_exact_mut(n).for_each(|r| r[i] = ((f64::from(r[i]) - mean) / sd) as f32);
-        }
+        let rows = crate::data::windows::Standardizer::fit(rec, 0..rec.frames).apply(rec);
         let truth = worm.graph.adjacency();
-        let regression = score_graph(&regression_graph(n, &[rows.clone()]), &truth, false, 20, 1).unwrap();
+        let regression = score_graph(&regression_graph(n, std::slice::from_ref(&rows)), &truth, false, 20, 1).unwrap();
         let correlation = score_graph(&correlation_graph(n, &[rows], n), &truth, false, 20, 1).unwrap();
         assert!(regression.auroc > 0.9, "regression {regression:?}");
         assert!(regression.auroc > correlation.auroc + 0.15, "regression {} vs correlation {}", regression.auroc, correlation.auroc);
