@@ -111,6 +111,12 @@ pub struct Windows {
     pub classes: Vec<u16>,
     /// `[len]`: which series (in the order they were added) each window came from.
     pub source: Vec<u16>,
+    /// `[len]`: the window one frame later in the same series (whose last frame is this
+    /// window's target), or -1; multi-step training follows these chains.
+    pub successor: Vec<i32>,
+    /// `[len, nodes]` when `features == 2`: what the change feature was divided by, to build
+    /// it for a predicted frame (empty otherwise).
+    pub change_sd: Vec<f32>,
 }
 
 impl Windows {
@@ -133,10 +139,20 @@ impl Windows {
         let end = frames.end.min(series.frames);
         let last_target = if target == Target::NextFrame { end.saturating_sub(1) } else { end };
         let mask: Vec<f32> = series.present.iter().map(|&p| if p { 1.0 } else { 0.0 }).collect();
+        let mut previous: Option<(usize, usize)> = None; // (last frame, index) of the window added before
         for t in frames.start + h - 1..last_target {
             let class = series.classes[t];
             if target == Target::Class && class.is_none() {
                 continue;
+            }
+            let index = self.source.len();
+            if let Some((_, pi)) = previous.filter(|&(pt, _)| pt + 1 == t) {
+                self.successor[pi] = i32::try_from(index).unwrap_or(-1);
+            }
+            previous = Some((t, index));
+            self.successor.push(-1);
+            if f > 1 {
+                self.change_sd.extend_from_slice(&series.change_sd);
             }
             self.inputs.extend_from_slice(&series.values[(t + 1 - h) * n * f..(t + 1) * n * f]);
             self.mask.extend_from_slice(&mask);
@@ -188,6 +204,10 @@ mod tests {
         // the target of a window is the frame after its last frame
         assert_eq!(w.next[0], s.activity(3, 0));
         assert_eq!(w.last[0], s.activity(2, 0));
+        // each window's successor ends on its target frame; the last has none
+        assert_eq!(w.successor, vec![1, 2, 3, 4, 5, 6, -1]);
+        assert_eq!(w.last[w.successor[0] as usize * 2], w.next[0]);
+        assert_eq!(w.change_sd.len(), 7 * 2);
         // the change feature of a ramp is constant after the first frame
         assert!((s.values[(2 * 2) * 2 + 1] - s.values[(5 * 2) * 2 + 1]).abs() < 1e-6);
 
@@ -196,6 +216,8 @@ mod tests {
         // last frames 2..=9 minus the unlabelled ones (t % 3 == 2: 2, 5, 8)
         assert_eq!(c.len(), 5);
         assert_eq!(c.class_counts(2), vec![2, 3]);
+        // labelled last frames 3, 4, 6, 7, 9: only 3→4 and 6→7 are one frame apart
+        assert_eq!(c.successor, vec![1, -1, 3, -1, -1]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::ops::ControlFlow;
 
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
+use burn::tensor::Distribution;
 use burn::tensor::activation::{log_softmax, softmax};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -118,6 +119,76 @@ fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective:
     (loss, out.y)
 }
 
+/// What multi-step training needs besides the windows: where each window's chain goes on.
+struct Chains {
+    /// `[len]`: [`Windows::successor`].
+    successor: Tensor<1, Int>,
+    /// `[len, nodes]`: [`Windows::change_sd`], when windows carry the change feature.
+    change_sd: Option<Tensor<2>>,
+}
+
+impl Chains {
+    fn upload(w: &Windows, device: &Device) -> Self {
+        let successor = if w.successor.len() == w.len() { w.successor.clone() } else { vec![-1; w.len()] };
+        Self {
+            successor: Tensor::from_data(TensorData::new(successor.into_iter().map(i64::from).collect::<Vec<_>>(), [w.len()]), device),
+            change_sd: (w.features > 1).then(|| {
+                let sd = if w.change_sd.len() == w.len() * w.nodes { w.change_sd.clone() } else { vec![1.0; w.len() * w.nodes] };
+                Tensor::from_data(TensorData::new(sd, [w.len(), w.nodes]), device)
+            }),
+        }
+    }
+}
+
+/// The next-step loss of `steps` frames predicted one after another from the windows `idx`
+/// of `all`: each frame fed back is the true one with probability `p_true` (per window and
+/// step), otherwise the prediction, through which gradients flow. A chain that reaches the end
+/// of its series stops counting. NRI's KL term is taken from the first step.
+#[allow(clippy::too_many_arguments)]
+fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, Int>, steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64) -> Tensor<1> {
+    let first = all.rows(idx.clone());
+    let device = first.x.device();
+    let [len, h, n, f] = first.x.dims();
+    let next = all.next.clone().expect("next-step windows carry their next frame");
+    let change_sd = chains.change_sd.clone().map(|c| c.select(0, idx.clone()));
+    let (mut x, mut last, mut at) = (first.x, first.last, idx);
+    let mut alive = Tensor::<2>::ones([len, 1], &device);
+    let mut err = Tensor::<1>::zeros([1], &device);
+    let mut count = Tensor::<1>::zeros([1], &device);
+    let mut kl = None;
+    for step in 0..steps {
+        let out = net.forward(Input { x: x.clone(), mask: first.mask.clone(), incoming: incoming.clone(), animal: first.animal.clone(), sample: true });
+        if step == 0 {
+            kl = out.kl;
+        }
+        let pred = last.clone() + out.y;
+        let weight = first.mask.clone() * alive.clone();
+        err = err + ((pred.clone() - next.clone().select(0, at.clone())).powf_scalar(2.0) * weight.clone()).sum();
+        count = count + weight.sum();
+        if step + 1 == steps {
+            break;
+        }
+        let successor = chains.successor.clone().select(0, at);
+        alive = alive * successor.clone().greater_equal_elem(0).float().reshape([len, 1]);
+        at = successor.clamp_min(0);
+        // the frame fed back: the true next frame (all its features) or the prediction
+        let truth = all.x.clone().select(0, at.clone()).slice([0..len, h - 1..h, 0..n, 0..f]);
+        let predicted = match &change_sd {
+            Some(sd) => Tensor::stack::<3>(vec![pred.clone(), (pred.clone() - last) / sd.clone()], 2).reshape([len, 1, n, f]),
+            None => pred.clone().reshape([len, 1, n, 1]),
+        };
+        let teach = Tensor::<2>::random([len, 1], Distribution::Bernoulli(p_true), &device);
+        let fed = truth * teach.clone().reshape([len, 1, 1, 1]) + predicted * (teach.clone().neg() + 1.0).reshape([len, 1, 1, 1]);
+        last = all.last.clone().select(0, at.clone()) * teach.clone() + pred * (teach.neg() + 1.0);
+        x = if h > 1 { Tensor::cat(vec![x.slice([0..len, 1..h, 0..n, 0..f]), fed], 1) } else { fed };
+    }
+    let data_loss = err / count.clamp_min(1.0);
+    match kl {
+        Some(kl) if kl_weight > 0.0 => data_loss + kl.mul_scalar(kl_weight),
+        _ => data_loss,
+    }
+}
+
 /// A finished run: the best network (on the plain device) and how training went.
 #[derive(Debug)]
 pub struct Fitted {
@@ -173,6 +244,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
     let all = upload(train, &train_device);
     let held_out = upload(validation, device);
     let incoming_train = incoming_tensor(setup.incoming, shape.nodes, &train_device);
+    let chains = (cfg.rollout_steps > 1 && *setup.objective == Objective::NextStep).then(|| Chains::upload(train, &train_device));
     let incoming_eval = incoming_tensor(setup.incoming, shape.nodes, device);
 
     let batch = cfg.batch_size.clamp(1, train.len());
@@ -191,7 +263,10 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         }
         let idx = Tensor::<1, Int>::from_ints(&order[cursor..cursor + batch], &train_device);
         cursor += batch;
-        let (loss, _) = loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, true);
+        let loss = match &chains {
+            Some(c) => rollout_loss(&net, &all, c, idx, cfg.rollout_steps, cfg.teacher_forcing(step), incoming_train.clone(), setup.spec.kl_weight),
+            None => loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, true).0,
+        };
         let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
         let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
         if let Some(v) = value {
@@ -292,4 +367,77 @@ pub async fn evaluate(net: &Network, set: &Windows, incoming: Option<&[f32]>, ob
     }
     let edges = sums.into_iter().map(|(s, sum, count)| (s, sum.into_iter().map(|v| v / count.max(1) as f32).collect())).collect();
     Ok(Evaluation { outputs, edges })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::preprocess::{NeuronSet, align};
+    use crate::data::synthetic::SyntheticConfig;
+    use crate::data::task::{Series, Target};
+    use crate::model::{ModelKind, ModelSpec};
+    use crate::train::rollout::rollout;
+
+    const HISTORY: usize = 3;
+
+    /// A synthetic animal's series with the change feature, its windows and an untrained MLP.
+    fn setup() -> (Series, Windows, Network, Device) {
+        let rec = SyntheticConfig { frames: 120, neurons: 6, ..Default::default() }.generate().recordings.remove(0);
+        let animal = align(&[rec], NeuronSet::AllColumns).unwrap().animals.remove(0);
+        let series = Series::prepare::<&str, &[&str], &str>(&animal, 0..120, true, None).unwrap();
+        let mut windows = Windows::new(HISTORY, series.nodes, series.features);
+        windows.add(&series, 0..120, Target::NextFrame, 0);
+        let device = Device::flex();
+        let shape = InputShape { history: HISTORY, nodes: series.nodes, features: series.features };
+        let net = Network::init(&ModelSpec { hidden: 16, dropout: 0.0, ..ModelSpec::new(ModelKind::Mlp) }, shape, Head::Nodes, &device);
+        (series, windows, net, device)
+    }
+
+    fn value(t: Tensor<1>) -> f32 {
+        t.into_data().to_vec::<f32>().unwrap()[0]
+    }
+
+    #[test]
+    fn teacher_forced_rollout_loss_is_the_mean_of_one_step_losses() {
+        let (_, windows, net, device) = setup();
+        let all = upload(&windows, &device);
+        let chains = Chains::upload(&windows, &device);
+        let starts = [0i64, 7, 40];
+        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), 4, 1.0, None, 0.0);
+        // fed the true frames, step s of a chain is the one-step prediction of window start + s
+        let followed: Vec<i64> = starts.iter().flat_map(|&s| s..s + 4).collect();
+        let (one_step, _) = loss_of(&net, &all.rows(Tensor::from_ints(followed.as_slice(), &device)), None, &Objective::NextStep, 0.0, false);
+        let (a, b) = (value(rolled), value(one_step));
+        assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "rollout {a} vs one step {b}");
+    }
+
+    #[test]
+    fn free_running_rollout_loss_is_the_evaluated_rollout_error() {
+        let (series, windows, net, device) = setup();
+        let all = upload(&windows, &device);
+        let chains = Chains::upload(&windows, &device);
+        let (horizon, stride) = (5, 9);
+        let (evaluated, _) = pollster::block_on(rollout(&net, &series, 0..120, HISTORY, horizon, stride, 0, None, &device)).unwrap();
+        // the evaluated rollouts start at last frames HISTORY-1, +stride, ...: window t-(HISTORY-1)
+        let starts: Vec<i64> = (0..evaluated.starts as i64).map(|k| k * stride as i64).collect();
+        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 0.0, None, 0.0));
+        let mean = evaluated.mse.iter().sum::<f64>() / horizon as f64;
+        assert!((f64::from(rolled) - mean).abs() <= 1e-5 * mean, "training rollout {rolled} vs evaluated {mean}");
+        // and it is not the teacher-forced loss: the fed-back predictions matter
+        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 1.0, None, 0.0));
+        assert!((forced - rolled).abs() > 1e-3 * rolled, "forced {forced} vs free {rolled}");
+    }
+
+    #[test]
+    fn chains_stop_at_the_end_of_a_series() {
+        let (_, windows, net, device) = setup();
+        let all = upload(&windows, &device);
+        let chains = Chains::upload(&windows, &device);
+        let last = windows.len() as i64 - 1;
+        // the last window has no successor: a 3-step rollout from it counts its first step only
+        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints([last].as_slice(), &device), 3, 0.0, None, 0.0);
+        let (one, _) = loss_of(&net, &all.rows(Tensor::from_ints([last].as_slice(), &device)), None, &Objective::NextStep, 0.0, false);
+        let (a, b) = (value(rolled), value(one));
+        assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
+    }
 }

@@ -44,11 +44,28 @@ pub struct TrainConfig {
     pub weight_decay: f64,
     /// How the learning rate changes over the steps (a spec that does not say: constant).
     pub schedule: Schedule,
+    /// Next step: frames each training window predicts one after another (1: the next frame
+    /// only, every input true: teacher forcing). Above 1 the loss is the mean over the rollout,
+    /// and each frame fed back is the true one with probability [`TrainConfig::teacher_forcing`]
+    /// and otherwise the network's own prediction (scheduled sampling, Bengio et al. 2015).
+    pub rollout_steps: usize,
+    /// The probability of feeding back the true frame falls linearly from 1 at the first step
+    /// to this at the last.
+    pub teacher_forcing_end: f64,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10, eval_every: 100, patience: 0, weight_decay: 1e-4, schedule: Schedule::Constant }
+        Self { steps: 300, batch_size: 64, learning_rate: 2e-3, seed: 0, report_every: 10, eval_every: 100, patience: 0, weight_decay: 1e-4, schedule: Schedule::Constant, rollout_steps: 1, teacher_forcing_end: 0.0 }
+    }
+}
+
+impl TrainConfig {
+    /// The probability of feeding back the true frame at `step` (scheduled sampling).
+    pub fn teacher_forcing(&self, step: usize) -> f64 {
+        let progress = step as f64 / self.steps.saturating_sub(1).max(1) as f64;
+        let end = self.teacher_forcing_end.clamp(0.0, 1.0);
+        1.0 - (1.0 - end) * progress.min(1.0)
     }
 }
 

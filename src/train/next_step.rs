@@ -56,6 +56,9 @@ fn as_windows(set: &NextStepSet) -> Windows {
         next: set.targets.clone(),
         classes: vec![0; len],
         source: vec![0; len],
+        // the demo trains one step ahead only
+        successor: vec![-1; len],
+        change_sd: Vec::new(),
     }
 }
 
