@@ -129,10 +129,10 @@ fn training_beats_persistence_on_the_synthetic_worm() {
 }
 
 /// The `synthetic-graph` preset as the page and the CLI run it (about 3 minutes on 2 cores):
-/// relational inference recovers more of the true wiring than correlation does, though not
-/// yet as much as lagged ridge regression, the model-free bar next to it.
+/// relational inference recovers the true wiring (AUROC ≥ 0.90, the goal), far better
+/// than correlation does and close to lagged ridge regression, the model-free bar next to it.
 #[test]
-fn relational_inference_beats_correlation_on_the_synthetic_wiring() {
+fn relational_inference_recovers_the_synthetic_wiring() {
     let result = run(&presets::preset("synthetic-graph").unwrap());
     let reference = |method: &str| {
         let r = result.reference_graphs.iter().find(|r| r.method.contains(method)).unwrap();
@@ -143,7 +143,9 @@ fn relational_inference_beats_correlation_on_the_synthetic_wiring() {
     let auroc = nri["graph_auroc_truth"];
     eprintln!("AUROC vs the true wiring: NRI {auroc:.3}, |correlation| {correlation:.3}, lagged ridge {regression:.3}, shuffled null {:.3}", nri["graph_auroc_truth_null"]);
     assert!(regression > 0.9, "ridge {regression}");
-    assert!(auroc > correlation + 0.04, "NRI {auroc} vs correlation {correlation}");
+    // the goal; measured 0.936 (correlation 0.665, ridge 0.966)
+    assert!(auroc >= 0.9, "NRI {auroc}");
+    assert!(auroc > correlation + 0.2, "NRI {auroc} vs correlation {correlation}");
     assert!(auroc > nri["graph_auroc_truth_null"] + 0.2, "{nri:?}");
     assert!(nri["mse"] < 0.85 * nri["persistence_mse"], "{nri:?}");
 }

@@ -82,6 +82,14 @@ pub struct ModelSpec {
     pub tau: f64,
     /// NRI: weight of the KL term.
     pub kl_weight: f64,
+    /// NRI: the fraction of training after which edges are Gumbel-softmax samples; before it
+    /// the decoder weights its messages by the edge probabilities themselves (a continuous
+    /// relaxation). 0 samples throughout (Kipf et al.), 1 (the default) never: measured on the
+    /// synthetic worm, whose neurons' inputs cancel one another (three inputs that explain
+    /// almost half of a neuron's change explain 3–5 % each), sampling keeps only the edges
+    /// that help alone — AUROC vs the true wiring 0.93 relaxed, 0.78 after sampling took over
+    /// at half of training, 0.50 sampling throughout.
+    pub sampling_from: f64,
     /// Optimiser steps for this model instead of the experiment's (the costly NRI gets fewer).
     pub steps: Option<usize>,
     /// Minibatch size for this model instead of the experiment's.
@@ -103,6 +111,7 @@ impl Default for ModelSpec {
             prior_no_edge: 0.9,
             tau: 0.5,
             kl_weight: 0.01,
+            sampling_from: 1.0,
             steps: None,
             batch_size: None,
             weight_decay: None,
@@ -129,6 +138,13 @@ impl ModelSpec {
         // on the synthetic worm: AUROC vs the true wiring 0.70 with 2 types at τ 0.5, 0.75–0.77
         // with 3 types at τ 1)
         if kind == ModelKind::Nri { Self { edge_types: 3, tau: 1.0, ..spec } } else { spec }
+    }
+}
+
+impl ModelSpec {
+    /// The Gumbel noise scale at `step` of `steps` ([`ModelSpec::sampling_from`]).
+    pub fn noise(&self, step: usize, steps: usize) -> f32 {
+        if step as f64 >= self.sampling_from * steps as f64 { 1.0 } else { 0.0 }
     }
 }
 
@@ -170,8 +186,10 @@ pub struct Input {
     /// `[batch, animals]`, one-hot: which animal each window comes from (NRI pools the
     /// graphs it infers from the windows of one animal into that animal's graph).
     pub animal: Tensor<2>,
-    /// Sample edges (training) rather than take their probabilities (evaluation).
-    pub sample: bool,
+    /// NRI: scale of the Gumbel noise on the edge logits. 1 samples edges with the
+    /// Gumbel-softmax (training); 0 takes their probabilities (evaluation, and the continuous
+    /// relaxation, see [`ModelSpec::sampling_from`]).
+    pub noise: f32,
 }
 
 /// The one-hot `[windows, animals]` matrix of [`Input::animal`] from each window's animal index.
@@ -364,7 +382,7 @@ mod tests {
             for head in [Head::Nodes, Head::Classes(4)] {
                 let net = Network::init(&ModelSpec { hidden: 8, ..ModelSpec::new(kind) }, shape, head, &device);
                 let animal = animal_one_hot(&[0, 1, 0], &device);
-                let out = net.forward(Input { x: x.clone(), mask: mask.clone(), incoming: incoming.clone(), animal, sample: true });
+                let out = net.forward(Input { x: x.clone(), mask: mask.clone(), incoming: incoming.clone(), animal, noise: 1.0 });
                 let want = if head == Head::Nodes { [3, 5] } else { [3, 4] };
                 assert_eq!(out.y.dims(), want, "{kind:?} {head:?}");
                 assert_eq!(out.kl.is_some(), kind == ModelKind::Nri);

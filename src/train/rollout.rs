@@ -60,7 +60,7 @@ pub async fn rollout(
             mask: mask_t.clone(),
             incoming: incoming.clone(),
             animal: animal.clone(),
-            sample: false,
+            noise: 0.0,
         };
         let change = read_f32(net.forward(input).y).await?;
         let pred: Vec<f32> = last.iter().zip(&change).enumerate().map(|(k, (l, c))| if mask[k % n] > 0.0 { l + c } else { 0.0 }).collect();
