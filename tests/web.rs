@@ -121,7 +121,7 @@ async fn every_network_agrees_on_webgpu_and_cpu() {
                         mask: Tensor::from_data(TensorData::new(mask, [16, 12]), &device),
                         incoming: Some(Tensor::from_data(TensorData::new(incoming, [12, 12]), &device)),
                         animal: animal_one_hot(&[0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], &device),
-                        sample: false,
+                        noise: 0.0,
                     };
                     read_f32(net.to_device(&device).forward(input).y).await.expect("read output")
                 }
