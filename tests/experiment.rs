@@ -163,6 +163,13 @@ fn presets_are_valid_specs_for_their_data() {
     let one = config.generate().recordings.remove(0);
     let err = pollster::block_on(run_experiment(&spec, &[one], None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err();
     assert!(err.to_string().contains("at least two animals"), "{err}");
+    // so does a training setting out of range
+    let mut spec = small_spec();
+    spec.train.teacher_forcing_end = 2.0;
+    let DataSpec::Synthetic { config } = &spec.data else { unreachable!() };
+    let recordings = config.generate().recordings;
+    let err = pollster::block_on(run_experiment(&spec, &recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err();
+    assert!(err.to_string().contains("teacher_forcing_end"), "{err}");
 }
 
 /// A host that writes down what an experiment tells it.

@@ -172,7 +172,7 @@ impl Nri {
             q.clone()
         };
 
-        // Decoder: typed messages along the sampled edges, summed per receiver as a product of
+        // Decoder: typed messages along the edges (weighted by probabilities or samples), summed per receiver as a product of
         // the edge weights `[b, receiver, sender]` with the senders' messages `[b, sender, d]`.
         let [_, h, _, _] = x.dims();
         let newest = x.clone().slice([0..b, h - 1..h, 0..n, 0..1]).reshape([b, n, 1]); // activity at the last frame

@@ -264,6 +264,10 @@ const ROLLOUT_STRIDE: usize = 5;
 
 
 /// Checks a spec against the recordings it will run on, with messages a user can act on.
+/// The most frames a training window may predict one after another (each is a forward pass
+/// kept for the backward one).
+const MAX_ROLLOUT_STEPS: usize = 32;
+
 fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), DataError> {
     let bad = |m: String| Err(DataError::Alignment(m));
     if recordings.is_empty() {
@@ -274,6 +278,15 @@ fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), DataErro
     }
     if spec.protocols.contains(&Protocol::LeaveOneAnimalOut) && recordings.len() < 2 {
         return bad("leave-one-animal-out needs at least two animals".into());
+    }
+    if spec.train.rollout_steps > MAX_ROLLOUT_STEPS {
+        return bad(format!("train.rollout_steps is {}; at most {MAX_ROLLOUT_STEPS} frames can be predicted one after another in training", spec.train.rollout_steps));
+    }
+    if !(0.0..=1.0).contains(&spec.train.teacher_forcing_end) {
+        return bad(format!("train.teacher_forcing_end is {}; it is a probability, from 0 to 1", spec.train.teacher_forcing_end));
+    }
+    if let Some(m) = spec.models.iter().find(|m| !(0.0..=1.0).contains(&m.sampling_from)) {
+        return bad(format!("{}: sampling_from is {}; it is a fraction of training, from 0 to 1", m.kind.label(), m.sampling_from));
     }
     for task in &spec.tasks {
         if let TaskSpec::Behaviour { name, classes } = task {

@@ -143,7 +143,8 @@ impl Chains {
 /// The next-step loss of `steps` frames predicted one after another from the windows `idx`
 /// of `all`: each frame fed back is the true one with probability `p_true` (per window and
 /// step), otherwise the prediction, through which gradients flow. A chain that reaches the end
-/// of its series stops counting. NRI's KL term is taken from the first step.
+/// of its series stops counting. NRI's KL term is taken from the first step. Early stopping
+/// still compares one-step validation losses.
 #[allow(clippy::too_many_arguments)]
 fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, Int>, steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64, noise: f32) -> Tensor<1> {
     let first = all.rows(idx.clone());
@@ -161,16 +162,20 @@ fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, 
         if step == 0 {
             kl = out.kl;
         }
-        let pred = last.clone() + out.y;
+        // neurons an animal does not have stay 0, as in the data and the evaluated rollout
+        let pred = (last.clone() + out.y) * first.mask.clone();
         let weight = first.mask.clone() * alive.clone();
         err = err + ((pred.clone() - next.clone().select(0, at.clone())).powf_scalar(2.0) * weight.clone()).sum();
         count = count + weight.sum();
         if step + 1 == steps {
             break;
         }
-        let successor = chains.successor.clone().select(0, at);
-        alive = alive * successor.clone().greater_equal_elem(0).float().reshape([len, 1]);
-        at = successor.clamp_min(0);
+        let successor = chains.successor.clone().select(0, at.clone());
+        let ended = successor.clone().lower_elem(0);
+        alive = alive * ended.clone().bool_not().float().reshape([len, 1]);
+        // a finished chain stays on its own last window (it no longer counts, but its rows
+        // still pool into its animal's NRI graph, so they must stay that animal's frames)
+        at = successor.mask_where(ended, at);
         // the frame fed back: the true next frame (all its features) or the prediction
         let truth = all.x.clone().select(0, at.clone()).slice([0..len, h - 1..h, 0..n, 0..f]);
         let predicted = match &change_sd {
@@ -412,9 +417,30 @@ mod tests {
         assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "rollout {a} vs one step {b}");
     }
 
+    /// The series with neuron 1 not recorded (its values 0, as alignment leaves them).
+    fn without_neuron_1(mut series: Series) -> Series {
+        series.present[1] = false;
+        let (n, f) = (series.nodes, series.features);
+        for t in 0..series.frames {
+            for k in 0..f {
+                series.values[(t * n + 1) * f + k] = 0.0;
+            }
+        }
+        series
+    }
+
     #[test]
     fn free_running_rollout_loss_is_the_evaluated_rollout_error() {
-        let (series, windows, net, device) = setup();
+        let (series, _, net, device) = setup();
+        free_running_matches(series.clone(), net.clone(), &device);
+        // a neuron the animal lacks stays 0 in both, whatever the network outputs for it
+        free_running_matches(without_neuron_1(series), net, &device);
+    }
+
+    fn free_running_matches(series: Series, net: Network, device: &Device) {
+        let device = device.clone();
+        let mut windows = Windows::new(HISTORY, series.nodes, series.features);
+        windows.add(&series, 0..series.frames, Target::NextFrame, 0);
         let all = upload(&windows, &device);
         let chains = Chains::upload(&windows, &device);
         let (horizon, stride) = (5, 9);

@@ -48,6 +48,8 @@ pub struct TrainConfig {
     /// only, every input true: teacher forcing). Above 1 the loss is the mean over the rollout,
     /// and each frame fed back is the true one with probability [`TrainConfig::teacher_forcing`]
     /// and otherwise the network's own prediction (scheduled sampling, Bengio et al. 2015).
+    /// The reported training loss is then the rollout's; early stopping still compares
+    /// one-step validation losses.
     pub rollout_steps: usize,
     /// The probability of feeding back the true frame falls linearly from 1 at the first step
     /// to this at the last.
@@ -64,7 +66,7 @@ impl TrainConfig {
     /// The probability of feeding back the true frame at `step` (scheduled sampling).
     pub fn teacher_forcing(&self, step: usize) -> f64 {
         let progress = step as f64 / self.steps.saturating_sub(1).max(1) as f64;
-        let end = self.teacher_forcing_end.clamp(0.0, 1.0);
+        let end = if self.teacher_forcing_end.is_finite() { self.teacher_forcing_end.clamp(0.0, 1.0) } else { 0.0 };
         1.0 - (1.0 - end) * progress.min(1.0)
     }
 }
