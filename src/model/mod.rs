@@ -140,9 +140,7 @@ impl ModelSpec {
         // with 3 types at τ 1)
         if kind == ModelKind::Nri { Self { edge_types: 3, tau: 1.0, ..spec } } else { spec }
     }
-}
 
-impl ModelSpec {
     /// The Gumbel noise scale at `step` of `steps` ([`ModelSpec::sampling_from`]).
     pub fn noise(&self, step: usize, steps: usize) -> f32 {
         if step as f64 >= self.sampling_from * steps as f64 { 1.0 } else { 0.0 }

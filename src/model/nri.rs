@@ -50,6 +50,7 @@ impl NriConfig {
     pub fn init(&self, shape: InputShape, head: Head, device: &Device) -> Nri {
         let d = self.hidden;
         let k = self.edge_types;
+        let log_prior = log_prior(k, self.prior_no_edge);
         let lin = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
         Nri {
             node_in: Encoder::new(shape, d, true, device),
@@ -61,7 +62,7 @@ impl NriConfig {
             // edges start as the prior has them (sparse): starting from zeros (two thirds of all
             // pairs on) the decoder learnt to ignore its incoming messages (AUROC 0.53 vs 0.89
             // with the relaxation below, measured)
-            pair_logits: Param::from_tensor(Tensor::<1>::from_floats(log_prior(k, self.prior_no_edge).as_slice(), device).reshape([1, 1, k]).repeat_dim(0, shape.nodes).repeat_dim(1, shape.nodes)),
+            pair_logits: Param::from_tensor(Tensor::<1>::from_floats(log_prior.as_slice(), device).reshape([1, 1, k]).repeat_dim(0, shape.nodes).repeat_dim(1, shape.nodes)),
             decoder_in: Encoder::new(shape, d, false, device),
             identity: Identity::new(shape.nodes, d, device),
             messages: (1..k).map(|_| lin(d, d)).collect(),
@@ -69,7 +70,7 @@ impl NriConfig {
             // alternating signs: the first edge type starts excitatory, the second inhibitory
             gains: Param::from_tensor(Tensor::<1>::from_floats((1..k).map(|t| if t % 2 == 1 { 0.1 } else { -0.1 }).collect::<Vec<f32>>().as_slice(), device)),
             readout: Readout::new(d, head, device),
-            log_prior: log_prior(k, self.prior_no_edge),
+            log_prior,
             tau: self.tau,
         }
     }
@@ -135,7 +136,7 @@ pub struct Nri {
 impl Nri {
     pub fn forward(&self, input: Input) -> Output {
         let Input { x, mask, animal, noise, .. } = input;
-        let [b, _, n, _] = x.dims();
+        let [b, history, n, _] = x.dims();
         let device = x.device();
         let k = self.log_prior.len();
         // Pairs that can carry a message: both neurons recorded, no self-edges.
@@ -174,8 +175,7 @@ impl Nri {
 
         // Decoder: typed messages along the edges (weighted by probabilities or samples), summed per receiver as a product of
         // the edge weights `[b, receiver, sender]` with the senders' messages `[b, sender, d]`.
-        let [_, h, _, _] = x.dims();
-        let newest = x.clone().slice([0..b, h - 1..h, 0..n, 0..1]).reshape([b, n, 1]); // activity at the last frame
+        let newest = x.clone().slice([0..b, history - 1..history, 0..n, 0..1]).reshape([b, n, 1]); // activity at the last frame
         let u = self.decoder_in.forward(x);
         let mut incoming = Tensor::<3>::zeros([b, n, d], &device);
         let mut linear = Tensor::<3>::zeros([b, n, 1], &device);

@@ -112,11 +112,15 @@ fn loss_of(net: &Network, b: &Batchable, incoming: Option<Tensor<2>>, objective:
             (nll * w.clone()).sum() / w.sum().clamp_min(1e-6)
         }
     };
-    let loss = match out.kl {
+    (with_kl(data_loss, out.kl, kl_weight), out.y)
+}
+
+/// The data loss plus NRI's KL term, weighted (other networks have none).
+fn with_kl(data_loss: Tensor<1>, kl: Option<Tensor<1>>, kl_weight: f64) -> Tensor<1> {
+    match kl {
         Some(kl) if kl_weight > 0.0 => data_loss + kl.mul_scalar(kl_weight),
         _ => data_loss,
-    };
-    (loss, out.y)
+    }
 }
 
 /// What multi-step training needs besides the windows: where each window's chain goes on.
@@ -187,11 +191,7 @@ fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, 
         last = all.last.clone().select(0, at.clone()) * teach.clone() + pred * (teach.neg() + 1.0);
         x = if h > 1 { Tensor::cat(vec![x.slice([0..len, 1..h, 0..n, 0..f]), fed], 1) } else { fed };
     }
-    let data_loss = err / count.clamp_min(1.0);
-    match kl {
-        Some(kl) if kl_weight > 0.0 => data_loss + kl.mul_scalar(kl_weight),
-        _ => data_loss,
-    }
+    with_kl(err / count.clamp_min(1.0), kl, kl_weight)
 }
 
 /// A finished run: the best network (on the plain device) and how training went.
@@ -438,20 +438,19 @@ mod tests {
     }
 
     fn free_running_matches(series: Series, net: Network, device: &Device) {
-        let device = device.clone();
         let mut windows = Windows::new(HISTORY, series.nodes, series.features);
         windows.add(&series, 0..series.frames, Target::NextFrame, 0);
-        let all = upload(&windows, &device);
-        let chains = Chains::upload(&windows, &device);
+        let all = upload(&windows, device);
+        let chains = Chains::upload(&windows, device);
         let (horizon, stride) = (5, 9);
-        let (evaluated, _) = pollster::block_on(rollout(&net, &series, 0..120, HISTORY, horizon, stride, 0, None, &device)).unwrap();
+        let (evaluated, _) = pollster::block_on(rollout(&net, &series, 0..120, HISTORY, horizon, stride, 0, None, device)).unwrap();
         // the evaluated rollouts start at last frames HISTORY-1, +stride, ...: window t-(HISTORY-1)
         let starts: Vec<i64> = (0..evaluated.starts as i64).map(|k| k * stride as i64).collect();
-        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 0.0, None, 0.0, 0.0));
+        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), device), horizon, 0.0, None, 0.0, 0.0));
         let mean = evaluated.mse.iter().sum::<f64>() / horizon as f64;
         assert!((f64::from(rolled) - mean).abs() <= 1e-5 * mean, "training rollout {rolled} vs evaluated {mean}");
         // and it is not the teacher-forced loss: the fed-back predictions matter
-        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), horizon, 1.0, None, 0.0, 0.0));
+        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), device), horizon, 1.0, None, 0.0, 0.0));
         assert!((forced - rolled).abs() > 1e-3 * rolled, "forced {forced} vs free {rolled}");
     }
 

@@ -65,10 +65,14 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The probability of feeding back the true frame at `step` (scheduled sampling).
     pub fn teacher_forcing(&self, step: usize) -> f64 {
-        let progress = step as f64 / self.steps.saturating_sub(1).max(1) as f64;
         let end = if self.teacher_forcing_end.is_finite() { self.teacher_forcing_end.clamp(0.0, 1.0) } else { 0.0 };
-        1.0 - (1.0 - end) * progress.min(1.0)
+        1.0 - (1.0 - end) * progress(step, self.steps)
     }
+}
+
+/// How far `step` (0-based) is through `steps`: 0 at the first, 1 at the last (and after).
+fn progress(step: usize, steps: usize) -> f64 {
+    (step as f64 / steps.saturating_sub(1).max(1) as f64).min(1.0)
 }
 
 /// Learning-rate schedule.
@@ -92,8 +96,7 @@ impl Schedule {
         match self {
             Schedule::Constant => base,
             Schedule::Cosine => {
-                let progress = step as f64 / steps.saturating_sub(1).max(1) as f64;
-                base * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos()))
+                base * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress(step, steps)).cos()))
             }
         }
     }
