@@ -68,6 +68,20 @@ fn run_lists_presets_and_runs_a_spec_file_to_json() {
     std::fs::write(&spec, "{\"models\": 3}").unwrap();
     let (ok, _, stderr) = neurognn(&["run", spec.to_str().unwrap()]);
     assert!(!ok && stderr.contains("not a valid experiment spec"), "{stderr}");
+
+    // a field out of its bounds is named with its range, before anything is read or trained
+    std::fs::write(&spec, r#"{"rollout_horizon": 4000000000}"#).unwrap();
+    let (ok, _, stderr) = neurognn(&["run", spec.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("rollout_horizon is 4000000000; it must be from 0 to 1000"), "{stderr}");
+    let (ok, _, stderr) = neurognn(&["run", "--preset", "synthetic-demo", "--steps", "0"]);
+    assert!(!ok && stderr.contains("steps is 0; it must be from 1"), "{stderr}");
+
+    // files given to a spec that reads other data are refused, not ignored
+    let recording = dir.join("rec.csv");
+    std::fs::write(&recording, "AVAL,AVAR\n1,2\n3,4\n5,6\n").unwrap();
+    std::fs::write(&spec, r#"{"name": "mine"}"#).unwrap();
+    let (ok, _, stderr) = neurognn(&["run", spec.to_str().unwrap(), "--file", recording.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("--file was given, but this spec's data source is \"synthetic\""), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

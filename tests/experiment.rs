@@ -197,3 +197,60 @@ impl Host for Recorder {
         self.events.push(format!("end {index} {}", run.model));
     }
 }
+
+/// Poisons the loss of one run (fault injection): that run diverges.
+struct PoisonOneRun {
+    poisoned: usize,
+    current: usize,
+}
+
+impl Host for PoisonOneRun {
+    async fn yield_now(&mut self) {}
+    fn progress(&mut self, _: &neurognn::train::Progress) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Continue(())
+    }
+    fn run_started(&mut self, _: &str, index: usize, _: usize) {
+        self.current = index;
+    }
+    fn poisoned(&self) -> bool {
+        self.current == self.poisoned
+    }
+}
+
+#[test]
+fn a_diverged_run_is_marked_failed_and_the_others_go_on() {
+    let spec = ExperimentSpec {
+        models: vec![ModelSpec { hidden: 8, ..ModelSpec::new(ModelKind::Mlp) }, ModelSpec::new(ModelKind::Linear)],
+        tasks: vec![TaskSpec::NextStep],
+        protocols: vec![Protocol::WithinAnimal],
+        ..small_spec()
+    };
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let DataSpec::Synthetic { config } = &spec.data else { unreachable!("synthetic spec") };
+    let worm = config.generate();
+    let mut host = PoisonOneRun { poisoned: 1, current: 0 };
+    let result = pollster::block_on(run_experiment(&spec, &worm.recordings, Some(&worm.graph), "CPU", &Device::flex(), &mut host)).expect("the experiment finishes");
+    assert_eq!(result.runs.len(), 4);
+    let failed: Vec<&str> = result.runs.iter().filter_map(|r| r.failed.as_deref()).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].contains("diverged") && result.runs[1].metrics.is_empty(), "{failed:?}");
+    assert!(result.runs.iter().enumerate().filter(|(i, _)| *i != 1).all(|(_, r)| r.metrics["mse"].is_finite()));
+    assert_eq!(result.failed.len(), 1);
+    assert!(result.failed[0].starts_with("linear · next-step · within-animal"), "{:?}", result.failed);
+    // the summary is over the runs that finished: the linear model has one of two
+    let linear = result.summary.iter().find(|r| r.model == "linear" && r.metric == "mse").expect("a linear row");
+    assert_eq!(linear.n, 1);
+    assert!(format_table(&result).contains("1 run(s) failed"));
+}
+
+#[test]
+fn classes_that_match_no_state_say_which_were_asked_for_and_which_exist() {
+    let spec = ExperimentSpec {
+        tasks: vec![TaskSpec::Behaviour { name: "mine".into(), classes: vec![("A".into(), vec!["WALK".into()]), ("B".into(), vec!["RUN".into()])] }],
+        ..small_spec()
+    };
+    let DataSpec::Synthetic { config } = &spec.data else { unreachable!("synthetic spec") };
+    let worm = config.generate();
+    let err = pollster::block_on(run_experiment(&spec, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err().to_string();
+    assert_eq!(err, "task 'mine' asks for states WALK, RUN but the recordings have FWD, REV, TURN");
+}

@@ -22,7 +22,7 @@ mod cli {
     use neurognn::train::experiment::RunResult;
     use neurognn::train::saved::{SavedModel, apply};
     use neurognn::train::{Host, NativeHost, Progress};
-    use neurognn::train::experiment::{ExperimentSpec, format_table, run_count, run_experiment};
+    use neurognn::train::experiment::{DataSpec, ExperimentSpec, format_table, run_count, run_experiment};
     use neurognn::train::presets;
 
     #[derive(Parser)]
@@ -172,7 +172,7 @@ mod cli {
                 let mut spec = match (spec, preset) {
                     (Some(path), None) => {
                         let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                        serde_json::from_str::<ExperimentSpec>(&text).map_err(|e| format!("{}: not a valid experiment spec: {e}", path.display()))?
+                        ExperimentSpec::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
                     }
                     (None, Some(name)) => presets::preset(&name).ok_or_else(|| {
                         format!("no preset '{name}'; presets: {}", presets::PRESETS.map(|p| p.0).join(", "))
@@ -186,6 +186,7 @@ mod cli {
                 if let Some(seeds) = seeds {
                     spec.seeds = seeds;
                 }
+                spec.validate().map_err(|e| e.to_string())?;
                 run_spec(&spec, &data, &files, gpu, json, verbose, models)
             }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
@@ -233,13 +234,19 @@ mod cli {
         if gpu { pollster::block_on(device::pick(true)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
     }
 
+    /// Reads files as the page reads a drop: side files attach to recordings, and all of them
+    /// share one budget ([`formats::budget::DROP`]).
     fn read_recordings(paths: &[PathBuf]) -> Result<Vec<Recording>, String> {
-        let mut out = Vec::new();
+        let mut files = Vec::new();
         for path in paths {
             let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            out.extend(formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?);
+            files.push((path.display().to_string(), bytes));
         }
-        Ok(out)
+        let dropped = formats::load_files(&files);
+        if let Some(e) = dropped.errors.first() {
+            return Err(e.to_string());
+        }
+        Ok(dropped.recordings.into_iter().map(|(_, r)| r).collect())
     }
 
     /// A native host that also writes each run's trained model into a folder.
@@ -296,6 +303,12 @@ mod cli {
 
     /// Loads the spec's data, runs it, prints the table and writes JSON (and models).
     fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>, verbose: bool, models: Option<PathBuf>) -> Result<(), String> {
+        if !files.is_empty() && !matches!(spec.data, DataSpec::Files { .. }) {
+            let source = serde_json::to_value(&spec.data).ok().and_then(|v| v["source"].as_str().map(str::to_string)).unwrap_or_default();
+            return Err(format!(
+                "--file was given, but this spec's data source is \"{source}\", which reads no files; to run on your recordings, set \"data\": {{\"source\": \"files\", \"names\": []}} in the spec"
+            ));
+        }
         if let Some(dir) = &models {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }

@@ -24,6 +24,10 @@ pub enum DataError {
     ShapeMismatch { recording: String, values: usize, frames: usize, neurons: usize },
     #[error("recording '{recording}' has no neurons")]
     NoNeurons { recording: String },
+    #[error("recording '{recording}' has {frames} frames; at least {MIN_FRAMES} are needed to predict anything (a window of history, its next frame, and one more to test)")]
+    TooFewFrames { recording: String, frames: usize },
+    #[error("recording '{recording}' names {states} behavioural states; at most {} are supported", formats::budget::MAX_STATES)]
+    TooManyStates { recording: String, states: usize },
     #[error("recording '{recording}' has {names} neuron names for {neurons} trace columns")]
     NameCount { recording: String, names: usize, neurons: usize },
     #[error("recording '{recording}': neuron {neuron} has a non-finite value ({value}) at frame {frame}")]
@@ -41,6 +45,10 @@ pub enum DataError {
     #[error("{what}: need at least {needed} frames, have {have}")]
     TooShort { what: String, needed: usize, have: usize },
 }
+
+/// Fewest frames a recording may have: one frame of history, the frame it predicts, and one
+/// more (experiments then ask for `history + 2`, naming the recording).
+pub const MIN_FRAMES: usize = 3;
 
 /// Row-major `rows × cols` data read as row-major `cols × rows`: the transpose. Shared by
 /// every reader that meets column-major data (MATLAB, Fortran-ordered NPY), the orientation
@@ -81,6 +89,9 @@ impl Recording {
         if self.neurons == 0 {
             return Err(DataError::NoNeurons { recording });
         }
+        if self.frames < MIN_FRAMES {
+            return Err(DataError::TooFewFrames { recording, frames: self.frames });
+        }
         if self.traces.len() != self.frames * self.neurons {
             return Err(DataError::ShapeMismatch {
                 recording,
@@ -117,6 +128,9 @@ impl Recording {
                 return Err(DataError::LabelCount { recording, labels: labels.per_frame.len(), frames: self.frames });
             }
             let states = labels.names.len();
+            if states > formats::budget::MAX_STATES {
+                return Err(DataError::TooManyStates { recording, states });
+            }
             if let Some((frame, index)) = labels
                 .per_frame
                 .iter()
@@ -200,6 +214,16 @@ pub(crate) mod tests {
         let mut r = tiny();
         r.neuron_names[1] = Some("AVAL".into());
         assert!(matches!(r.validate(), Err(DataError::DuplicateName { first: 1, second: 2, .. })));
+
+        let mut r = tiny();
+        r.frames = 2;
+        r.traces.truncate(4);
+        r.labels = None;
+        assert!(matches!(r.validate(), Err(DataError::TooFewFrames { frames: 2, .. })));
+
+        let mut r = tiny();
+        r.labels.as_mut().unwrap().names = (0..70_000).map(|i| i.to_string()).collect();
+        assert!(r.validate().unwrap_err().to_string().contains("70000 behavioural states"));
 
         let mut r = tiny();
         r.neuron_names.pop();

@@ -12,11 +12,24 @@ pub fn resample(rec: &Recording, fps: f32) -> Result<Recording, DataError> {
     if !(fps.is_finite() && fps > 0.0) {
         return Err(DataError::FrameRate { recording: rec.name.clone(), fps });
     }
+    if rec.frames < super::MIN_FRAMES {
+        return Err(DataError::TooFewFrames { recording: rec.name.clone(), frames: rec.frames });
+    }
     if (fps - rec.fps).abs() < 1e-6 {
         return Ok(rec.clone());
     }
     let n = rec.neurons;
-    let frames = ((rec.frames as f64 - 1.0) * f64::from(fps) / f64::from(rec.fps)).floor() as usize + 1;
+    let frames = ((rec.frames as f64 - 1.0) * f64::from(fps) / f64::from(rec.fps)).floor() + 1.0;
+    // no more values than a drop of files may hold (an absurd rate would ask for billions)
+    if frames * n as f64 > super::formats::budget::DROP.values as f64 {
+        return Err(DataError::Alignment(format!(
+            "resampling '{}' from {} Hz to {fps} Hz would make {frames} frames × {n} neurons, more than the {} values a recording may hold",
+            rec.name,
+            rec.fps,
+            super::formats::budget::DROP.values
+        )));
+    }
+    let frames = frames as usize;
     let mut traces = Vec::with_capacity(frames * n);
     for k in 0..frames {
         let x = k as f64 * f64::from(rec.fps) / f64::from(fps);

@@ -63,6 +63,7 @@ impl Series {
             // the change is scaled by its own training spread, like the activity
             let diff: Vec<f32> = (0..z.len()).map(|k| if k < n { 0.0 } else { z[k] - z[k - n] }).collect();
             let (_, dsd) = column_stats(&diff, n, fit_frames.start.max(1)..fit_frames.end);
+            let dsd: Vec<f32> = dsd.into_iter().map(|s| if s < CHANGE_SD_FLOOR { 1.0 } else { s }).collect();
             change_sd.clone_from(&dsd);
             for (k, (&a, &d)) in z.iter().zip(&diff).enumerate() {
                 values.push(a);
@@ -177,6 +178,13 @@ impl Windows {
     }
 }
 
+/// The smallest spread of a neuron's frame-to-frame change (in units of its activity's sd)
+/// that the change feature is divided by. A neuron that barely changes between frames (a ramp,
+/// a plateau) has its change left unscaled instead: dividing by a near-zero spread blew float
+/// noise up to thousands (seen: one fold's next-step MSE 38.6). Real traces change by 0.1–0.5
+/// sd per frame.
+pub const CHANGE_SD_FLOOR: f32 = 0.01;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +199,19 @@ mod tests {
         rec.neuron_names = vec![Some("AVAL".into()), Some("AVAR".into())];
         rec.labels = Some(Labels { names: vec!["FWD".into(), "REV".into()], per_frame: (0..10).map(|t| (t % 3 != 2).then_some((t % 2) as u16)).collect() });
         align(&[rec], NeuronSet::Shared).unwrap().animals.remove(0)
+    }
+
+    #[test]
+    fn a_near_constant_change_is_left_unscaled() {
+        // a ramp with float-noise jitter: its change has a spread just above zero
+        let mut animal = ramp();
+        for t in 0..10 {
+            animal.traces[t * 2] = t as f32 * 0.1 + (t % 2) as f32 * 3e-5;
+        }
+        let s = Series::prepare::<&str, &[&str], &str>(&animal, 0..10, true, None).unwrap();
+        let largest = s.values.iter().skip(1).step_by(2).fold(0f32, |m, v| m.max(v.abs()));
+        assert!(largest < 10.0, "the change feature exploded to {largest}");
+        assert_eq!(s.change_sd[0], 1.0);
     }
 
     #[test]

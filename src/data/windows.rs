@@ -53,7 +53,8 @@ pub fn column_stats(values: &[f32], columns: usize, rows: Range<usize>) -> (Vec<
         }
     }
     let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
-    let sd = sq.iter().zip(&mean).map(|(s, m)| (s / count - m * m).max(0.0).sqrt()).map(|s| if s > 1e-6 { s as f32 } else { 1.0 }).collect();
+    // a spread under f32's resolution of the mean is rounding noise: the column is constant
+    let sd = sq.iter().zip(&mean).map(|(s, m)| ((s / count - m * m).max(0.0).sqrt(), m)).map(|(s, m)| if s > 1e-6f64.max(1e-5 * m.abs()) { s as f32 } else { 1.0 }).collect();
     (mean.into_iter().map(|m| m as f32).collect(), sd)
 }
 

@@ -232,6 +232,25 @@ pub enum Network {
 
 impl Network {
     /// Builds the network on `device` (seed the device first for reproducible weights).
+    /// A lower bound on the weights `init` would make, computed without making them: the
+    /// largest layers of each kind. A model file must hold at least this many values, so a
+    /// small file cannot ask for a huge network.
+    pub fn minimum_parameters(spec: &ModelSpec, shape: InputShape, head: Head) -> u64 {
+        let [h, n, f, d] = [shape.history, shape.nodes, shape.features, spec.hidden].map(|x| x as u64);
+        let out = head.width(shape.nodes) as u64;
+        let layers = spec.layers as u64;
+        let m = |a: u64, b: u64| a.saturating_mul(b);
+        match spec.kind {
+            ModelKind::Linear => m(m(h, m(n, f)), out),
+            ModelKind::Mlp if layers == 0 => m(m(h, m(n, f)), out),
+            ModelKind::Mlp => m(m(h, m(n, f)), d).saturating_add(m(layers - 1, m(d, d))).saturating_add(m(d, out)),
+            ModelKind::Gru => m(3, m(n, f).saturating_mul(d).saturating_add(m(d, d))).saturating_add(m(d, out)),
+            ModelKind::Gcn => m(m(2, layers), m(d, d)).saturating_add(m(m(h, f), d)),
+            ModelKind::Gat => m(layers, m(d, d)).saturating_add(m(m(h, f), d)),
+            ModelKind::Nri => m(3, m(d, d)),
+        }
+    }
+
     pub fn init(spec: &ModelSpec, shape: InputShape, head: Head, device: &Device) -> Self {
         match spec.kind {
             ModelKind::Linear | ModelKind::Mlp => Network::Flat(Flat::new(spec, shape, head, device)),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::spec::{DataSpec, ExperimentSpec, PreprocessSpec, Protocol, SpecError, TaskSpec};
 use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
@@ -22,32 +23,15 @@ use super::saved::{ModelAbout, SavedModel, trained_on};
 use super::{Host, TrainConfig, TrainError};
 pub use super::report::{TaskTable, format_table, tables};
 use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, regression_graph, score_graph};
-use crate::data::labels::Merges;
-use crate::data::preprocess::{Aligned, NeuronSet, align, resample};
-use crate::data::synthetic::{SyntheticConfig, TrueGraph};
+use crate::data::preprocess::{Aligned, align, resample};
+use crate::data::synthetic::TrueGraph;
 use crate::data::task::{Series, Target, Windows};
-use crate::data::windows::{SplitFractions, chronological_split};
+use crate::data::windows::chronological_split;
 use crate::data::{DataError, Recording, transposed};
 use crate::model::{InputShape, ModelKind, ModelSpec};
 use burn::prelude::Device;
 
-/// Where an experiment's recordings come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
-pub enum DataSpec {
-    /// The built-in synthetic worm (its true graph is known).
-    Synthetic { config: SyntheticConfig },
-    /// Kato et al. 2015 WT_NoStim, five worms: `npz/worm1.npz` … `npz/worm5.npz` under a data
-    /// folder (CLI `--data`) or base URL (the page, default `data/kato2015/`).
-    Kato,
-    /// The user's own files (the page asks for them; nothing is uploaded).
-    Files { names: Vec<String> },
-}
-
 impl DataSpec {
-    /// The files a Kato experiment reads, relative to its data folder or URL.
-    pub const KATO_FILES: [&'static str; 5] = ["npz/worm1.npz", "npz/worm2.npz", "npz/worm3.npz", "npz/worm4.npz", "npz/worm5.npz"];
-
     /// The recordings of this source, and the synthetic worm's true graph when there is one.
     /// `read` gets a Kato file's bytes by its path relative to the data folder or URL (the CLI
     /// reads a folder, the page's worker fetches); `files` are the user's own recordings.
@@ -65,7 +49,7 @@ impl DataSpec {
             DataSpec::Files { .. } => Ok((files, None)),
             DataSpec::Kato => {
                 let mut out = Vec::new();
-                for file in Self::KATO_FILES {
+                for file in DataSpec::KATO_FILES {
                     let bytes = read(file).await?;
                     out.extend(crate::data::formats::load(file, &bytes).map_err(|e| e.to_string())?);
                 }
@@ -75,98 +59,6 @@ impl DataSpec {
     }
 }
 
-/// What is done to the recordings before windows are cut.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PreprocessSpec {
-    pub neuron_set: NeuronSet,
-    /// Add each neuron's frame-to-frame change as a second feature.
-    pub change: bool,
-    /// Frames of history per window.
-    pub history: usize,
-    /// Resample every animal to this rate first (None: keep each animal's rate).
-    pub resample_hz: Option<f32>,
-}
-
-impl Default for PreprocessSpec {
-    fn default() -> Self {
-        Self { neuron_set: NeuronSet::Shared, change: true, history: 8, resample_hz: None }
-    }
-}
-
-/// A task: next-step prediction, or behaviour classification into named classes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "task", rename_all = "snake_case")]
-pub enum TaskSpec {
-    NextStep,
-    /// `classes`: each class and the recorded states it merges (states not listed are left out).
-    Behaviour { name: String, classes: Merges },
-}
-
-impl TaskSpec {
-    pub fn label(&self) -> String {
-        match self {
-            TaskSpec::NextStep => "next-step".into(),
-            TaskSpec::Behaviour { name, .. } => name.clone(),
-        }
-    }
-}
-
-/// How animals are used for training and testing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Protocol {
-    WithinAnimal,
-    LeaveOneAnimalOut,
-}
-
-impl Protocol {
-    pub fn label(self) -> &'static str {
-        match self {
-            Protocol::WithinAnimal => "within-animal",
-            Protocol::LeaveOneAnimalOut => "leave-one-animal-out",
-        }
-    }
-}
-
-/// Everything that defines an experiment; what the page keeps in its URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExperimentSpec {
-    pub name: String,
-    pub data: DataSpec,
-    pub preprocess: PreprocessSpec,
-    pub tasks: Vec<TaskSpec>,
-    pub models: Vec<ModelSpec>,
-    /// The fixed graph of GCN and GAT.
-    pub graph: FixedGraph,
-    pub protocols: Vec<Protocol>,
-    /// Within-animal split; leave-one-animal-out uses its `validation` fraction of each
-    /// training animal.
-    pub split: SplitFractions,
-    pub train: TrainConfig,
-    pub seeds: Vec<u64>,
-    /// Next-step tasks also roll each model out this many frames (0: no rollouts).
-    pub rollout_horizon: usize,
-}
-
-impl Default for ExperimentSpec {
-    fn default() -> Self {
-        Self {
-            name: "experiment".into(),
-            data: DataSpec::Synthetic { config: SyntheticConfig::default() },
-            preprocess: PreprocessSpec::default(),
-            tasks: vec![TaskSpec::NextStep],
-            models: vec![ModelSpec::new(ModelKind::Mlp)],
-            graph: FixedGraph::default(),
-            protocols: vec![Protocol::WithinAnimal],
-            split: SplitFractions::default(),
-            train: TrainConfig { steps: 800, batch_size: 64, learning_rate: 2e-3, eval_every: 100, patience: 4, report_every: 50, ..TrainConfig::default() },
-            seeds: vec![0],
-            rollout_horizon: 5,
-        }
-    }
-}
 
 /// An inferred graph (NRI), averaged over an animal's test windows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,6 +92,10 @@ pub struct RunResult {
     pub rollout: Option<Rollout>,
     /// Next step: actual and predicted activity over the first test windows, for plotting.
     pub predictions: Option<PredictionSample>,
+    /// Why the run failed (it diverged), when it did; it then has no metrics and the other
+    /// runs go on.
+    #[serde(default)]
+    pub failed: Option<String>,
 }
 
 /// Actual and one-step-predicted activity (z-scored) of every neuron over consecutive test
@@ -257,44 +153,45 @@ pub struct ExperimentResult {
     /// Correlation graphs per fold (when a model infers graphs), for comparison.
     pub reference_graphs: Vec<ReferenceGraph>,
     pub seconds: f64,
+    /// The runs that failed ("model · task · protocol · fold · seed: why"); the summary is over
+    /// the others.
+    #[serde(default)]
+    pub failed: Vec<String>,
 }
 
 /// Rollouts start every this many test frames.
 const ROLLOUT_STRIDE: usize = 5;
 
 
-/// Checks a spec against the recordings it will run on, with messages a user can act on.
-/// The most frames a training window may predict one after another (each is a forward pass
-/// kept for the backward one).
-const MAX_ROLLOUT_STEPS: usize = 32;
-
-fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), DataError> {
-    let bad = |m: String| Err(DataError::Alignment(m));
+/// Checks a spec (its bounds, then against the recordings it will run on), with messages a
+/// user can act on.
+fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), TrainError> {
+    spec.validate()?;
+    let bad = |m: String| Err(DataError::Alignment(m).into());
     if recordings.is_empty() {
         return bad("the experiment has no recordings".into());
-    }
-    if spec.models.is_empty() || spec.tasks.is_empty() || spec.protocols.is_empty() || spec.seeds.is_empty() {
-        return bad("the experiment needs at least one model, task, protocol and seed".into());
     }
     if spec.protocols.contains(&Protocol::LeaveOneAnimalOut) && recordings.len() < 2 {
         return bad("leave-one-animal-out needs at least two animals".into());
     }
-    if spec.train.rollout_steps > MAX_ROLLOUT_STEPS {
-        return bad(format!("train.rollout_steps is {}; at most {MAX_ROLLOUT_STEPS} frames can be predicted one after another in training", spec.train.rollout_steps));
-    }
-    if !(0.0..=1.0).contains(&spec.train.teacher_forcing_end) {
-        return bad(format!("train.teacher_forcing_end is {}; it is a probability, from 0 to 1", spec.train.teacher_forcing_end));
-    }
-    if let Some(m) = spec.models.iter().find(|m| !(0.0..=1.0).contains(&m.sampling_from)) {
-        return bad(format!("{}: sampling_from is {}; it is a fraction of training, from 0 to 1", m.kind.label(), m.sampling_from));
+    let needed = spec.preprocess.history + 2;
+    if let Some(r) = recordings.iter().find(|r| r.frames < needed) {
+        return bad(format!("recording '{}' has {} frames; windows of {} frames of history need at least {needed}", r.name, r.frames, spec.preprocess.history));
     }
     for task in &spec.tasks {
         if let TaskSpec::Behaviour { name, classes } = task {
-            if classes.len() < 2 {
-                return bad(format!("task '{name}' needs at least two classes"));
-            }
             if let Some(r) = recordings.iter().find(|r| r.labels.is_none()) {
                 return bad(format!("task '{name}' needs behaviour labels, and '{}' has none", r.name));
+            }
+            // the classes must name states the recordings have, or nothing can be learnt
+            let states: std::collections::BTreeSet<String> =
+                recordings.iter().filter_map(|r| r.labels.as_ref()).flat_map(|l| l.names.iter().map(|n| n.to_ascii_uppercase())).collect();
+            let asked: Vec<&String> = classes.iter().flat_map(|(_, sources)| sources).collect();
+            let found = asked.iter().filter(|s| states.contains(&s.to_ascii_uppercase())).count();
+            if found == 0 {
+                let asked: Vec<&str> = asked.iter().map(|s| s.as_str()).collect();
+                let have: Vec<&str> = states.iter().map(String::as_str).collect();
+                return bad(format!("task '{name}' asks for states {} but the recordings have {}", asked.join(", "), have.join(", ")));
             }
         }
     }
@@ -501,7 +398,11 @@ pub async fn resume_experiment<H: Host>(
                             continue;
                         }
                         host.run_started(&plan.runs[index], index, plan.runs.len());
-                        let (run, trained, stopped) = run_model(&fold, model, seed, device, host).await?;
+                        let (run, trained, stopped) = match run_model(&fold, model, seed, device, host).await {
+                            // a diverged run is one result, not the end of the experiment
+                            Err(e @ TrainError::Diverged { .. }) => (failed_run(&fold, model, seed, e.to_string()), None, false),
+                            other => other?,
+                        };
                         host.run_finished(index, &run);
                         if let Some(trained) = trained {
                             host.model_trained(index, trained);
@@ -516,6 +417,27 @@ pub async fn resume_experiment<H: Host>(
         }
     }
     Ok(finish(spec, backend, neurons, &aligned, classes, runs, reference_graphs, started))
+}
+
+/// The result of a run that failed with `why`: no metrics.
+fn failed_run(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, why: String) -> RunResult {
+    RunResult {
+        model: model.kind.label().into(),
+        protocol: fold.protocol.label().into(),
+        task: fold.task.label(),
+        fold: fold.data.fold.clone(),
+        seed,
+        metrics: BTreeMap::new(),
+        confusion: None,
+        steps: 0,
+        best_step: 0,
+        parameters: 0,
+        seconds: 0.0,
+        graphs: Vec::new(),
+        rollout: None,
+        predictions: None,
+        failed: Some(why),
+    }
 }
 
 /// The graphs inferred graphs are scored against.
@@ -615,6 +537,7 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
         graphs,
         rollout: rollout_curve,
         predictions,
+        failed: None,
     };
     let trained = if host.wants_models() {
         let about = ModelAbout {
@@ -692,6 +615,10 @@ fn finish(
         animals: aligned.animals.iter().map(|a| a.name.clone()).collect(),
         classes,
         summary: summarise(&runs),
+        failed: runs
+            .iter()
+            .filter_map(|r| r.failed.as_ref().map(|why| format!("{} · {} · {} · {} · seed {}: {why}", r.model, r.task, r.protocol, r.fold, r.seed)))
+            .collect(),
         runs,
         reference_graphs,
         seconds: started.elapsed().as_secs_f64(),

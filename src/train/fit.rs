@@ -275,6 +275,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         };
         let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
         let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
+        let value = value.map(|v| if host.poisoned() { f32::NAN } else { v });
         if let Some(v) = value {
             if !v.is_finite() {
                 return Err(TrainError::Diverged { step, loss: v });
@@ -288,6 +289,10 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         if report.steps_run.is_multiple_of(eval_every) || report.steps_run == cfg.steps {
             let plain = net.valid();
             let v = validation_loss(&plain, &held_out, incoming_eval.clone(), setup.objective).await?;
+            // a NaN is never "the best"; it means the network already outputs NaN
+            if !v.is_finite() {
+                return Err(TrainError::Diverged { step: report.steps_run, loss: v });
+            }
             report.validation_losses.push((report.steps_run, v));
             if best.as_ref().is_none_or(|(b, _)| v < *b) {
                 best = Some((v, plain));

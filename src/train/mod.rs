@@ -14,6 +14,7 @@ pub mod presets;
 pub mod report;
 pub mod rollout;
 pub mod saved;
+pub mod spec;
 
 use std::future::Future;
 use std::ops::ControlFlow;
@@ -152,6 +153,11 @@ pub trait Host {
     fn model_trained(&mut self, index: usize, model: saved::SavedModel) {
         let _ = (index, model);
     }
+    /// Fault injection, for tests only: while this is true, every training loss read back is
+    /// NaN, as a diverging run's would be.
+    fn poisoned(&self) -> bool {
+        false
+    }
 }
 
 /// A host for native runs: never yields, never stops, optionally prints each report.
@@ -190,6 +196,8 @@ pub enum TrainError {
     Model(#[from] saved::ModelFileError),
     #[error("reading a result back from the compute device failed: {0}")]
     Read(String),
+    #[error("{0}")]
+    Spec(#[from] spec::SpecError),
 }
 
 /// Reads a tensor back to the host without blocking (required on WebGPU).

@@ -90,6 +90,12 @@ pub fn format_table(result: &ExperimentResult) -> String {
     for line in references {
         out.push_str(&format!("reference: {line}\n"));
     }
+    if !result.failed.is_empty() {
+        out.push_str(&format!("\n{} run(s) failed and are left out of the table:\n", result.failed.len()));
+        for line in &result.failed {
+            out.push_str(&format!("failed: {line}\n"));
+        }
+    }
     out
 }
 

@@ -26,6 +26,8 @@ use crate::model::{Head, InputShape, ModelSpec, Network};
 pub const FORMAT: &str = "neurognn-model";
 /// The file layout's version; files of another version are refused with a message.
 pub const VERSION: u32 = 1;
+/// Most neurons a saved model may read (C. elegans has 302; other animals' recordings more).
+pub const MAX_NODES: usize = 5000;
 /// The file name ending the page and the CLI give saved models.
 pub const EXTENSION: &str = "ngmodel";
 
@@ -167,11 +169,47 @@ impl SavedModel {
             return Err(ModelFileError::Version { found: header.version });
         }
         let saved: SavedModel = ciborium::from_reader(bytes).map_err(unreadable)?;
-        let nodes = saved.about.neurons.len();
-        if saved.about.shape.nodes != nodes || saved.about.incoming.as_ref().is_some_and(|g| g.len() != nodes * nodes) {
-            return Err(ModelFileError::Mismatch(format!("it names {nodes} neurons for a network of {} nodes", saved.about.shape.nodes)));
-        }
+        saved.check()?;
         Ok(saved)
+    }
+
+    /// Checks every size the file declares against the spec bounds and against the weights it
+    /// actually holds, before any network is built (a file from a stranger can claim anything).
+    fn check(&self) -> Result<(), ModelFileError> {
+        let about = &self.about;
+        let bad = |m: String| Err(ModelFileError::Mismatch(m));
+        let spec_error = |e: super::spec::SpecError| ModelFileError::Mismatch(e.to_string());
+        super::spec::validate_model("model", &about.model).map_err(spec_error)?;
+        about.preprocess.validate("preprocess").map_err(spec_error)?;
+        about.task.validate("task").map_err(spec_error)?;
+        let shape = about.shape;
+        let nodes = about.neurons.len();
+        if shape.nodes != nodes || nodes == 0 || nodes > MAX_NODES {
+            return bad(format!("it names {nodes} neurons for a network of {} nodes (at most {MAX_NODES})", shape.nodes));
+        }
+        if shape.history != about.preprocess.history || !(1..=2).contains(&shape.features) {
+            return bad(format!("its input shape ({} frames × {} features) does not match its preprocessing ({} frames, 1 or 2 features)", shape.history, shape.features, about.preprocess.history));
+        }
+        if let Head::Classes(c) = about.head
+            && !(2..=64).contains(&c)
+        {
+            return bad(format!("its head has {c} classes (2 to 64)"));
+        }
+        if about.incoming.as_ref().is_some_and(|g| Some(g.len()) != nodes.checked_mul(nodes)) {
+            return bad(format!("its graph does not have {nodes} × {nodes} entries"));
+        }
+        let mut total = 0u64;
+        for (i, p) in self.parameters.iter().enumerate() {
+            if crate::data::formats::budget::product(p.shape.iter().map(|&d| d as u64)) != Some(p.values.len() as u64) {
+                return bad(format!("parameter {i} declares shape {:?} but holds {} values", p.shape, p.values.len()));
+            }
+            total += p.values.len() as u64;
+        }
+        let needed = Network::minimum_parameters(&about.model, shape, about.head);
+        if needed > total {
+            return bad(format!("its {} needs at least {needed} weights, the file holds {total}", about.model.kind.label()));
+        }
+        Ok(())
     }
 
     /// A file name: `mlp-next-step-leave-one-animal-out-worm5-seed0.ngmodel`.

@@ -231,14 +231,21 @@ impl Link {
                     Some(spec) => link.spec = Some(spec),
                     None => link.problem = Some(format!("the link names a preset that does not exist: '{}'", decode(value))),
                 },
-                "spec" => match serde_json::from_str::<ExperimentSpec>(&decode(value)) {
+                "spec" => match ExperimentSpec::from_json(&decode(value)) {
                     Ok(spec) => link.spec = Some(spec),
-                    Err(e) => link.problem = Some(format!("the link's experiment could not be read ({e}); the demo experiment is shown instead")),
+                    Err(e) => link.problem = Some(format!("the link's experiment cannot be run ({e}); the demo experiment is shown instead")),
                 },
                 "data" => link.base_url = Some(decode(value)),
                 "run" => link.run = true,
                 _ => {}
             }
+        }
+        // A link may not make the page fetch from another site by itself: it shows where the
+        // data would come from and waits for a click on Run (`&run` does not skip that).
+        if let Some(url) = link.base_url.as_deref().filter(|u| !same_origin(u)) {
+            link.problem = Some(format!(
+                "this link reads its data from {url}, which is not this site: nothing has been fetched; check the address, then press “Run experiment” to fetch it"
+            ));
         }
         link
     }
@@ -260,6 +267,14 @@ impl Link {
 fn page_url() -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     href.split('#').next().unwrap_or_default().to_string()
+}
+
+/// Whether `url` (relative, or absolute) is on the page's own origin; `data:` and `blob:` URLs
+/// are not.
+fn same_origin(url: &str) -> bool {
+    let page = page_url();
+    let (Ok(target), Ok(here)) = (web_sys::Url::new_with_base(url, &page), web_sys::Url::new(&page)) else { return false };
+    matches!(target.protocol().as_str(), "http:" | "https:") && target.origin() == here.origin()
 }
 
 /// `base` resolved against the page (the worker resolves relative URLs against its script).
@@ -306,6 +321,10 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
             return;
         }
         let spec = lab.spec.get_untracked();
+        if let Err(e) = spec.validate() {
+            lab.phase.set(Phase::Failed(format!("the experiment cannot be run: {e}")));
+            return;
+        }
         let recordings: Vec<Recording> = match &spec.data {
             DataSpec::Files { .. } => library.animals.get_untracked().into_iter().map(|(_, r)| r).collect(),
             _ => Vec::new(),
@@ -482,7 +501,7 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
     let typed = RwSignal::new(None::<String>);
     let apply = move |_| {
         let Some(text) = typed.get_untracked() else { return };
-        match serde_json::from_str::<ExperimentSpec>(&text) {
+        match ExperimentSpec::from_json(&text) {
             Ok(s) => {
                 spec.set(s);
                 typed.set(None);

@@ -6,6 +6,7 @@
 //! attached to the recording of the same drop whose size it fits, preferring the one whose
 //! file name shares the longest prefix with it (`worm_0_…` goes with `worm_0_…`).
 
+use super::budget::{Budget, MAX_STATES, OverBudget};
 use super::{FormatError, stem};
 use crate::data::{Labels, Recording, names};
 
@@ -27,24 +28,29 @@ impl Companion {
     }
 }
 
-/// Reads a side file, or `None` when `bytes` is not a single list of values.
-pub fn read(bytes: &[u8]) -> Option<Companion> {
-    let text = std::str::from_utf8(bytes).ok()?;
+/// Reads a side file, or `None` when `bytes` is not a single list of values; its values and
+/// text are charged to `budget`.
+pub fn read(bytes: &[u8], budget: &Budget) -> Result<Option<Companion>, OverBudget> {
+    let Ok(text) = std::str::from_utf8(bytes) else { return Ok(None) };
     let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let values: Vec<&str> = match lines[..] {
         [one] => one.split([',', '\t']).map(str::trim).collect(),
         _ if lines.len() > 1 && lines.iter().all(|l| !l.contains([',', '\t'])) => lines,
-        _ => return None,
+        _ => return Ok(None),
     };
     if values.is_empty() || values.iter().any(|v| v.is_empty()) {
-        return None;
+        return Ok(None);
     }
-    match values.iter().map(|v| v.parse::<i64>()).collect::<Result<Vec<_>, _>>() {
+    budget.values(values.len() as u64, "the list of values")?;
+    Ok(match values.iter().map(|v| v.parse::<i64>()).collect::<Result<Vec<_>, _>>() {
         // A row of small integers that is as long as a recording is labels; a short list of
         // numbers is more likely ROI numbers used as names (Kato's unidentified neurons).
         Ok(indices) if indices.len() > 1 && !looks_like_roi_numbers(&indices) => Some(Companion::Indices(indices)),
-        _ => Some(Companion::Names(values.iter().map(|s| s.to_string()).collect())),
-    }
+        _ => {
+            budget.text(values.iter().map(|v| v.len() as u64).sum(), "the list of names")?;
+            Some(Companion::Names(values.iter().map(|s| s.to_string()).collect()))
+        }
+    })
 }
 
 /// 1, 2, 3, … : a numbering, not per-frame labels.
@@ -87,6 +93,10 @@ pub fn attach(recordings: &mut [(String, Recording)], companions: &[(String, Com
                 }
                 None => Err(FormatError::invalid(file, format!("{} fits no recording", c.describe()))),
             },
+            Companion::Indices(idx) if idx.iter().any(|&v| v >= MAX_STATES as i64) => Err(FormatError::invalid(
+                file,
+                format!("state index {} is over {MAX_STATES}, the most states a recording may have", idx.iter().max().copied().unwrap_or(0)),
+            )),
             Companion::Indices(idx) => match best(&|r| r.frames == idx.len()) {
                 Some(i) => {
                     let names = state_names
@@ -124,6 +134,7 @@ mod tests {
 
     #[test]
     fn side_files_are_recognised() {
+        let read = |bytes: &[u8]| super::read(bytes, &Budget::new(crate::data::formats::budget::FILE)).unwrap();
         assert_eq!(read(b"1,2,AVAL,4\n"), Some(Companion::Names(vec!["1".into(), "2".into(), "AVAL".into(), "4".into()])));
         assert_eq!(read(b"6,6,4,-1\n"), Some(Companion::Indices(vec![6, 6, 4, -1])));
         assert_eq!(read(b"fwd\nrev\n"), Some(Companion::Names(vec!["fwd".into(), "rev".into()])));
@@ -143,6 +154,9 @@ mod tests {
         let used = attach(&mut recs, &side);
         assert!(used[..3].iter().all(Result::is_ok), "{used:?}");
         assert!(used[3].as_ref().unwrap_err().to_string().contains("'tiny' has 3"));
+        // an index past what a label can hold is refused before any state is named
+        let huge = attach(&mut recs, &[("y.csv".to_string(), Companion::Indices(vec![0, 4_000_000_000, 1]))]);
+        assert!(huge[0].as_ref().unwrap_err().to_string().contains("state index 4000000000"), "{huge:?}");
         let r = &recs[0].1;
         assert_eq!(r.neuron_names, vec![Some("AVAL".into()), None]);
         let l = r.labels.as_ref().unwrap();

@@ -4,6 +4,7 @@
 //! `state`, `label`, `behaviour` or `behavior` give per-frame labels (text; empty = unlabelled).
 //! Every other column is a neuron; names that are only numbers are unidentified neurons.
 
+use super::budget::Budget;
 use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Recording, names};
 
@@ -12,8 +13,9 @@ const LABEL_COLUMNS: &[&str] = &["state", "states", "label", "labels", "behaviou
 /// Frame rate assumed when a file has no time column (the user can correct it).
 pub const DEFAULT_FPS: f32 = 1.0;
 
-/// Reads one recording from CSV (or TSV: the delimiter is whichever the header uses more).
-pub fn read(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
+/// Reads one recording from CSV (or TSV: the delimiter is whichever the header uses more),
+/// charging each row's values and labels to `budget` as it is read.
+pub fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Recording, FormatError> {
     let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     let tabs = first_line.iter().filter(|&&b| b == b'\t').count();
     let commas = first_line.iter().filter(|&&b| b == b',').count();
@@ -39,6 +41,11 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
     for (row, record) in reader.records().enumerate() {
         let line = row + 2; // 1-based, after the header
         let record = record.map_err(|e| FormatError::invalid(file, format!("line {line}: {e}")))?;
+        let over = |e| FormatError::over(file, e);
+        budget.values(header.len() as u64, || format!("line {line}")).map_err(over)?;
+        if let Some(c) = label_col {
+            budget.text(record.get(c).map_or(0, str::len) as u64, || format!("the label on line {line}")).map_err(over)?;
+        }
         for &c in &neuron_cols {
             let cell = record.get(c).unwrap_or("").trim();
             let v: f32 = cell.parse().map_err(|_| {
@@ -80,10 +87,15 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
 mod tests {
     use super::*;
 
+    fn read(file: &str, bytes: &[u8]) -> Result<Recording, FormatError> {
+        super::read(file, bytes, &Budget::new(crate::data::formats::budget::FILE))
+    }
+
     #[test]
     fn reads_names_time_and_labels() {
         let text = "time_s,AVAL,12,vb1,state\n0.0,1,2,3,fwd\n0.5,4,5,6,\n1.0,7,8,9,rev1\n";
         let r = read("dir/w.csv", text.as_bytes()).unwrap();
+
         assert_eq!((r.name.as_str(), r.frames, r.neurons), ("w", 3, 3));
         assert_eq!(r.neuron_names, vec![Some("AVAL".into()), None, Some("VB01".into())]);
         assert_eq!(r.traces[3..6], [4.0, 5.0, 6.0]);

@@ -20,15 +20,37 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
+use super::budget::{Budget, product};
 use super::inventory::{Array, Entry as InvEntry, Inventory};
 use super::matlab::MatValue;
 use super::{FormatError, Parsed, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
-/// Largest array read, in values: refuses absurd shapes from corrupt files before allocating.
-const MAX_VALUES: usize = 1 << 27;
-/// Largest total of text read from one string dataset, in bytes.
-const MAX_TEXT_BYTES: usize = 1 << 28;
+/// The file being read: its name (for messages) and what it may still decode.
+struct Src<'a> {
+    name: &'a str,
+    budget: &'a Budget,
+}
+
+impl std::ops::Deref for Src<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.name
+    }
+}
+
+impl std::fmt::Display for Src<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Src<'_> {
+    /// Charges one visited object; the walk stops when the file links too many.
+    fn visit(&self, at: &str) -> Result<(), FormatError> {
+        self.budget.object(|| format!("visiting {at}")).map_err(|e| FormatError::over(self.name, e))
+    }
+}
 /// How many group levels below `processing/` and `acquisition/` the NWB search descends.
 const MAX_DEPTH: usize = 4;
 const TOP: &str = "the top level";
@@ -46,7 +68,7 @@ enum Layout {
     Plain,
 }
 
-fn open(file: &str, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
+fn open(file: &Src<'_>, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
     let h5 = File::from_bytes(bytes.to_vec())
         .map_err(|e| FormatError::invalid(file, format!("not a readable HDF5 file: {e}")))?;
     let root = h5.root();
@@ -65,9 +87,12 @@ fn open(file: &str, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
     Ok((h5, layout))
 }
 
-/// Reads a MATLAB v7.3, NWB 2 or plain HDF5 file once: its recordings and the listing of its
-/// arrays (MATLAB variables flattened, or every dataset and numeric attribute).
-pub(crate) fn read(file: &str, bytes: &[u8]) -> Result<Parsed, FormatError> {
+/// Reads a MATLAB v7.3, NWB 2 or plain HDF5 file once, within `budget`: its recordings and the
+/// listing of its arrays (MATLAB variables flattened, or every dataset and numeric attribute).
+/// hdf5-pure gives no object addresses to remember visits by, so walks are bounded by the
+/// budget's count of objects (and by depth) instead.
+pub(crate) fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Parsed, FormatError> {
+    let file = &Src { name: file, budget };
     let (h5, layout) = open(file, bytes)?;
     let mut parsed = match layout {
         Layout::Matlab => Parsed::matlab(file, "MATLAB v7.3", &mat73_variables(file, &h5)?),
@@ -83,16 +108,18 @@ pub(crate) fn read(file: &str, bytes: &[u8]) -> Result<Parsed, FormatError> {
 /// Deepest group level listed in a plain HDF5 file.
 const MAX_LISTING_DEPTH: usize = 8;
 
-fn plain_inventory(file: &str, h5: &File) -> Result<Inventory, FormatError> {
+fn plain_inventory(file: &Src<'_>, h5: &File) -> Result<Inventory, FormatError> {
     let mut entries = Vec::new();
-    list_group(file, &h5.root(), "", 0, &mut entries)?;
-    Ok(Inventory::new(file, "HDF5", entries))
+    let mut left_out = Vec::new();
+    list_group(file, &h5.root(), "", 0, &mut entries, &mut left_out)?;
+    Ok(Inventory { left_out, ..Inventory::new(file, "HDF5", entries) })
 }
 
 /// Numeric and text datasets under `group`, plus numeric scalar attributes as `path@name`
 /// (NWB keeps the frame rate in one). Groups that cannot be listed and datasets of other
-/// types (references, compounds) are left out of the listing.
-fn list_group(file: &str, group: &Group, at: &str, depth: usize, out: &mut Vec<InvEntry>) -> Result<(), FormatError> {
+/// types (references, compounds) are left out of the listing; datasets over the budget (a
+/// raw imaging volume beside the traces) are left out and named in `left_out`.
+fn list_group(file: &Src<'_>, group: &Group, at: &str, depth: usize, out: &mut Vec<InvEntry>, left_out: &mut Vec<String>) -> Result<(), FormatError> {
     let Ok((datasets, groups)) = members(file, group, at) else { return Ok(()) };
     let scalar_attrs = |attrs: HashMap<String, AttrValue>, path: &str, out: &mut Vec<InvEntry>| {
         let mut named: Vec<_> = attrs.into_iter().filter_map(|(k, v)| v.as_f64().or_else(|| v.as_i64().map(|i| i as f64)).map(|x| (k, x))).collect();
@@ -103,6 +130,7 @@ fn list_group(file: &str, group: &Group, at: &str, depth: usize, out: &mut Vec<I
     };
     for name in datasets {
         let path = format!("{at}/{name}");
+        file.visit(&path)?;
         let Ok(ds) = group.dataset(&name) else { continue };
         let array = match ds.dtype() {
             Ok(DType::String | DType::VariableLengthString) => read_strings(file, &ds, &path).map(|data| Array::Text { shape: vec![data.len()], data }),
@@ -112,17 +140,20 @@ fn list_group(file: &str, group: &Group, at: &str, depth: usize, out: &mut Vec<I
             }
             Ok(_) => read_numeric(file, &ds, &path).map(|(shape, data)| Array::Float { shape, data }),
         };
-        if let Ok(array) = array {
-            out.push(InvEntry { path: path.clone(), array });
+        match array {
+            Ok(array) => out.push(InvEntry { path: path.clone(), array }),
+            Err(FormatError::OverBudget { source, .. }) => left_out.push(source.to_string()),
+            Err(_) => {}
         }
         scalar_attrs(ds.attrs().unwrap_or_default(), &path, out);
     }
     if depth < MAX_LISTING_DEPTH {
         for name in groups {
             let path = format!("{at}/{name}");
+            file.visit(&path)?;
             if let Ok(g) = group.group(&name) {
                 scalar_attrs(g.attrs().unwrap_or_default(), &path, out);
-                list_group(file, &g, &path, depth + 1, out)?;
+                list_group(file, &g, &path, depth + 1, out, left_out)?;
             }
         }
     }
@@ -157,7 +188,7 @@ impl Node {
     }
 }
 
-fn members(file: &str, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
+fn members(file: &Src<'_>, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
     Ok((group.datasets().within(file, at)?, group.groups().within(file, at)?))
 }
 
@@ -179,17 +210,18 @@ fn is_refs(ds: &Dataset) -> bool {
     matches!(ds.dtype(), Ok(DType::ObjectReference))
 }
 
-/// The dimensions of `ds` and their product, refusing absurd sizes before anything is read.
-fn shape_of(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize), FormatError> {
+/// The dimensions of `ds` and their product, refusing shapes that overflow before anything is
+/// read (callers charge the budget for what they read).
+fn shape_of(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize), FormatError> {
     let shape = ds.shape().within(file, at)?;
-    let too_big = || FormatError::invalid(file, format!("{at}: shape {shape:?} is too large (over {MAX_VALUES} values)"));
+    let too_big = || FormatError::invalid(file, format!("{at}: shape {shape:?} overflows"));
     let dims = shape.iter().map(|&d| usize::try_from(d).map_err(|_| too_big())).collect::<Result<Vec<_>, _>>()?;
-    let count = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&c| c <= MAX_VALUES).ok_or_else(too_big)?;
+    let count = product(shape.iter().copied()).and_then(|c| usize::try_from(c).ok()).ok_or_else(too_big)?;
     Ok((dims, count))
 }
 
 /// A numeric dataset's dimensions and values (an empty MATLAB array reads as no values).
-fn read_numeric(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
     let (dims, count) = shape_of(file, ds, at)?;
     if matlab_empty(&ds.attrs().within(file, at)?) {
         return Ok((vec![0], Vec::new()));
@@ -198,6 +230,7 @@ fn read_numeric(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f
         DType::F32 | DType::F64 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64 => {}
         other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected numbers"))),
     }
+    file.budget.values(count as u64, || format!("{at} (shape {dims:?})")).map_err(|e| FormatError::over(file, e))?;
     let values = ds.read_f64().within(file, at)?;
     if values.len() != count {
         return Err(FormatError::invalid(file, format!("{at}: shape {dims:?} declares {count} values, but {} were read", values.len())));
@@ -206,28 +239,34 @@ fn read_numeric(file: &str, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f
 }
 
 /// A string dataset (fixed-length or variable-length), within the size limits.
-fn read_strings(file: &str, ds: &Dataset, at: &str) -> Result<Vec<String>, FormatError> {
+fn read_strings(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<Vec<String>, FormatError> {
     let (_, count) = shape_of(file, ds, at)?;
+    let over = |e| FormatError::over(file, e);
+    file.budget.values(count as u64, || format!("{at} ({count} strings)")).map_err(over)?;
+    let text_left = usize::try_from(file.budget.text_left()).unwrap_or(usize::MAX);
     let strings = match ds.dtype().within(file, at)? {
-        DType::VariableLengthString => ds.read_vlen_strings(
-            VlenStringReadOptions::new().with_max_elements(MAX_VALUES).with_max_payload_bytes(MAX_TEXT_BYTES),
-        ),
+        DType::VariableLengthString => ds.read_vlen_strings(VlenStringReadOptions::new().with_max_elements(count).with_max_payload_bytes(text_left)),
         DType::String => {
             let width = ds.element_size().within(file, at)?;
-            if usize::try_from(width).ok().and_then(|w| w.checked_mul(count)).is_none_or(|b| b > MAX_TEXT_BYTES) {
-                return Err(FormatError::invalid(file, format!("{at}: {count} strings of {width} bytes is too much text")));
-            }
+            file.budget.text(width.saturating_mul(count as u64), || format!("{at} ({count} strings of {width} bytes)")).map_err(over)?;
             ds.read_string()
         }
         other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected text"))),
     };
-    strings.within(file, at)
+    let strings = strings.within(file, at)?;
+    if matches!(ds.dtype(), Ok(DType::VariableLengthString)) {
+        file.budget.text(strings.iter().map(|s| s.len() as u64).sum(), || format!("{at} ({count} strings)")).map_err(over)?;
+    }
+    Ok(strings)
 }
 
 /// The objects a MATLAB cell (object references into `#refs#`) points at, in MATLAB's
 /// column-major order.
-fn deref(file: &str, ds: &Dataset, at: &str) -> Result<Vec<Node>, FormatError> {
-    shape_of(file, ds, at)?;
+fn deref(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<Vec<Node>, FormatError> {
+    let (_, count) = shape_of(file, ds, at)?;
+    for i in 0..count {
+        file.visit(&format!("{at}{{{}}}", i + 1))?;
+    }
     ds.dereference()
         .within(file, at)?
         .into_iter()
@@ -248,7 +287,7 @@ const MAX_NESTING: usize = 16;
 
 /// Every top-level variable, as MATLAB values; [`matlab::recordings_from_variables`] then applies
 /// the same layout rules as for v5 files.
-fn mat73_variables(file: &str, h5: &File) -> Result<Vec<(String, MatValue)>, FormatError> {
+fn mat73_variables(file: &Src<'_>, h5: &File) -> Result<Vec<(String, MatValue)>, FormatError> {
     let mut variables = Vec::new();
     for (name, node) in children(file, &h5.root(), TOP)? {
         if !name.starts_with('#') {
@@ -260,10 +299,13 @@ fn mat73_variables(file: &str, h5: &File) -> Result<Vec<(String, MatValue)>, For
 }
 
 /// The groups and datasets directly in `group` (at `at`, for messages), groups first.
-fn children(file: &str, group: &Group, at: &str) -> Result<Vec<(String, Node)>, FormatError> {
+fn children(file: &Src<'_>, group: &Group, at: &str) -> Result<Vec<(String, Node)>, FormatError> {
     let (datasets, groups) = members(file, group, at)?;
     let place = |name: &str| if at == TOP { name.to_string() } else { format!("{at}.{name}") };
     let mut out = Vec::with_capacity(datasets.len() + groups.len());
+    for name in groups.iter().chain(&datasets) {
+        file.visit(&place(name))?;
+    }
     for name in groups {
         let node = Node::Group(group.group(&name).within(file, place(&name))?);
         out.push((name, node));
@@ -278,7 +320,7 @@ fn children(file: &str, group: &Group, at: &str) -> Result<Vec<(String, Node)>, 
 /// A MATLAB v7.3 object as a [`MatValue`]: groups are structs, reference arrays are cells,
 /// `char` datasets are text, everything else numbers. HDF5 stores MATLAB's column-major
 /// `[rows, cols]` as `[cols, rows]`, so the dimensions are reversed and the data kept as read.
-fn to_mat_value(file: &str, node: &Node, at: &str, depth: usize) -> Result<MatValue, FormatError> {
+fn to_mat_value(file: &Src<'_>, node: &Node, at: &str, depth: usize) -> Result<MatValue, FormatError> {
     if depth > MAX_NESTING {
         return Err(FormatError::invalid(file, format!("{at}: nested deeper than {MAX_NESTING} levels")));
     }
@@ -316,7 +358,7 @@ fn to_mat_value(file: &str, node: &Node, at: &str, depth: usize) -> Result<MatVa
 }
 
 /// The text of a MATLAB char array, of the first entry of a cell, or of a number.
-fn mat_text(file: &str, node: &Node, at: &str, depth: usize) -> Result<String, FormatError> {
+fn mat_text(file: &Src<'_>, node: &Node, at: &str, depth: usize) -> Result<String, FormatError> {
     let Node::Dataset(ds) = node else {
         return Err(FormatError::invalid(file, format!("{at} is a struct, expected text")));
     };
@@ -334,6 +376,7 @@ fn mat_text(file: &str, node: &Node, at: &str, depth: usize) -> Result<String, F
         DType::String | DType::VariableLengthString => Ok(read_strings(file, ds, at)?.concat()),
         DType::U16 | DType::U8 if is_char => {
             // UTF-16 code units; an R-row char matrix is stored as HDF5 [L, R], column-major.
+            file.budget.text(2 * product(dims.iter().map(|&d| d as u64)).unwrap_or(u64::MAX), || format!("{at} (text)")).map_err(|e| FormatError::over(file, e))?;
             let units = ds.read_u16().within(file, at)?;
             let rows = dims.get(1).copied().unwrap_or(1).max(1);
             let lines: Vec<String> = (0..rows)
@@ -368,7 +411,7 @@ impl Entry {
 /// Datasets an NWB reader looks for, probed by name when a group cannot be listed.
 const NWB_DATASETS: &[&str] = &["data", "rois", "starting_time", "timestamps", "start_time", "stop_time", "id"];
 
-fn walk(file: &str, group: Group, path: String, depth: usize, out: &mut Vec<Entry>) -> Result<(), FormatError> {
+fn walk(file: &Src<'_>, group: Group, path: String, depth: usize, out: &mut Vec<Entry>) -> Result<(), FormatError> {
     // hdf5-pure cannot list a group holding a soft link (PlaneSegmentation's `imaging_plane`);
     // such a group is searched by probing the names this reader needs.
     let (datasets, groups) = members(file, &group, &path).unwrap_or_else(|_| {
@@ -379,6 +422,7 @@ fn walk(file: &str, group: Group, path: String, depth: usize, out: &mut Vec<Entr
     // hdf5-pure; only `neurodata_type` and `rate` matter here, so an unreadable set is skipped.
     let attrs = group.attrs().unwrap_or_default();
     let kind = attrs.get("neurodata_type").and_then(AttrValue::as_str).unwrap_or_default().to_string();
+    file.visit(&path)?;
     out.push(Entry { path: path.clone(), group: group.clone(), kind, rate: attr_f64(&attrs, "rate"), datasets });
     if depth == 0 {
         return Ok(());
@@ -390,7 +434,7 @@ fn walk(file: &str, group: Group, path: String, depth: usize, out: &mut Vec<Entr
     Ok(())
 }
 
-fn read_nwb(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
+fn read_nwb(file: &Src<'_>, h5: &File) -> Result<Vec<Recording>, FormatError> {
     let root = h5.root();
     let top = members(file, &root, TOP)?.1;
     let mut entries = Vec::new();
@@ -446,7 +490,7 @@ fn read_nwb(file: &str, h5: &File) -> Result<Vec<Recording>, FormatError> {
 }
 
 /// Frame times and rate: `starting_time` + `rate` (on it or on the series), else `timestamps`.
-fn series_timing(file: &str, series: &Entry, frames: usize) -> Result<Option<(Vec<f64>, f32)>, FormatError> {
+fn series_timing(file: &Src<'_>, series: &Entry, frames: usize) -> Result<Option<(Vec<f64>, f32)>, FormatError> {
     let (mut rate, mut start) = (series.rate, 0.0);
     if series.has("starting_time") {
         let at = format!("{}/starting_time", series.path);
@@ -469,7 +513,7 @@ fn series_timing(file: &str, series: &Entry, frames: usize) -> Result<Option<(Ve
 }
 
 /// Names from the PlaneSegmentation table, in the order of the series' `rois` rows if given.
-fn nwb_names(file: &str, entries: &[Entry], series: &Entry, neurons: usize) -> Result<Option<Vec<Option<String>>>, FormatError> {
+fn nwb_names(file: &Src<'_>, entries: &[Entry], series: &Entry, neurons: usize) -> Result<Option<Vec<Option<String>>>, FormatError> {
     let Some((table, column)) = entries.iter().find_map(|e| {
         let is_table = e.kind == "PlaneSegmentation" || e.path.ends_with("PlaneSegmentation");
         NAME_COLUMNS.iter().find(|c| is_table && e.has(c)).map(|c| (e, *c))
@@ -496,7 +540,7 @@ fn nwb_names(file: &str, entries: &[Entry], series: &Entry, neurons: usize) -> R
 
 /// Per-frame labels from the first TimeIntervals-like table with a state column: each frame
 /// takes the state of the interval [start, stop) holding its time (first interval wins).
-fn nwb_labels(file: &str, entries: &[Entry], times: &[f64], fps: f32) -> Result<Option<Labels>, FormatError> {
+fn nwb_labels(file: &Src<'_>, entries: &[Entry], times: &[f64], fps: f32) -> Result<Option<Labels>, FormatError> {
     let Some((table, column)) = entries.iter().find_map(|e| {
         let intervals = e.has("start_time") && e.has("stop_time");
         STATE_COLUMNS.iter().find(|c| intervals && e.has(c)).map(|c| (e, *c))
@@ -540,7 +584,7 @@ mod tests {
 
     /// The recordings of an HDF5 file (this reader only, no sniffing).
     fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-        super::read(file, bytes)?.recordings
+        super::read(file, bytes, &Budget::new(crate::data::formats::budget::FILE))?.recordings
     }
 
     fn text(s: &str) -> AttrValue {
@@ -570,7 +614,7 @@ mod tests {
         rec.create_dataset("behaviour").with_i32_data(&[0, 0, 1, -1]);
         b.add_group(rec.finish());
         let bytes = b.finish().unwrap();
-        let inv = super::read("p.h5", &bytes).unwrap().inventory;
+        let inv = super::read("p.h5", &bytes, &Budget::new(crate::data::formats::budget::FILE)).unwrap().inventory;
         let listed: Vec<String> = inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect();
         assert!(listed.contains(&"/rec/calcium float 2×4".to_string()), "{listed:?}");
         let r = &read("p.h5", &bytes).unwrap()[0];

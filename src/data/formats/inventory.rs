@@ -86,11 +86,13 @@ pub struct Inventory {
     /// "NPZ", "MATLAB v5", "HDF5", … for messages.
     pub format: String,
     pub entries: Vec<Entry>,
+    /// Arrays not read, with why (over the file's budget): listed so a refusal can name them.
+    pub left_out: Vec<String>,
 }
 
 impl Inventory {
     pub fn new(file: &str, format: &str, entries: Vec<Entry>) -> Self {
-        Self { file: file.into(), format: format.into(), entries }
+        Self { file: file.into(), format: format.into(), entries, left_out: Vec::new() }
     }
 
     fn get(&self, path: &str) -> Result<&Array, FormatError> {
@@ -156,7 +158,8 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
         .min_by_key(|e| (rank(&e.path, TRACE_WORDS), has(&e.path, &["deriv"]), std::cmp::Reverse(e.array.len())))
         .ok_or_else(|| {
             let found: Vec<String> = inv.entries.iter().map(|e| format!("{} ({})", e.path, e.array.describe())).collect();
-            FormatError::invalid(&inv.file, format!("no 2-D numeric array of traces; found: {}", found.join(", ")))
+            let left_out = if inv.left_out.is_empty() { String::new() } else { format!("; not read: {}", inv.left_out.join("; ")) };
+            FormatError::invalid(&inv.file, format!("no 2-D numeric array of traces; found: {}{left_out}", found.join(", ")))
         })?;
     let [rows, cols] = [traces.array.shape()[0], traces.array.shape()[1]];
     // Arrays of another animal (other `{k}` indices) are never paired with these traces.

@@ -12,6 +12,7 @@ use std::io::Read;
 use flate2::read::ZlibDecoder;
 
 use super::FormatError;
+use super::budget::{Budget, OverBudget};
 use super::matlab::MatValue;
 
 const MI_INT8: u32 = 1;
@@ -38,8 +39,35 @@ const MX_SPARSE: u8 = 5;
 
 /// Deepest nesting of cells/structs accepted (real files use a handful of levels).
 const MAX_DEPTH: usize = 32;
-/// Largest decompressed variable (guards against zip bombs).
-const MAX_INFLATED: u64 = 1 << 31;
+/// Bytes of tags and headers allowed per array element when inflating (a 1-character string
+/// in a cell takes 48).
+const TAG_BYTES_PER_OBJECT: u64 = 64;
+/// Bytes inflated first, to read a compressed variable's header (tag, flags, dimensions).
+const PEEK_BYTES: u64 = 4096;
+
+/// Why a variable could not be parsed: a malformed file, or one over the budget.
+enum Failure {
+    Invalid(String),
+    Over(OverBudget),
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Self {
+        Failure::Invalid(m)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(m: &str) -> Self {
+        Failure::Invalid(m.into())
+    }
+}
+
+impl From<OverBudget> for Failure {
+    fn from(e: OverBudget) -> Self {
+        Failure::Over(e)
+    }
+}
 
 /// A cursor over one buffer with the file's byte order.
 struct Reader<'a> {
@@ -138,11 +166,13 @@ fn split_rows(chars: &[char], dims: &[usize]) -> Vec<String> {
     (0..rows).map(|r| (0..cols).filter_map(|c| chars.get(c * rows + r)).collect::<String>().trim_end().to_string()).collect()
 }
 
-/// Parses one miMATRIX payload into (name, value).
-fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, MatValue), String> {
+/// Parses one miMATRIX payload into (name, value), charging `budget` for each array, value
+/// and character before it is converted.
+fn matrix(payload: &[u8], big_endian: bool, depth: usize, budget: &Budget) -> Result<(String, MatValue), Failure> {
     if depth > MAX_DEPTH {
-        return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
+        return Err(format!("nesting deeper than {MAX_DEPTH} levels").into());
     }
+    budget.object("an array")?;
     if payload.is_empty() {
         return Ok((String::new(), MatValue::Numeric { dims: vec![0, 0], data: vec![] }));
     }
@@ -161,9 +191,9 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
             for _ in 0..count {
                 let (ty, sub) = r.element()?;
                 if ty != MI_MATRIX {
-                    return Err(format!("cell '{name}' holds a type-{ty} element, expected a matrix"));
+                    return Err(format!("cell '{name}' holds a type-{ty} element, expected a matrix").into());
                 }
-                items.push(matrix(sub, big_endian, depth + 1)?.1);
+                items.push(matrix(sub, big_endian, depth + 1, budget)?.1);
             }
             MatValue::Cell { dims, items }
         }
@@ -175,7 +205,7 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
             let len = numbers(MI_INT32, len, big_endian)?.first().copied().unwrap_or(0.0) as usize;
             let (_, raw) = r.element()?;
             if len == 0 && !raw.is_empty() {
-                return Err(format!("struct '{name}' has a zero field-name length"));
+                return Err(format!("struct '{name}' has a zero field-name length").into());
             }
             let fields: Vec<String> = raw
                 .chunks(len.max(1))
@@ -185,7 +215,7 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
             // Each element holds at least one byte per field; a fieldless struct holds none, so
             // its declared size is checked against the payload instead (found by fuzzing).
             if count > payload.len() {
-                return Err(format!("struct '{name}' declares {count} elements in {} bytes", payload.len()));
+                return Err(format!("struct '{name}' declares {count} elements in {} bytes", payload.len()).into());
             }
             let mut items = Vec::with_capacity(count.min(payload.len() / 8));
             for _ in 0..count {
@@ -193,9 +223,9 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
                 for _ in &fields {
                     let (ty, sub) = r.element()?;
                     if ty != MI_MATRIX {
-                        return Err(format!("struct '{name}' holds a type-{ty} field, expected a matrix"));
+                        return Err(format!("struct '{name}' holds a type-{ty} field, expected a matrix").into());
                     }
-                    element.push(matrix(sub, big_endian, depth + 1)?.1);
+                    element.push(matrix(sub, big_endian, depth + 1, budget)?.1);
                 }
                 items.push(element);
             }
@@ -204,16 +234,18 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
         MX_CHAR => {
             let (ty, data) = if r.at_end() { (MI_UTF8, &[][..]) } else { r.element()? };
             if count > data.len() {
-                return Err(format!("char array '{name}' declares {count} characters in {} bytes", data.len()));
+                return Err(format!("char array '{name}' declares {count} characters in {} bytes", data.len()).into());
             }
+            budget.text(data.len() as u64, || format!("char array '{name}'"))?;
             MatValue::Char { rows: char_rows(ty, data, &dims, big_endian)? }
         }
         MX_SPARSE => MatValue::Unsupported("sparse array".into()),
         6..=15 => {
             let (ty, data) = r.element()?;
+            budget.values(count as u64, || format!("array '{name}' ({})", dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("×")))?;
             let values = numbers(ty, data, big_endian)?;
             if values.len() != count {
-                return Err(format!("array '{name}' declares {count} values but holds {}", values.len()));
+                return Err(format!("array '{name}' declares {count} values but holds {}", values.len()).into());
             }
             MatValue::Numeric { dims, data: values }
         }
@@ -222,8 +254,48 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize) -> Result<(String, Mat
     Ok((name, value))
 }
 
-/// Every top-level variable of a v5 MAT-file.
-pub fn variables(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, FormatError> {
+/// Inflates one compressed variable no further than its tag declares and `budget` could hold.
+/// A numeric array is charged its declared values from its header, before the rest is inflated.
+fn inflate(payload: &[u8], big_endian: bool, budget: &Budget) -> Result<Vec<u8>, Failure> {
+    let mut decoder = ZlibDecoder::new(payload);
+    let mut out = Vec::new();
+    let corrupt = |e: std::io::Error| Failure::Invalid(format!("corrupt compressed data: {e}"));
+    (&mut decoder).take(PEEK_BYTES).read_to_end(&mut out).map_err(corrupt)?;
+    let room = budget.values_left().saturating_mul(8).saturating_add(budget.text_left()).saturating_add(TAG_BYTES_PER_OBJECT * 1000);
+    let mut cap = room;
+    if let Some((declared, count)) = peek_matrix(&out, big_endian) {
+        cap = cap.min(declared + 8);
+        // the early refusal: the array is charged exactly when it is parsed
+        if let Some(count) = count.filter(|&c| c > budget.values_left()) {
+            budget.values(count, "a compressed array")?;
+        }
+    }
+    let rest = (cap + 1).saturating_sub(out.len() as u64);
+    decoder.take(rest).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() as u64 > cap {
+        return Err(Failure::Over(budget.inflating(cap, "a compressed variable")));
+    }
+    Ok(out)
+}
+
+/// From the first inflated bytes of a variable: its declared size and, for a numeric array,
+/// its declared number of values.
+fn peek_matrix(head: &[u8], big_endian: bool) -> Option<(u64, Option<u64>)> {
+    let mut r = Reader { buf: head, pos: 0, big_endian };
+    if r.u32().ok()? != MI_MATRIX {
+        return None;
+    }
+    let declared = u64::from(r.u32().ok()?);
+    let flags = numbers(MI_UINT32, r.element().ok()?.1, big_endian).ok()?;
+    let class = flags.first().copied().unwrap_or(0.0) as u32 as u8;
+    let dims = numbers(MI_INT32, r.element().ok()?.1, big_endian).ok()?;
+    let count = (6..=15).contains(&class).then(|| super::budget::product(dims.iter().map(|&d| d.max(0.0) as u64)).unwrap_or(u64::MAX));
+    Some((declared, count))
+}
+
+/// Every top-level variable of a v5 MAT-file, within `budget`: a compressed variable is
+/// inflated no further than its tag declares and the budget could hold.
+pub fn variables(file: &str, bytes: &[u8], budget: &Budget) -> Result<Vec<(String, MatValue)>, FormatError> {
     let err = |m: String| FormatError::invalid(file, format!("MATLAB v5: {m}"));
     if bytes.len() < 128 {
         return Err(err(format!("the 128-byte header is truncated ({} bytes)", bytes.len())));
@@ -239,21 +311,24 @@ pub fn variables(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, Fo
         let (ty, payload) = r.element().map_err(|m| err(format!("variable {}: {m}", vars.len() + 1)))?;
         let inflated;
         let (ty, payload) = if ty == MI_COMPRESSED {
-            let mut out = Vec::new();
-            ZlibDecoder::new(payload)
-                .take(MAX_INFLATED)
-                .read_to_end(&mut out)
-                .map_err(|e| err(format!("variable {}: corrupt compressed data: {e}", vars.len() + 1)))?;
-            inflated = out;
+            let at = vars.len() + 1;
+            inflated = inflate(payload, big_endian, budget).map_err(|f| match f {
+                Failure::Invalid(m) => err(format!("variable {at}: {m}")),
+                Failure::Over(e) => FormatError::over(file, e),
+            })?;
             let mut inner = Reader { buf: &inflated, pos: 0, big_endian };
-            inner.element().map_err(|m| err(format!("variable {}: {m}", vars.len() + 1)))?
+            inner.element().map_err(|m| err(format!("variable {at}: {m}")))?
         } else {
             (ty, payload)
         };
         if ty != MI_MATRIX {
             continue; // other top-level elements carry no variables
         }
-        vars.push(matrix(payload, big_endian, 0).map_err(|m| err(format!("variable {}: {m}", vars.len() + 1)))?);
+        let parsed = matrix(payload, big_endian, 0, budget).map_err(|f| match f {
+            Failure::Invalid(m) => err(format!("variable {}: {m}", vars.len() + 1)),
+            Failure::Over(e) => FormatError::over(file, e),
+        })?;
+        vars.push(parsed);
     }
     Ok(vars)
 }
@@ -261,6 +336,10 @@ pub fn variables(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, Fo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn variables(file: &str, bytes: &[u8]) -> Result<Vec<(String, MatValue)>, FormatError> {
+        super::variables(file, bytes, &Budget::new(crate::data::formats::budget::FILE))
+    }
 
     /// A little-endian element with padding.
     fn el(ty: u32, data: &[u8]) -> Vec<u8> {

@@ -3,6 +3,7 @@
 //! [`load`] sniffs the bytes (not the extension) and returns every recording the file holds.
 //! Readers check shapes and values and say what is wrong and where; none panics on bad input.
 
+pub mod budget;
 pub mod companion;
 pub mod csv;
 pub mod hdf5;
@@ -12,6 +13,7 @@ pub mod matlab;
 pub mod npz;
 
 use super::{DataError, Recording};
+use budget::Budget;
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,8 @@ pub enum FormatError {
     Unsupported { file: String, found: String },
     #[error("{file}: {source}")]
     Data { file: String, source: DataError },
+    #[error("{file}: {source}")]
+    OverBudget { file: String, source: budget::OverBudget },
 }
 
 impl FormatError {
@@ -29,10 +33,14 @@ impl FormatError {
         Self::Invalid { file: file.to_string(), message: message.into() }
     }
 
+    pub(crate) fn over(file: &str, source: budget::OverBudget) -> Self {
+        Self::OverBudget { file: file.to_string(), source }
+    }
+
     /// The file the error is about.
     pub fn file(&self) -> &str {
         match self {
-            Self::Invalid { file, .. } | Self::Unsupported { file, .. } | Self::Data { file, .. } => file,
+            Self::Invalid { file, .. } | Self::Unsupported { file, .. } | Self::Data { file, .. } | Self::OverBudget { file, .. } => file,
         }
     }
 }
@@ -73,9 +81,23 @@ pub(crate) struct Parsed {
 }
 
 impl Parsed {
-    /// A recording built from the guess over the arrays (NPZ, NPY, plain HDF5).
+    /// A recording built from the guess over the arrays (NPZ, NPY, plain HDF5). Labels the
+    /// guess picked that do not fit (fractional numbers, another length) are not used: the
+    /// traces load without them, and the recording's source says why.
     fn guessed(inventory: inventory::Inventory) -> Self {
-        let recordings = inventory::guess(&inventory).and_then(|choice| inventory::assemble(&inventory, &choice)).map(|r| vec![r]);
+        let recordings = inventory::guess(&inventory)
+            .and_then(|choice| match inventory::assemble(&inventory, &choice) {
+                Err(FormatError::Invalid { message, .. }) if choice.labels.is_some() => {
+                    let without = inventory::Choice { labels: None, state_names: None, ..choice };
+                    inventory::assemble(&inventory, &without).map(|mut r| {
+                        r.source = format!("{}; labels not used: {message}", r.source.trim_end_matches(')'));
+                        r.source.push(')');
+                        r
+                    })
+                }
+                other => other,
+            })
+            .map(|r| vec![r]);
         Self { recordings, inventory }
     }
 
@@ -94,17 +116,19 @@ enum Contents {
     Side(companion::Companion),
 }
 
-/// Parses `bytes` once. The error is for files whose container cannot be read at all.
-fn parse(file: &str, bytes: &[u8]) -> Result<Contents, FormatError> {
+/// Parses `bytes` once, within `budget`. The error is for files whose container cannot be
+/// read at all.
+fn parse(file: &str, bytes: &[u8], budget: &Budget) -> Result<Contents, FormatError> {
     let mut parsed = match sniff(bytes) {
-        Some(Format::Csv) => match csv::read(file, bytes) {
+        Some(Format::Csv) => match csv::read(file, bytes, budget) {
             Ok(rec) => Parsed { inventory: inventory::from_recording(file, "CSV", &rec), recordings: Ok(vec![rec]) },
-            Err(e) => return companion::read(bytes).map(Contents::Side).ok_or(e),
+            Err(e @ FormatError::OverBudget { .. }) => return Err(e),
+            Err(e) => return companion::read(bytes, budget).map_err(|over| FormatError::over(file, over))?.map(Contents::Side).ok_or(e),
         },
-        Some(Format::Npz) => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes)?)),
-        Some(Format::Npy) => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, bytes)?)),
-        Some(Format::MatV5) => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, bytes)?),
-        Some(Format::Hdf5) => hdf5::read(file, bytes)?,
+        Some(Format::Npz) => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes, budget)?)),
+        Some(Format::Npy) => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, bytes, budget)?)),
+        Some(Format::MatV5) => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, bytes, budget)?),
+        Some(Format::Hdf5) => hdf5::read(file, bytes, budget)?,
         None => return Err(unsupported(file, bytes)),
     };
     if let Ok(recordings) = &mut parsed.recordings {
@@ -121,8 +145,9 @@ fn side_file_alone(file: &str, side: &companion::Companion) -> FormatError {
 }
 
 /// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
+/// Decodes at most [`budget::FILE`].
 pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-    match parse(file, bytes)? {
+    match parse(file, bytes, &Budget::new(budget::FILE))? {
         Contents::File(parsed) => parsed.recordings,
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -131,7 +156,7 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
 /// Everything `bytes` holds that could be part of a recording, for the page to list and the
 /// user to assign (see [`inventory`]), also when no recording could be guessed from it.
 pub fn inventory(file: &str, bytes: &[u8]) -> Result<inventory::Inventory, FormatError> {
-    match parse(file, bytes)? {
+    match parse(file, bytes, &Budget::new(budget::FILE))? {
         Contents::File(parsed) => Ok(parsed.inventory),
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -164,12 +189,16 @@ pub struct Dropped {
 
 /// Reads files dropped together, each parsed once: recordings, then side files (names,
 /// labels) attached to the recording they fit. A file that fails is reported and the rest
-/// still load.
+/// still load. Each file decodes at most [`budget::FILE`], all of them together [`budget::DROP`].
 pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
     let mut dropped = Dropped::default();
     let mut side = Vec::new();
+    let drop = Budget::new(budget::DROP);
     for (file, bytes) in files {
-        match parse(file, bytes) {
+        let budget = Budget::for_file(&drop);
+        let parsed = parse(file, bytes, &budget);
+        drop.spend(&budget);
+        match parsed {
             Ok(Contents::File(Parsed { recordings: Ok(recs), inventory })) => {
                 dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r)));
                 dropped.listings.push(inventory);
@@ -251,7 +280,10 @@ pub(crate) fn frames_by_neurons(values: &[f64], rows: usize, cols: usize, names:
 pub(crate) fn labels_from_names(per_frame: &[String]) -> super::Labels {
     let names: Vec<String> =
         per_frame.iter().filter(|s| !s.is_empty()).cloned().collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let per_frame = per_frame.iter().map(|s| names.iter().position(|n| n == s).map(|i| i as u16)).collect();
+    // a map, not a search per frame: linear in frames however many states there are
+    let index: std::collections::HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    // more than MAX_STATES names is refused by `Recording::validate`, so no index wraps unseen
+    let per_frame = per_frame.iter().map(|s| index.get(s.as_str()).and_then(|&i| u16::try_from(i).ok())).collect();
     super::Labels { names, per_frame }
 }
 

@@ -12,23 +12,51 @@ use npyz::{DType, NpyFile, Order, TypeChar};
 
 pub use super::inventory::Array;
 use super::FormatError;
+use super::budget::{Budget, product};
 use super::inventory::Entry;
 use crate::data::transposed;
 
-/// Largest array member read from an NPZ (guards against zip bombs).
-const MAX_MEMBER_BYTES: u64 = 1 << 31;
+/// Longest NPY header accepted (NumPy writes under 200 bytes; its own limit is 10,000).
+const MAX_HEADER_BYTES: usize = 1 << 16;
+/// Most members an NPZ may hold (a recording needs a handful).
+const MAX_MEMBERS: usize = 10_000;
 
-/// Parses one NPY array, checking its header against the bytes actually present.
-pub fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
+/// The shape, element width and value count an NPY header declares, checked for overflow.
+fn declared(npy: &NpyFile<impl Read>) -> Result<(Vec<usize>, usize, usize), String> {
+    let overflow = || format!("the header's shape {:?} overflows", npy.shape());
+    let count = product(npy.shape().iter().copied()).and_then(|c| usize::try_from(c).ok()).ok_or_else(overflow)?;
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| usize::try_from(d).map_err(|_| overflow())).collect::<Result<_, _>>()?;
+    let DType::Plain(ty) = npy.dtype() else { return Err("structured arrays are not supported".into()) };
+    let width = usize::try_from(ty.num_bytes().unwrap_or(1).max(1)).map_err(|_| overflow())?;
+    count.checked_mul(width).ok_or_else(overflow)?;
+    Ok((shape, width, count))
+}
+
+/// Parses one NPY array, checking its header against the bytes actually present and charging
+/// its values to `budget` before they are decoded.
+pub fn parse_npy(bytes: &[u8], budget: &Budget) -> Result<Array, String> {
     check_header_nesting(bytes)?;
     let npy = NpyFile::new(bytes).map_err(|e| format!("not a valid NPY array: {e}"))?;
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or("the array's shape overflows")?;
-    let DType::Plain(ty) = npy.dtype() else { return Err("structured arrays are not supported".into()) };
-    let width = ty.num_bytes().unwrap_or(1).max(1);
-    if count.checked_mul(width).is_none_or(|need| need > bytes.len()) {
+    let (shape, width, count) = declared(&npy)?;
+    if count * width > bytes.len() {
         return Err(format!("the header declares {count} values of {width} bytes but the file holds only {} bytes", bytes.len()));
     }
+    charge(&npy, budget, &shape, count, width, "an array").map_err(|e| e.to_string())?;
+    decode(npy, shape, width)
+}
+
+/// Charges an array's values (and its text, for string arrays) to `budget`.
+fn charge(npy: &NpyFile<impl Read>, budget: &Budget, shape: &[usize], count: usize, width: usize, what: &str) -> Result<(), super::budget::OverBudget> {
+    budget.values(count as u64, || format!("{what} (shape {shape:?})"))?;
+    if matches!(npy.dtype(), DType::Plain(ty) if matches!(ty.type_char(), TypeChar::UnicodeStr | TypeChar::ByteStr)) {
+        budget.text((count * width) as u64, || format!("{what} (text, shape {shape:?})"))?;
+    }
+    Ok(())
+}
+
+/// Decodes an array whose header has been checked and charged.
+fn decode(npy: NpyFile<&[u8]>, shape: Vec<usize>, width: usize) -> Result<Array, String> {
+    let DType::Plain(ty) = npy.dtype() else { return Err("structured arrays are not supported".into()) };
     let fortran = npy.order() == Order::Fortran;
     let io = |e: std::io::Error| format!("the array data is truncated or corrupt: {e}");
     let mut array = match (ty.type_char(), width) {
@@ -95,39 +123,98 @@ fn to_c_order(array: Array) -> Array {
     }
 }
 
-/// Every array of an NPZ, in archive order, with `.npy` dropped from the names.
-pub fn npz_arrays(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, FormatError> {
+/// Every array of an NPZ, in archive order, with `.npy` dropped from the names. Each member
+/// is inflated only as far as its header says it holds, and only once `budget` allows that
+/// many values: a member that inflates to more than it declares stops there.
+pub fn npz_arrays(file: &str, bytes: &[u8], budget: &Budget) -> Result<Vec<Entry>, FormatError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| FormatError::invalid(file, format!("not a readable NPZ (zip) archive: {e}")))?;
+    if zip.len() > MAX_MEMBERS {
+        return Err(FormatError::invalid(file, format!("the archive has {} members, more than the {MAX_MEMBERS} an NPZ recording may hold", zip.len())));
+    }
     let mut arrays = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
-        let mut member = zip.by_index(i).map_err(|e| FormatError::invalid(file, format!("archive member {i}: {e}")))?;
+        budget.object(|| format!("archive member {i}")).map_err(|e| FormatError::over(file, e))?;
+        let member = zip.by_index(i).map_err(|e| FormatError::invalid(file, format!("archive member {i}: {e}")))?;
         let name = member
             .name()
             .map_err(|e| FormatError::invalid(file, format!("archive member {i} has an unreadable name: {e}")))?
             .trim_end_matches(".npy")
             .to_string();
-        let mut data = Vec::new();
-        member
-            .by_ref()
-            .take(MAX_MEMBER_BYTES)
-            .read_to_end(&mut data)
-            .map_err(|e| FormatError::invalid(file, format!("array '{name}': cannot unpack: {e}")))?;
-        let array = parse_npy(&data).map_err(|e| FormatError::invalid(file, format!("array '{name}': {e}")))?;
+        let data = read_member(member, &name, budget).map_err(|e| match e {
+            Unpacked::Over(e) => FormatError::over(file, e),
+            Unpacked::Invalid(m) => FormatError::invalid(file, format!("array '{name}': {m}")),
+        })?;
+        // charged by `read_member`; the bytes hold no more than the header declared
+        let array = NpyFile::new(&data[..])
+            .map_err(|e| format!("not a valid NPY array: {e}"))
+            .and_then(|npy| {
+                let (shape, width, count) = declared(&npy)?;
+                if count * width > data.len() {
+                    return Err(format!("the member ends after {} bytes, before the {count} values its header declares", data.len()));
+                }
+                decode(npy, shape, width)
+            })
+            .map_err(|e| FormatError::invalid(file, format!("array '{name}': {e}")))?;
         arrays.push(Entry { path: name, array });
     }
     Ok(arrays)
 }
 
+enum Unpacked {
+    Over(super::budget::OverBudget),
+    Invalid(String),
+}
+
+/// One NPZ member's NPY bytes: the header first, then exactly the data it declares, charged
+/// to `budget` before it is inflated.
+fn read_member(member: impl Read, name: &str, budget: &Budget) -> Result<Vec<u8>, Unpacked> {
+    let invalid = |m: String| Unpacked::Invalid(m);
+    let io = |e: std::io::Error| invalid(format!("cannot unpack: {e}"));
+    let mut member = member;
+    let mut head = vec![0u8; 10];
+    member.read_exact(&mut head).map_err(io)?;
+    if !head.starts_with(b"\x93NUMPY") {
+        return Err(invalid("not an NPY array (no \\x93NUMPY magic)".into()));
+    }
+    let header_len = if head[6] == 1 {
+        usize::from(u16::from_le_bytes([head[8], head[9]]))
+    } else {
+        let mut rest = [0u8; 2];
+        member.read_exact(&mut rest).map_err(io)?;
+        head.extend_from_slice(&rest);
+        u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize
+    };
+    if header_len > MAX_HEADER_BYTES {
+        return Err(invalid(format!("the NPY header claims {header_len} bytes (at most {MAX_HEADER_BYTES})")));
+    }
+    let start = head.len();
+    head.resize(start + header_len, 0);
+    member.read_exact(&mut head[start..]).map_err(io)?;
+    check_header_nesting(&head).map_err(invalid)?;
+    let npy = NpyFile::new(&head[..]).map_err(|e| invalid(format!("not a valid NPY array: {e}")))?;
+    let (shape, width, count) = declared(&npy).map_err(invalid)?;
+    charge(&npy, budget, &shape, count, width, &format!("array '{name}'")).map_err(Unpacked::Over)?;
+    let data_len = count * width; // `declared` checked the product
+    let mut bytes = Vec::with_capacity(head.len() + data_len);
+    bytes.extend_from_slice(&head);
+    member.take(data_len as u64).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 /// A single NPY file as one array named `traces` (no names, labels or frame rate).
-pub fn npy_arrays(file: &str, bytes: &[u8]) -> Result<Vec<Entry>, FormatError> {
-    let array = parse_npy(bytes).map_err(|e| FormatError::invalid(file, e))?;
+pub fn npy_arrays(file: &str, bytes: &[u8], budget: &Budget) -> Result<Vec<Entry>, FormatError> {
+    let array = parse_npy(bytes, budget).map_err(|e| FormatError::invalid(file, e))?;
     Ok(vec![Entry { path: "traces".into(), array }])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_npy(bytes: &[u8]) -> Result<Array, String> {
+        super::parse_npy(bytes, &Budget::new(crate::data::formats::budget::FILE))
+    }
 
     fn npy(descr: &str, fortran: bool, shape: &str, payload: &[u8]) -> Vec<u8> {
         let header = format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
