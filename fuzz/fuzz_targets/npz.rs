@@ -5,7 +5,8 @@ use libfuzzer_sys::fuzz_target;
 use neurognn::data::formats;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = formats::npz::npz_arrays("fuzz.npz", data);
-    let _ = formats::npz::npy_arrays("fuzz.npy", data);
+    let budget = formats::budget::Budget::new(formats::budget::FILE);
+    let _ = formats::npz::npz_arrays("fuzz.npz", data, &budget);
+    let _ = formats::npz::npy_arrays("fuzz.npy", data, &budget);
     let _ = formats::load_files(&[("fuzz".to_string(), data.to_vec())]);
 });

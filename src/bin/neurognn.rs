@@ -399,13 +399,25 @@ mod cli {
 
     /// Prints each recording, then the identified neurons every recording shares.
     fn inspect(files: &[PathBuf]) -> Result<(), String> {
-        let mut all: Vec<Recording> = Vec::new();
+        // read together, as the page reads a drop: side files attach to their recording
+        let mut read = Vec::new();
         for path in files {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let started = std::time::Instant::now();
-            let recordings = formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
-            println!("{} — {} recording(s), parsed in {:.0} ms", path.display(), recordings.len(), started.elapsed().as_secs_f64() * 1e3);
-            for rec in &recordings {
+            read.push((path.display().to_string(), std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?));
+        }
+        let started = std::time::Instant::now();
+        let dropped = formats::load_files(&read);
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        if let Some(e) = dropped.errors.first() {
+            return Err(e.to_string());
+        }
+        let all: Vec<Recording> = dropped.recordings.iter().map(|(_, r)| r.clone()).collect();
+        for (file, _) in &read {
+            let recordings: Vec<&Recording> = dropped.recordings.iter().filter(|(f, _)| f == file).map(|(_, r)| r).collect();
+            if recordings.is_empty() {
+                continue;
+            }
+            println!("{file} — {} recording(s), parsed in {ms:.0} ms", recordings.len());
+            for rec in recordings {
                 let identified = rec.neuron_names.iter().flatten().count();
                 println!(
                     "  {}: {} frames, {} neurons ({} identified), {:.4} Hz, {:.0} s",
@@ -416,6 +428,7 @@ mod cli {
                     rec.fps,
                     rec.duration_s()
                 );
+                println!("    from: {}", rec.source);
                 match &rec.labels {
                     Some(l) => {
                         let counts = labels::counts(l);
@@ -426,7 +439,9 @@ mod cli {
                     None => println!("    labels: none"),
                 }
             }
-            all.extend(recordings);
+        }
+        for note in &dropped.notes {
+            println!("side file {note}");
         }
         let shared = names::shared_identified(&all);
         println!("identified neurons shared by all {} recordings: {}", all.len(), shared.len());

@@ -86,8 +86,8 @@ pub fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
         ("bad-time.csv".into(), replace_cell(&csv, 4, 0, "soon"), "is not a time"),
         ("ragged.csv".into(), format!("{csv}1,2,3\n").into_bytes(), "line 42"),
         ("only-time-and-state.csv".into(), b"time_s,state\n0,fwd\n1,rev1\n".to_vec(), "no neuron columns"),
-        ("duplicate-names.csv".into(), b"AVAL,AVAL\n1,2\n3,4\n".to_vec(), "'AVAL' is used by columns 1 and 2"),
-        ("vb-duplicate.csv".into(), b"VB1,VB01\n1,2\n3,4\n".to_vec(), "'VB01' is used by columns 1 and 2"),
+        ("duplicate-names.csv".into(), b"AVAL,AVAL\n1,2\n3,4\n5,6\n".to_vec(), "'AVAL' is used by columns 1 and 2"),
+        ("vb-duplicate.csv".into(), b"VB1,VB01\n1,2\n3,4\n5,6\n".to_vec(), "'VB01' is used by columns 1 and 2"),
         ("tsv-word.tsv".into(), b"AVAL\tAVAR\n1\t2\nx\t4\n".to_vec(), "'x' is not a number"),
         ("cut-mid-row.csv".into(), csv.as_bytes()[..csv.len() - 40].to_vec(), "line 41"),
         // NPY / NPZ

@@ -43,14 +43,18 @@ pub struct Budget {
     objects: Cell<u64>,
 }
 
-/// A refusal: which limit, what asked for it, how much.
+/// A refusal: which limit, what asked for it, how much (boxed: errors stay small).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OverBudget(Box<Refusal>);
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} needs {asked}{more} {unit}, over the limit of {limit} {unit} per {scope}{left}; {hint}")]
-pub struct OverBudget {
-    pub what: String,
-    pub asked: u64,
-    pub limit: u64,
-    pub unit: &'static str,
+struct Refusal {
+    what: String,
+    asked: u64,
+    limit: u64,
+    unit: &'static str,
     /// "+" when the stream was stopped at the limit (it asked for at least `asked`).
     more: &'static str,
     scope: &'static str,
@@ -127,14 +131,14 @@ impl Budget {
     fn refusal(&self, what: String, asked: u64, limit: u64, unit: &'static str, hint: &'static str) -> OverBudget {
         let scope = if self.limits == DROP { "drop of files" } else { "file" };
         let more = if unit == "bytes" || unit == "objects" { "+" } else { "" };
-        OverBudget { what, asked, limit, unit, more, scope, left: String::new(), hint }
+        OverBudget(Box::new(Refusal { what, asked, limit, unit, more, scope, left: String::new(), hint }))
     }
 }
 
 impl OverBudget {
     fn with_left(mut self, left: u64, limit: u64) -> Self {
         if left < limit {
-            self.left = format!(" ({left} left after the rest of the file)");
+            self.0.left = format!(" ({left} left after the rest of the file)");
         }
         self
     }

@@ -262,16 +262,20 @@ fn inflate(payload: &[u8], big_endian: bool, budget: &Budget) -> Result<Vec<u8>,
     let corrupt = |e: std::io::Error| Failure::Invalid(format!("corrupt compressed data: {e}"));
     (&mut decoder).take(PEEK_BYTES).read_to_end(&mut out).map_err(corrupt)?;
     let room = budget.values_left().saturating_mul(8).saturating_add(budget.text_left()).saturating_add(TAG_BYTES_PER_OBJECT * 1000);
-    let mut cap = room;
+    let mut declared_end = u64::MAX;
     if let Some((declared, count)) = peek_matrix(&out, big_endian) {
-        cap = cap.min(declared + 8);
+        declared_end = declared + 8;
         // the early refusal: the array is charged exactly when it is parsed
         if let Some(count) = count.filter(|&c| c > budget.values_left()) {
             budget.values(count, "a compressed array")?;
         }
     }
+    let cap = room.min(declared_end);
     let rest = (cap + 1).saturating_sub(out.len() as u64);
     decoder.take(rest).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() as u64 > declared_end {
+        return Err(Failure::Invalid(format!("the compressed data inflates past the {declared_end} bytes its tag declares")));
+    }
     if out.len() as u64 > cap {
         return Err(Failure::Over(budget.inflating(cap, "a compressed variable")));
     }

@@ -210,6 +210,12 @@ pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
             }
         }
     }
+    if dropped.recordings.is_empty() {
+        // side files alone complete nothing: say so rather than keep them as state names
+        dropped.errors.extend(side.iter().map(|(file, c)| side_file_alone(file, c)));
+        dropped.side_files.clear();
+        return dropped;
+    }
     for used in companion::attach(&mut dropped.recordings, &side) {
         match used {
             Ok(note) => dropped.notes.push(note),

@@ -27,7 +27,7 @@ fn declared(npy: &NpyFile<impl Read>) -> Result<(Vec<usize>, usize, usize), Stri
     let count = product(npy.shape().iter().copied()).and_then(|c| usize::try_from(c).ok()).ok_or_else(overflow)?;
     let shape: Vec<usize> = npy.shape().iter().map(|&d| usize::try_from(d).map_err(|_| overflow())).collect::<Result<_, _>>()?;
     let DType::Plain(ty) = npy.dtype() else { return Err("structured arrays are not supported".into()) };
-    let width = usize::try_from(ty.num_bytes().unwrap_or(1).max(1)).map_err(|_| overflow())?;
+    let width = ty.num_bytes().unwrap_or(1).max(1);
     count.checked_mul(width).ok_or_else(overflow)?;
     Ok((shape, width, count))
 }
@@ -85,6 +85,21 @@ fn decode(npy: NpyFile<&[u8]>, shape: Vec<usize>, width: usize) -> Result<Array,
 /// ran for minutes), so such headers are refused before it sees them.
 const MAX_HEADER_NESTING: usize = 4;
 
+/// The shape an NPY header's text declares, checked for overflow before npyz computes its
+/// product (which overflows, and panics in debug builds, on shapes such as (2^32, 2^32, 16)).
+fn check_header_shape(header: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(header);
+    let Some(start) = text.find("'shape'").and_then(|i| text[i..].find('(').map(|j| i + j + 1)) else { return Ok(()) };
+    let Some(len) = text[start..].find(')') else { return Ok(()) };
+    let dims = text[start..start + len].split(',').map(str::trim).filter(|d| !d.is_empty());
+    let mut count = 1u64;
+    for d in dims {
+        let d: u64 = d.parse().map_err(|_| format!("the header's shape has a dimension '{d}' that is not a whole number"))?;
+        count = count.checked_mul(d).ok_or_else(|| format!("the header's shape ({}) overflows", &text[start..start + len]))?;
+    }
+    usize::try_from(count).map(|_| ()).map_err(|_| format!("the header's shape ({}) overflows this machine's address space", &text[start..start + len]))
+}
+
 fn check_header_nesting(bytes: &[u8]) -> Result<(), String> {
     let (start, len) = match bytes.get(6) {
         Some(1) => (10, bytes.get(8..10).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))),
@@ -106,7 +121,7 @@ fn check_header_nesting(bytes: &[u8]) -> Result<(), String> {
             _ => {}
         }
     }
-    Ok(())
+    check_header_shape(header)
 }
 
 /// Fortran (column-major) data to C order, for 2-D arrays (others are the same either way).
@@ -198,8 +213,14 @@ fn read_member(member: impl Read, name: &str, budget: &Budget) -> Result<Vec<u8>
     let data_len = count * width; // `declared` checked the product
     let mut bytes = Vec::with_capacity(head.len() + data_len);
     bytes.extend_from_slice(&head);
-    member.take(data_len as u64).read_to_end(&mut bytes).map_err(io)?;
-    Ok(bytes)
+    (&mut member).take(data_len as u64).read_to_end(&mut bytes).map_err(io)?;
+    // one more read reaches the member's end, where zip checks its CRC; a member holding more
+    // than its header declares is not an NPY array (and is not inflated any further)
+    match member.read(&mut [0u8; 1]) {
+        Ok(0) => Ok(bytes),
+        Ok(_) => Err(invalid(format!("the member holds more data than the {data_len} bytes its header declares"))),
+        Err(e) => Err(io(e)),
+    }
 }
 
 /// A single NPY file as one array named `traces` (no names, labels or frame rate).
