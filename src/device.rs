@@ -61,10 +61,26 @@ pub async fn webgpu() -> Result<Compute, String> {
     Ok(compute)
 }
 
+thread_local! {
+    /// Why the GPU was given up for this session (it was lost mid-job), once it was.
+    static GPU_LOST: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Gives up the GPU for the rest of this session (a lost device is not used again; burn's
+/// runtime cannot be started twice in one thread): every later job runs on the CPU, saying why.
+pub fn gpu_lost(why: &str) {
+    GPU_LOST.with(|l| *l.borrow_mut() = Some(why.to_string()));
+    #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+    WEBGPU.with(|w| *w.borrow_mut() = None);
+}
+
 /// WebGPU when available and wanted, otherwise the CPU with the reason.
 pub async fn pick(prefer_gpu: bool) -> Compute {
     if !prefer_gpu {
         return cpu("chosen by the user");
+    }
+    if let Some(why) = GPU_LOST.with(|l| l.borrow().clone()) {
+        return cpu(&format!("the GPU was lost earlier ({why})"));
     }
     #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
     {

@@ -212,8 +212,8 @@ impl Host for PoisonOneRun {
     fn run_started(&mut self, _: &str, index: usize, _: usize) {
         self.current = index;
     }
-    fn poisoned(&self) -> bool {
-        self.current == self.poisoned
+    fn fault(&self) -> Option<neurognn::train::Fault> {
+        (self.current == self.poisoned).then_some(neurognn::train::Fault::Nan)
     }
 }
 

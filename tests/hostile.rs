@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 use common::{corpus, f4, flip, kato, npy, npz};
 use hdf5_pure::{AttrValue, FileBuilder};
 
+/// Cases written to `target/hostile/` for the end-to-end tests to drop on the page.
+const E2E_FIXTURES: [&str; 4] = ["bomb-declared.npz", "bomb.mat", "self-linked.h5", "reference-cycle.mat"];
+
 /// Address space each case may use.
 const MEMORY_BYTES: u64 = 1 << 30;
 /// Wall time each case may take.
@@ -609,6 +612,12 @@ fn every_hostile_input_ends_in_a_message_within_5_s_and_1_gib() {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_neurognn"));
     let dir = std::env::temp_dir().join(format!("neurognn-hostile-{}", std::process::id()));
     let cases = hostile_cases();
+    // the end-to-end tests drop some of these on the page
+    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/hostile");
+    std::fs::create_dir_all(&fixtures).unwrap();
+    for c in cases.iter().filter(|c| E2E_FIXTURES.contains(&c.name.as_str())) {
+        std::fs::write(fixtures.join(&c.name), &c.files[0].1).unwrap();
+    }
     let mut failures = Vec::new();
     let (mut refused, mut loaded, mut slowest) = (0usize, 0usize, (0.0f64, String::new()));
     for case in &cases {

@@ -17,7 +17,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
-use super::{Host, Progress, TrainConfig, TrainError, read_f32, read_scalar};
+use super::{Fault, Host, Progress, TrainConfig, TrainError, read_f32, read_scalar};
 use crate::data::task::Windows;
 use crate::model::{Head, Input, InputShape, ModelSpec, Network, animal_one_hot};
 
@@ -275,7 +275,11 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
         };
         let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
         let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
-        let value = value.map(|v| if host.poisoned() { f32::NAN } else { v });
+        let value = match (value, host.fault()) {
+            (Some(_), Some(Fault::Nan)) => Some(f32::NAN),
+            (Some(_), Some(Fault::GpuLost)) => return Err(TrainError::Read("the compute device was lost (a fault injected by a test)".into())),
+            (value, _) => value,
+        };
         if let Some(v) = value {
             if !v.is_finite() {
                 return Err(TrainError::Diverged { step, loss: v });

@@ -153,10 +153,29 @@ pub trait Host {
     fn model_trained(&mut self, index: usize, model: saved::SavedModel) {
         let _ = (index, model);
     }
-    /// Fault injection, for tests only: while this is true, every training loss read back is
-    /// NaN, as a diverging run's would be.
-    fn poisoned(&self) -> bool {
-        false
+    /// Fault injection, for tests only (the page takes it from `?fault=` in its URL): the fault
+    /// to act out at the next loss read, if any.
+    fn fault(&self) -> Option<Fault> {
+        None
+    }
+}
+
+/// Failures a test can inject into a training run, to check that the work around it survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// The training loss reads back as NaN (a diverging run).
+    Nan,
+    /// The compute device is lost (reading back fails, as when a GPU is reset).
+    GpuLost,
+    /// The Web Worker running the job dies (a panic, as an out-of-memory abort would).
+    WorkerDies,
+}
+
+impl Fault {
+    /// From a URL's `fault=` value.
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
     }
 }
 

@@ -66,7 +66,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
             set_phase.set(if r.run.stopped { Phase::Stopped } else { Phase::Done });
             set_report.set(Some(*r));
         }
-        FromWorker::Failed { message } => set_phase.set(Phase::Failed(message)),
+        FromWorker::Failed { message } | FromWorker::Lost { message } => set_phase.set(Phase::Failed(message)),
         _ => {}
     };
     let worker = match TrainingWorker::start(receive) {
@@ -86,7 +86,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
         set_phase.set(Phase::Running);
         set_report.set(None);
         set_progress.set(None);
-        send(ToWorker::Demo { spec: Box::new(spec.clone()), prefer_gpu: settings.prefer_gpu });
+        send(ToWorker::Demo { spec: Box::new(spec.clone()), prefer_gpu: settings.prefer_gpu, fault: None });
     };
     // a link to an experiment opens the lab; the demo then waits for its button
     if !settings.experiment_link {

@@ -1,13 +1,14 @@
 //! Bring your own recordings: drop or pick files, see what each holds and what the reader made
 //! of it, correct that guess, preview every animal (raster + ethogram), see which neurons the
-//! animals share, and choose how behaviour states are merged. Files are read in the page;
-//! nothing is uploaded. A file that cannot be read is reported and what was loaded stays.
+//! animals share, and choose how behaviour states are merged. Files are read and parsed in a
+//! Web Worker of their own (never on the page's thread, so a hostile file cannot freeze or
+//! kill the page); nothing is uploaded. A file that cannot be read — or that kills the reader —
+//! is reported by name, and what was loaded stays.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use wasm_bindgen_futures::JsFuture;
 
 use super::chart::PlotCanvas;
+use super::worker::{FromWorker, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
@@ -44,6 +45,10 @@ pub struct Library {
     pub neuron_set: RwSignal<NeuronSet>,
     /// The state merge, as typed (`labels::parse_merges`).
     pub merges: RwSignal<String>,
+    /// The worker that reads files (started at the first drop).
+    reader: StoredValue<Option<TrainingWorker>, LocalStorage>,
+    /// The files it is reading now.
+    reading: RwSignal<Vec<String>>,
 }
 
 impl Library {
@@ -54,17 +59,59 @@ impl Library {
             messages: RwSignal::new(Vec::new()),
             neuron_set: RwSignal::new(NeuronSet::Shared),
             merges: RwSignal::new(labels::format_merges(KATO_4_CLASS)),
+            reader: StoredValue::new_local(None),
+            reading: RwSignal::new(Vec::new()),
         }
     }
 
-    /// Reads files dropped together and adds what they hold; a file that fails is reported
-    /// and changes nothing. Recordings from a file of the same name are replaced.
-    pub fn accept(&self, files: Vec<(String, Vec<u8>)>) {
-        let started = now_ms();
-        let dropped = formats::load_files(&files);
-        let elapsed = now_ms() - started;
-        let failed: Vec<&str> = dropped.errors.iter().map(formats::FormatError::file).collect();
-        let size = |file: &str| files.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| b.len());
+    /// Sends files dropped together to the reading worker (started on first use).
+    pub fn read(&self, files: Vec<web_sys::File>) {
+        if files.is_empty() {
+            return;
+        }
+        if self.reader.with_value(Option::is_none) {
+            let me = *self;
+            match TrainingWorker::start(move |m| me.receive(m)) {
+                Ok(w) => self.reader.set_value(Some(w)),
+                Err(e) => {
+                    self.messages.set(vec![Message { error: true, text: format!("the files cannot be read: {e}") }]);
+                    return;
+                }
+            }
+        }
+        let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
+        self.messages.set(vec![Message { error: false, text: format!("Reading {}…", names.join(", ")) }]);
+        self.reading.set(names);
+        self.reader.with_value(|w| if let Some(w) = w { w.parse(&files) });
+    }
+
+    /// A message from the reading worker.
+    fn receive(&self, message: FromWorker) {
+        match message {
+            FromWorker::Reading { file, bytes } if bytes > 1e6 => {
+                self.messages.set(vec![Message { error: false, text: format!("Reading {file} ({:.1} MB)…", bytes / 1e6) }]);
+            }
+            FromWorker::Parsed { listings, side_files, notes, errors, sizes, seconds, recordings } => {
+                self.reading.set(Vec::new());
+                self.accept(Dropped { listings, side_files, notes, errors, sizes, seconds, recordings });
+            }
+            FromWorker::Lost { message } => {
+                // the reader died on these files (out of memory, a crash): say so, keep the rest
+                let files = self.reading.get_untracked();
+                self.reading.set(Vec::new());
+                let text = format!("{}: the reader stopped while reading {} ({message}); nothing loaded before was lost", files.join(", "), if files.len() > 1 { "them" } else { "it" });
+                self.messages.set(vec![Message { error: true, text }]);
+            }
+            FromWorker::Failed { message } => self.messages.set(vec![Message { error: true, text: message }]),
+            _ => {}
+        }
+    }
+
+    /// Adds what a drop of files held; a file that failed is reported and changes nothing.
+    /// Recordings from a file of the same name are replaced.
+    fn accept(&self, dropped: Dropped) {
+        let failed: Vec<&str> = dropped.errors.iter().map(|(f, _)| f.as_str()).collect();
+        let size = |file: &str| dropped.sizes.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| *b as usize);
         let listed = dropped.listings.iter().filter(|inv| !failed.contains(&inv.file.as_str())).map(|inv| FileEntry {
             file: inv.file.clone(),
             bytes: size(&inv.file),
@@ -91,17 +138,18 @@ impl Library {
                 list.push(e);
             }
         });
-        let megabytes = files.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+        let megabytes = dropped.sizes.iter().map(|(_, b)| b).sum::<f64>() / 1e6;
         let mut messages = vec![Message {
             error: false,
             text: format!(
-                "Read {} file(s), {megabytes:.1} MB, in {elapsed:.0} ms: {} recording(s).",
-                files.len(),
+                "Read {} file(s), {megabytes:.1} MB, in {:.0} ms: {} recording(s).",
+                dropped.sizes.len(),
+                dropped.seconds * 1e3,
                 dropped.recordings.len()
             ),
         }];
         messages.extend(dropped.notes.into_iter().map(|text| Message { error: false, text }));
-        messages.extend(dropped.errors.iter().map(|e| Message { error: true, text: e.to_string() }));
+        messages.extend(dropped.errors.into_iter().map(|(_, text)| Message { error: true, text }));
         self.messages.set(messages);
     }
 
@@ -132,25 +180,20 @@ impl Default for Library {
     }
 }
 
-fn now_ms() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+/// What the reading worker made of a drop of files.
+struct Dropped {
+    listings: Vec<Inventory>,
+    side_files: Vec<(String, String)>,
+    notes: Vec<String>,
+    errors: Vec<(String, String)>,
+    sizes: Vec<(String, f64)>,
+    seconds: f64,
+    recordings: Vec<(String, Recording)>,
 }
 
 /// The files of a file list, taken now: clearing the input afterwards empties the list.
 fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.item(i)).collect()
-}
-
-/// Reads browser files into memory (they stay in the page).
-async fn read_files(files: Vec<web_sys::File>) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for file in files {
-        match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => out.push((file.name(), js_sys::Uint8Array::new(&buffer).to_vec())),
-            Err(e) => log::error!("cannot read {}: {e:?}", file.name()),
-        }
-    }
-    out
 }
 
 /// The import panel.
@@ -160,13 +203,7 @@ pub fn ImportPanel() -> impl IntoView {
     let hover = RwSignal::new(false);
     let take = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list {
-            let picked = files_of(&list);
-            spawn_local(async move {
-                let files = read_files(picked).await;
-                if !files.is_empty() {
-                    library.accept(files);
-                }
-            });
+            library.read(files_of(&list));
         }
     };
     let on_pick = move |ev: leptos::ev::Event| {

@@ -99,6 +99,9 @@ pub struct Lab {
 
 /// The headline of a finished run, for the queue.
 fn outcome(run: &RunResult) -> String {
+    if let Some(why) = &run.failed {
+        return format!("failed: {why}");
+    }
     let m = &run.metrics;
     match (m.get("mse"), m.get("balanced_accuracy")) {
         (Some(mse), _) => format!("MSE {mse:.4} (persistence {:.4})", m.get("persistence_mse").copied().unwrap_or(f64::NAN)),
@@ -133,11 +136,24 @@ impl Lab {
     /// Applies a message from the worker.
     fn receive(&self, message: FromWorker) {
         match message {
-            FromWorker::Ready | FromWorker::DemoDone { .. } => {}
+            FromWorker::Ready | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
+            FromWorker::Lost { message } => {
+                self.running.set(None);
+                self.applying.set(false);
+                let kept = self.runs.with_untracked(Vec::len);
+                self.phase.set(Phase::Failed(format!("{message}. The {kept} finished run(s) are kept.")));
+            }
             FromWorker::Backend { label, .. } => self.backend.set(label),
             FromWorker::Status { text } => self.phase.set(Phase::Loading(text)),
             FromWorker::Planned { plan } => {
-                self.queue.set(plan.runs.iter().map(|label| QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None }).collect());
+                // runs kept from an earlier attempt (run again after a failure) keep their rows
+                let old = self.queue.get_untracked();
+                let kept = self.runs.with_untracked(Vec::len);
+                let rows = plan.runs.iter().enumerate().map(|(i, label)| match old.get(i).filter(|r| i < kept && &r.label == label && r.outcome.is_some()) {
+                    Some(row) => row.clone(),
+                    None => QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None },
+                });
+                self.queue.set(rows.collect());
                 self.plan.set(Some(plan));
                 if !matches!(self.phase.get_untracked(), Phase::Paused) {
                     self.phase.set(Phase::Running);
@@ -343,7 +359,24 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         lab.ran.set(Some(spec.clone()));
         lab.phase.set(Phase::Loading("starting the worker".into()));
         let base_url = absolute(&lab.base_url.get_untracked());
-        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url }, &recordings);
+        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url, done: Vec::new(), fault: settings.fault }, &recordings);
+    };
+    // after a failure (a worker that died), the runs that did not finish, without the others
+    let unfinished = move || {
+        let planned = lab.plan.with(|p| p.as_ref().map_or(0, |p| p.runs.len()));
+        let done = lab.runs.with(Vec::len);
+        (matches!(lab.phase.get(), Phase::Failed(_)) && lab.ran.with(Option::is_some) && done > 0 && done < planned).then_some(planned - done)
+    };
+    let run_unfinished = move |_| {
+        let Some(spec) = lab.ran.get_untracked() else { return };
+        let recordings: Vec<Recording> = match &spec.data {
+            DataSpec::Files { .. } => library.animals.get_untracked().into_iter().map(|(_, r)| r).collect(),
+            _ => Vec::new(),
+        };
+        let done = lab.runs.get_untracked();
+        lab.phase.set(Phase::Loading(format!("running the {} unfinished run(s)", lab.plan.with_untracked(|p| p.as_ref().map_or(0, |p| p.runs.len())) - done.len())));
+        let base_url = absolute(&lab.base_url.get_untracked());
+        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url, done, fault: None }, &recordings);
     };
     if link.run && link.problem.is_none() {
         start();
@@ -372,6 +405,14 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
                 <button id="stop-run" class="secondary" on:click=stop prop:disabled=move || !busy()>"Stop"</button>
                 <span>"Status: " <strong id="lab-status" aria-live="polite">{move || lab.phase.get().text()}</strong></span>
             </div>
+            <Show when=move || unfinished().is_some()>
+                <p class="recover">
+                    <button id="run-unfinished" on:click=run_unfinished>
+                        {move || format!("Run the {} unfinished run(s)", unfinished().unwrap_or(0))}
+                    </button>
+                    " — the finished ones are kept and not trained again."
+                </p>
+            </Show>
             <p>"Backend: " <strong id="lab-backend">{move || lab.backend.get()}</strong></p>
             <DataView />
             <Queue />

@@ -20,14 +20,19 @@ pub struct UrlSettings {
     pub prefer_gpu: bool,
     /// The link opens an experiment (`#…`): the demo then waits to be started.
     pub experiment_link: bool,
+    /// `?fault=nan|gpu-lost|worker-dies`: a failure acted out in the second run, so tests can
+    /// check the page survives it (see [`crate::train::Fault`]).
+    pub fault: Option<crate::train::Fault>,
 }
 
 impl UrlSettings {
     fn from_location() -> Self {
         let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-        let prefer_gpu = !search.trim_start_matches('?').split('&').any(|kv| kv == "backend=cpu");
+        let query = || search.trim_start_matches('?').split('&');
+        let prefer_gpu = !query().any(|kv| kv == "backend=cpu");
+        let fault = query().find_map(|kv| kv.strip_prefix("fault=")).and_then(crate::train::Fault::parse);
         let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-        Self { prefer_gpu, experiment_link: hash.len() > 1 }
+        Self { prefer_gpu, experiment_link: hash.len() > 1, fault }
     }
 }
 

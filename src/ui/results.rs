@@ -47,10 +47,26 @@ pub fn Results() -> impl IntoView {
             .collect_view()
     };
     let empty = move || lab.runs.with(Vec::is_empty);
+    // runs that failed (diverged) are named; the tables are over the others
+    let failed = move || {
+        lab.runs.with(|runs| {
+            let lines: Vec<String> = runs.iter().filter_map(|r| r.failed.as_ref().map(|why| format!("{} · seed {}: {why}", group_of(r) + " · " + &r.fold, r.seed))).collect();
+            (!lines.is_empty()).then(|| {
+                let title = if lines.len() == 1 { "1 run failed and is left out of the tables:".to_string() } else { format!("{} runs failed and are left out of the tables:", lines.len()) };
+                view! {
+                    <div id="failed-runs" class="failed-runs" role="status">
+                        <p>{title}</p>
+                        <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    </div>
+                }
+            })
+        })
+    };
     view! {
         <div id="results">
             <h3>"Results"</h3>
             <Show when=move || !empty() fallback=|| view! { <p class="summary">"Results appear here as runs finish."</p> }>
+                {failed}
                 {sections}
                 <Confusion />
                 <Predictions />

@@ -5,6 +5,11 @@
 //! [`TrainingWorker`]. Messages are serde values encoded as CBOR bytes (decoding them is fast, and
 //! CBOR keeps NaN, which JSON cannot; serde values built as JS objects took seconds to decode);
 //! a recording's traces travel as a `Float32Array`.
+//!
+//! Dropped files are parsed in a worker too (a second [`TrainingWorker`], see `import.rs`): the
+//! page passes the `File` objects, the worker reads them with `FileReaderSync` and sends back
+//! what they hold. A worker that dies (an error event, or no answer to a heartbeat while a job
+//! runs) is replaced at once and the page is told ([`FromWorker::Lost`]); nothing it had is lost.
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -17,12 +22,13 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::data::Recording;
+use crate::data::formats::{self, inventory::Inventory};
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
 use crate::train::demo::{DemoReport, DemoSpec, run_demo};
 use crate::train::saved::{Application, EXTENSION, SavedModel, apply};
-use crate::train::{Host, Progress, TrainError};
+use crate::train::{Fault, Host, Progress, TrainError};
 
 /// From the page to the worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,9 +36,28 @@ use crate::train::{Host, Progress, TrainError};
 pub enum ToWorker {
     /// Run an experiment. Kato files are fetched from `base_url` (absolute); "your files"
     /// recordings come with the message.
-    Run { spec: Box<ExperimentSpec>, prefer_gpu: bool, base_url: String },
+    /// `done`: results of the first runs, kept from an earlier attempt (they are not trained
+    /// again). `fault`: a failure to act out in the second run (tests only).
+    Run {
+        spec: Box<ExperimentSpec>,
+        prefer_gpu: bool,
+        base_url: String,
+        #[serde(default)]
+        done: Vec<RunResult>,
+        #[serde(default)]
+        fault: Option<Fault>,
+    },
     /// Train the built-in demo (Stop ends it, keeping what was learnt).
-    Demo { spec: Box<DemoSpec>, prefer_gpu: bool },
+    Demo {
+        spec: Box<DemoSpec>,
+        prefer_gpu: bool,
+        #[serde(default)]
+        fault: Option<Fault>,
+    },
+    /// Read the files that come with the message (`File` objects) as one drop.
+    Parse,
+    /// Are you there? (answered with `Pong` whenever the worker's loop is free)
+    Ping,
     /// Apply a saved model (a model file's bytes) to the recordings that come with the message.
     Apply { model: Vec<u8>, prefer_gpu: bool },
     Pause,
@@ -60,6 +85,25 @@ pub enum FromWorker {
     Done { result: Box<ExperimentResult> },
     DemoDone { report: Box<DemoReport> },
     Failed { message: String },
+    Pong,
+    /// Reading a drop of files: which file, how large.
+    Reading { file: String, bytes: f64 },
+    /// What a drop of files held; its recordings travel beside the message (as traces arrays)
+    /// and are put in `recordings` on arrival.
+    Parsed {
+        listings: Vec<Inventory>,
+        side_files: Vec<(String, String)>,
+        notes: Vec<String>,
+        /// `(file, message)` for each file that could not be read.
+        errors: Vec<(String, String)>,
+        sizes: Vec<(String, f64)>,
+        seconds: f64,
+        #[serde(skip)]
+        recordings: Vec<(String, Recording)>,
+    },
+    /// Made by the page, not the worker: the worker died (`message` says how) and a new one
+    /// was started in its place.
+    Lost { message: String },
 }
 
 /// `value` as CBOR in a `Uint8Array`.
@@ -112,6 +156,55 @@ fn post(message: &FromWorker) {
     }
 }
 
+/// Posts `message` with recordings beside it (`(file, recording)`), each as a traces array.
+fn post_with_recordings(message: &FromWorker, recordings: &[(String, Recording)]) {
+    let out = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(message));
+    let list: js_sys::Array = recordings.iter().map(|(_, r)| recording_to_js(r)).collect();
+    let files: js_sys::Array = recordings.iter().map(|(f, _)| JsValue::from_str(f)).collect();
+    let _ = js_sys::Reflect::set(&out, &"recordings".into(), &list);
+    let _ = js_sys::Reflect::set(&out, &"files".into(), &files);
+    if let Err(e) = scope().post_message(&out) {
+        log::error!("the worker could not post a message: {e:?}");
+    }
+}
+
+/// Reads the `File`s that came with a message (synchronously: workers may) and parses them as
+/// one drop, telling the page which file it is reading.
+fn parse_files(data: &JsValue) {
+    let started = web_time::Instant::now();
+    let list = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut sizes = Vec::new();
+    for value in list.iter() {
+        let Ok(file) = value.dyn_into::<web_sys::File>() else { continue };
+        let name = file.name();
+        post(&FromWorker::Reading { file: name.clone(), bytes: file.size() });
+        sizes.push((name.clone(), file.size()));
+        let bytes = web_sys::FileReaderSync::new()
+            .and_then(|reader| reader.read_as_array_buffer(&file))
+            .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec());
+        match bytes {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(e) => errors.push((name, format!("the browser could not read the file: {e:?}"))),
+        }
+    }
+    let dropped = formats::load_files(&files);
+    drop(files);
+    errors.extend(dropped.errors.iter().map(|e| (e.file().to_string(), e.to_string())));
+    let message = FromWorker::Parsed {
+        listings: dropped.listings,
+        side_files: dropped.side_files,
+        notes: dropped.notes,
+        errors,
+        sizes,
+        seconds: started.elapsed().as_secs_f64(),
+        recordings: Vec::new(),
+    };
+    post_with_recordings(&message, &dropped.recordings);
+}
+
 /// What the page asked of the running experiment.
 #[derive(Default)]
 struct Control {
@@ -127,25 +220,39 @@ pub fn serve() {
         let data = event.data();
         let message = js_sys::Reflect::get(&data, &"message".into()).unwrap_or(JsValue::UNDEFINED);
         match from_js::<ToWorker>(&message) {
-            Ok(ToWorker::Run { spec, prefer_gpu, base_url }) => {
+            Ok(ToWorker::Run { spec, prefer_gpu, base_url, done, fault }) => {
                 let recordings = attached_recordings(&data);
                 start_job(&control, "an experiment is already running; stop it first", move |control| async move {
                     match recordings {
-                        Ok(r) => run(*spec, prefer_gpu, base_url, r, control).await,
+                        Ok(r) => run(*spec, prefer_gpu, base_url, r, done, fault, control).await,
                         Err(e) => FromWorker::Failed { message: format!("the recordings did not reach the worker intact: {e}") },
                     }
                 });
             }
-            Ok(ToWorker::Demo { spec, prefer_gpu }) => {
+            Ok(ToWorker::Demo { spec, prefer_gpu, fault }) => {
                 start_job(&control, "the demo is already running", move |control| async move {
                     let compute = device::pick(prefer_gpu).await;
                     post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
-                    match run_demo(&spec, &compute.device, &mut WorkerHost::new(control)).await {
+                    let mut host = WorkerHost::new(control.clone(), Vec::new(), fault);
+                    host.index = 1; // the demo is one run: a fault acts at once
+                    let mut outcome = run_demo(&spec, &compute.device, &mut host).await;
+                    if let Err(TrainError::Read(why)) = &outcome
+                        && compute.kind == BackendKind::WebGpu
+                    {
+                        // the GPU was lost: train again on the CPU, saying so
+                        device::gpu_lost(why);
+                        let cpu = device::cpu(&format!("the GPU failed during the demo ({why})"));
+                        post(&FromWorker::Backend { label: cpu.label.clone(), gpu: false });
+                        outcome = run_demo(&spec, &cpu.device, &mut WorkerHost::new(control, Vec::new(), None)).await;
+                    }
+                    match outcome {
                         Ok(report) => FromWorker::DemoDone { report: Box::new(report) },
                         Err(e) => FromWorker::Failed { message: e.to_string() },
                     }
                 });
             }
+            Ok(ToWorker::Parse) => parse_files(&data),
+            Ok(ToWorker::Ping) => post(&FromWorker::Pong),
             Ok(ToWorker::Apply { model, prefer_gpu }) => {
                 let recordings = attached_recordings(&data);
                 spawn_local(async move {
@@ -204,10 +311,20 @@ async fn apply_model(bytes: &[u8], recordings: &[Recording], prefer_gpu: bool) -
         return Err("drop the recordings to apply the model to under “Your recordings” first".into());
     }
     let saved = SavedModel::from_bytes(bytes).map_err(|e| e.to_string())?;
-    let compute = device::pick(prefer_gpu).await;
+    let mut compute = device::pick(prefer_gpu).await;
     let mut results = Vec::new();
     for r in recordings {
-        results.push(apply(&saved, r, &compute.device).await.map_err(|e| format!("{}: {e}", r.name))?);
+        let mut outcome = apply(&saved, r, &compute.device).await;
+        if let Err(TrainError::Read(why)) = &outcome
+            && compute.kind == BackendKind::WebGpu
+        {
+            // the GPU was lost: this recording and the rest on the CPU, saying so
+            device::gpu_lost(why);
+            compute = device::cpu(&format!("the GPU failed while applying the model ({why})"));
+            post(&FromWorker::Backend { label: compute.label.clone(), gpu: false });
+            outcome = apply(&saved, r, &compute.device).await;
+        }
+        results.push(outcome.map_err(|e| format!("{}: {e}", r.name))?);
     }
     Ok(FromWorker::Applied { results })
 }
@@ -216,13 +333,16 @@ async fn apply_model(bytes: &[u8], recordings: &[Recording], prefer_gpu: bool) -
 struct WorkerHost {
     control: Rc<Control>,
     index: usize,
+    /// Every finished run, those kept from an earlier attempt first.
     finished: Vec<RunResult>,
     last_yield: web_time::Instant,
+    /// A failure to act out in the second run (index 1), for tests.
+    fault: Option<Fault>,
 }
 
 impl WorkerHost {
-    fn new(control: Rc<Control>) -> Self {
-        Self { control, index: 0, finished: Vec::new(), last_yield: web_time::Instant::now() }
+    fn new(control: Rc<Control>, done: Vec<RunResult>, fault: Option<Fault>) -> Self {
+        Self { control, index: 0, finished: done, last_yield: web_time::Instant::now(), fault }
     }
 }
 
@@ -247,6 +367,14 @@ impl Host for WorkerHost {
     fn run_started(&mut self, _label: &str, index: usize, _total: usize) {
         self.index = index;
         post(&FromWorker::RunStarted { index });
+        if index == 1 && self.fault == Some(Fault::WorkerDies) {
+            // as an out-of-memory abort would: the module traps and the worker is gone
+            panic!("the worker dies (a fault injected by a test)");
+        }
+    }
+
+    fn fault(&self) -> Option<Fault> {
+        self.fault.filter(|f| self.index == 1 && *f != Fault::WorkerDies)
     }
 
     fn planned(&mut self, plan: &Plan) {
@@ -274,7 +402,7 @@ const PREVIEW_BINS: usize = 300;
 
 /// Reads the data, runs the experiment (moving to the CPU if the GPU fails) and says how it
 /// ended.
-async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Vec<Recording>, control: Rc<Control>) -> FromWorker {
+async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Vec<Recording>, done: Vec<RunResult>, fault: Option<Fault>, control: Rc<Control>) -> FromWorker {
     let compute = device::pick(prefer_gpu).await;
     post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
     if matches!(spec.data, DataSpec::Synthetic { .. }) {
@@ -290,13 +418,16 @@ async fn run(spec: ExperimentSpec, prefer_gpu: bool, base_url: String, files: Ve
         Err(message) => return FromWorker::Failed { message },
     };
     post(&FromWorker::Data { preview: Box::new(DataPreview::of(&recordings, PREVIEW_ANIMALS, PREVIEW_BINS)) });
-    let mut host = WorkerHost::new(control);
-    let first = resume_experiment(&spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[]).await;
+    let mut host = WorkerHost::new(control, done.clone(), fault);
+    let first = resume_experiment(&spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &done).await;
     let result = match first {
         Err(TrainError::Read(why)) if compute.kind == BackendKind::WebGpu => {
-            // the GPU device was lost: keep the finished runs and do the rest on the CPU
+            // the GPU device was lost: never use it again, keep the finished runs and do the
+            // rest on the CPU
+            device::gpu_lost(&why);
             let cpu = device::cpu(&format!("the GPU failed during the experiment ({why}); the finished runs are kept"));
             post(&FromWorker::Backend { label: cpu.label.clone(), gpu: false });
+            host.fault = None;
             let done = std::mem::take(&mut host.finished);
             resume_experiment(&spec, &recordings, truth.as_ref(), &cpu.label, &cpu.device, &mut host, &done).await
         }
@@ -324,48 +455,152 @@ async fn fetch(url: &str) -> Result<Vec<u8>, String> {
 
 // ---------------------------------------------------------------- the page side
 
-/// The page's handle on the training worker. Messages sent before the worker is ready wait.
+/// How long a worker running a job may go without a word before it is taken for dead (its
+/// loop answers a ping every 5 s whenever it yields; a training step yields every 40 ms).
+const SILENCE_LIMIT_MS: f64 = 60_000.0;
+
+/// The page's handle on a worker (training, or reading files). Messages sent before the worker
+/// is ready wait. When the worker dies — an error event (a panic, an out-of-memory abort), or
+/// silence past [`SILENCE_LIMIT_MS`] while a job runs — it is terminated, a new one is started
+/// in its place, and `on_message` hears [`FromWorker::Lost`].
 #[derive(Clone)]
 pub struct TrainingWorker {
-    worker: Worker,
-    ready: Rc<Cell<bool>>,
-    waiting: Rc<RefCell<Vec<JsValue>>>,
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    worker: RefCell<Option<Worker>>,
+    ready: Cell<bool>,
+    waiting: RefCell<Vec<JsValue>>,
+    on_message: RefCell<Box<dyn FnMut(FromWorker)>>,
+    /// When the worker last said anything (ms since the epoch).
+    heard: Cell<f64>,
+    /// Whether a job (experiment, demo, applying a model, reading files) is under way.
+    busy: Cell<bool>,
+}
+
+/// Whether `message` ends the job under way.
+fn ends_job(message: &FromWorker) -> bool {
+    matches!(message, FromWorker::Done { .. } | FromWorker::DemoDone { .. } | FromWorker::Failed { .. } | FromWorker::Applied { .. } | FromWorker::ApplyFailed { .. } | FromWorker::Parsed { .. })
+}
+
+/// A message from the worker: CBOR bytes, or an object with them and recordings beside them.
+fn receive(data: &JsValue) -> Result<FromWorker, String> {
+    if data.is_instance_of::<js_sys::Uint8Array>() {
+        return from_js(data);
+    }
+    let message = js_sys::Reflect::get(data, &"message".into()).map_err(|_| "a message without its body".to_string())?;
+    let mut message: FromWorker = from_js(&message)?;
+    if let FromWorker::Parsed { recordings, .. } = &mut message {
+        let files = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
+        for (file, value) in files.iter().zip(attached_recordings(data)?) {
+            recordings.push((file.as_string().unwrap_or_default(), value));
+        }
+    }
+    Ok(message)
 }
 
 impl TrainingWorker {
     /// Starts `public/worker.js`; `on_message` receives every message from it.
-    pub fn start(mut on_message: impl FnMut(FromWorker) + 'static) -> Result<Self, String> {
+    pub fn start(on_message: impl FnMut(FromWorker) + 'static) -> Result<Self, String> {
+        let inner = Rc::new(Inner {
+            worker: RefCell::new(None),
+            ready: Cell::new(false),
+            waiting: RefCell::new(Vec::new()),
+            on_message: RefCell::new(Box::new(on_message)),
+            heard: Cell::new(js_sys::Date::now()),
+            busy: Cell::new(false),
+        });
+        Self::spawn(&inner)?;
+        let this = Self { inner };
+        this.watch();
+        Ok(this)
+    }
+
+    fn spawn(inner: &Rc<Inner>) -> Result<(), String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options("public/worker.js", &options).map_err(|e| format!("could not start the training worker: {e:?}"))?;
-        let this = Self { worker, ready: Rc::new(Cell::new(false)), waiting: Rc::new(RefCell::new(Vec::new())) };
-        let me = this.clone();
+        let worker = Worker::new_with_options("public/worker.js", &options).map_err(|e| format!("could not start the worker: {e:?}"))?;
+        let me = inner.clone();
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let started = web_time::Instant::now();
-            match from_js::<FromWorker>(&event.data()) {
+            me.heard.set(js_sys::Date::now());
+            match receive(&event.data()) {
                 Ok(FromWorker::Ready) => {
                     me.ready.set(true);
-                    for m in me.waiting.borrow_mut().drain(..) {
-                        let _ = me.worker.post_message(&m);
+                    if let Some(w) = me.worker.borrow().as_ref() {
+                        for m in me.waiting.borrow_mut().drain(..) {
+                            let _ = w.post_message(&m);
+                        }
                     }
                 }
-                Ok(m) => on_message(m),
-                Err(e) => on_message(FromWorker::Failed { message: format!("unreadable message from the training worker: {e}") }),
+                Ok(FromWorker::Pong) => {}
+                Ok(m) => {
+                    if ends_job(&m) {
+                        me.busy.set(false);
+                    }
+                    (me.on_message.borrow_mut())(m);
+                }
+                Err(e) => (me.on_message.borrow_mut())(FromWorker::Failed { message: format!("unreadable message from the worker: {e}") }),
             }
             // the page must stay responsive while training: say when handling a message was not
             let ms = started.elapsed().as_secs_f64() * 1e3;
             if ms > 50.0 {
-                log::warn!("handling a message from the training worker took {ms:.0} ms");
+                log::warn!("handling a message from the worker took {ms:.0} ms");
             }
         });
-        this.worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
         handler.forget();
+        let me = inner.clone();
         let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-            log::error!("training worker error: {}", e.message());
+            e.prevent_default();
+            let why = e.message();
+            log::error!("worker error: {why}");
+            Self::replace(&me, if why.is_empty() { "it stopped with an error".into() } else { why });
         });
-        this.worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
-        Ok(this)
+        inner.ready.set(false);
+        inner.heard.set(js_sys::Date::now());
+        *inner.worker.borrow_mut() = Some(worker);
+        Ok(())
+    }
+
+    /// Ends a dead worker, starts a new one in its place and tells the page.
+    fn replace(inner: &Rc<Inner>, why: String) {
+        if let Some(old) = inner.worker.borrow_mut().take() {
+            old.terminate();
+        }
+        inner.waiting.borrow_mut().clear();
+        let was_busy = inner.busy.replace(false);
+        let restarted = match Self::spawn(inner) {
+            Ok(()) => "a new worker was started".to_string(),
+            Err(e) => format!("no new worker could be started ({e}); reload the page"),
+        };
+        let job = if was_busy { "the job it was doing did not finish" } else { "it was idle" };
+        (inner.on_message.borrow_mut())(FromWorker::Lost { message: format!("the worker stopped ({why}); {job}; {restarted}") });
+    }
+
+    /// Pings the worker every 5 s; one that says nothing for a minute while a job runs is dead.
+    fn watch(&self) {
+        let inner = Rc::downgrade(&self.inner);
+        let ping = to_js(&ToWorker::Ping);
+        let wrapped = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&wrapped, &"message".into(), &ping);
+        gloo::timers::callback::Interval::new(5_000, move || {
+            let Some(inner) = inner.upgrade() else { return };
+            if !inner.ready.get() {
+                return;
+            }
+            if let Some(w) = inner.worker.borrow().as_ref() {
+                let _ = w.post_message(&wrapped);
+            }
+            let silent = js_sys::Date::now() - inner.heard.get();
+            if inner.busy.get() && silent > SILENCE_LIMIT_MS {
+                Self::replace(&inner, format!("no answer for {:.0} s", silent / 1e3));
+            }
+        })
+        .forget();
     }
 
     /// Sends a message (with recordings for "your files").
@@ -376,10 +611,29 @@ impl TrainingWorker {
             let list: js_sys::Array = recordings.iter().map(recording_to_js).collect();
             let _ = js_sys::Reflect::set(&out, &"recordings".into(), &list);
         }
-        if self.ready.get() {
-            let _ = self.worker.post_message(&out);
+        self.post(message, out.into());
+    }
+
+    /// Sends the browser's `File`s to be read and parsed in the worker (never on the page).
+    pub fn parse(&self, files: &[web_sys::File]) {
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(&ToWorker::Parse));
+        let list: js_sys::Array = files.iter().collect();
+        let _ = js_sys::Reflect::set(&out, &"files".into(), &list);
+        self.post(&ToWorker::Parse, out.into());
+    }
+
+    fn post(&self, message: &ToWorker, envelope: JsValue) {
+        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse) {
+            self.inner.busy.set(true);
+            self.inner.heard.set(js_sys::Date::now());
+        }
+        if self.inner.ready.get() {
+            if let Some(w) = self.inner.worker.borrow().as_ref() {
+                let _ = w.post_message(&envelope);
+            }
         } else {
-            self.waiting.borrow_mut().push(out.into());
+            self.inner.waiting.borrow_mut().push(envelope);
         }
     }
 }

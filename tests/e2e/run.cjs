@@ -70,6 +70,19 @@ async function dropFiles(page, files) {
   });
 }
 
+/// Keeps only the MLP of the page's preset, sets its steps and runs it to the end.
+async function labRuns(page, steps) {
+  await page.waitForSelector('#steps');
+  for (const m of ['linear', 'GRU', 'GCN', 'GAT', 'NRI']) {
+    const box = page.locator(`input[name=model][value="${m}"]`);
+    if (await box.count() && await box.isChecked()) await box.uncheck();
+  }
+  await page.fill('#steps', steps);
+  await page.locator('#steps').press('Tab');
+  await page.click('#run');
+  await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+}
+
 /// Non-white pixels of a canvas.
 const canvasInk = (page, sel) => page.evaluate((sel) => {
   const c = document.querySelector(sel);
@@ -346,11 +359,113 @@ const tests = {
     await page.close();
   },
 
+  async 'hostile files: a bomb and a cycle are refused by name, the page answers and keeps what it had'(ctx) {
+    const fixtures = path.join(root, 'target/hostile');
+    const files = ['bomb-declared.npz', 'bomb.mat', 'self-linked.h5', 'reference-cycle.mat'].map((f) => path.join(fixtures, f));
+    check(files.every((f) => fs.existsSync(f)), 'target/hostile/ is missing: `cargo test --test hostile` writes it');
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    const response = await page.goto(`${ctx.origin}/?backend=cpu`);
+    const csp = response.headers()['content-security-policy'] || '';
+    check(csp.includes("'wasm-unsafe-eval'") && csp.includes("object-src 'none'"), `CSP header: "${csp}"`);
+    check(await page.locator('meta[http-equiv="Content-Security-Policy"]').count() === 1, 'the page carries no CSP meta tag');
+    await waitFinished(page);
+    await dropFiles(page, [path.join(KATO, 'npz/worm1.npz')]);
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+    const t0 = Date.now();
+    await dropFiles(page, files);
+    await page.waitForFunction((n) => document.querySelectorAll('#import-messages li.error').length >= n, files.length, { timeout: 60000, polling: 100 });
+    const seconds = (Date.now() - t0) / 1000;
+    const errors = await page.locator('#import-messages li.error').allTextContents();
+    for (const f of ['bomb-declared.npz', 'bomb.mat', 'self-linked.h5', 'reference-cycle.mat']) {
+      check(errors.some((e) => e.startsWith(`${f}:`)), `no message names ${f}: ${errors.join(' | ')}`);
+    }
+    check(errors.some((e) => e.includes('cycle')), `no message mentions the cycle: ${errors.join(' | ')}`);
+    check(await text(page, '#animal-count') === '1', 'the hostile files changed what was loaded');
+    // the page still answers: a click takes effect at once
+    const clicked = Date.now();
+    await page.click('#large-type');
+    check(await page.evaluate(() => document.documentElement.classList.contains('large-type')), 'the page did not answer a click');
+    const answer = Date.now() - clicked;
+    await page.screenshot({ path: path.join(SHOTS, 'import-hostile.png'), fullPage: true });
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  4 hostile files refused in ${seconds.toFixed(1)} s; the page answered a click in ${answer} ms`);
+    await page.close();
+  },
+
+  async 'lab: a run that diverges is marked failed and the others finish'(ctx) {
+    const page = await open(ctx, '?backend=cpu&fault=nan#preset=synthetic-demo');
+    await labRuns(page, '40');
+    const rows = await page.locator('#queue li .detail').allTextContents();
+    check(rows.length === 3 && rows[1].includes('failed: training diverged'), `queue: ${rows.join(' | ')}`);
+    check(rows[0].includes('MSE') && rows[2].includes('MSE'), `the other runs: ${rows.join(' | ')}`);
+    check(await text(page, '#lab-status') === 'done', `status "${await text(page, '#lab-status')}"`);
+    check((await text(page, '#failed-runs')).includes('1 run failed and is left out'), 'the results do not say which run failed');
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+  },
+
+  async 'lab: a worker that dies is replaced; finished runs are kept and the rest run on a click'(ctx) {
+    const page = await open(ctx, '?backend=cpu&fault=worker-dies#preset=synthetic-demo');
+    await labRuns(page, '40');
+    const status = await text(page, '#lab-status');
+    check(status.startsWith('failed: the worker stopped') && status.includes('1 finished run(s) are kept'), `status "${status}"`);
+    const before = await page.locator('#queue li .detail').allTextContents();
+    check(before[0].includes('MSE'), `run 0 was lost: ${before.join(' | ')}`);
+    await page.screenshot({ path: path.join(SHOTS, 'lab-worker-died.png'), fullPage: true });
+    check((await text(page, '#run-unfinished')).includes('Run the 2 unfinished run(s)'), 'no offer to run the unfinished runs');
+    await page.click('#run-unfinished');
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    check(await text(page, '#lab-status') === 'done', `status after the rerun "${await text(page, '#lab-status')}"`);
+    const after = await page.locator('#queue li .detail').allTextContents();
+    check(after.length === 3 && after.every((r) => r.includes('MSE')) && after[0] === before[0], `queue: ${after.join(' | ')}`);
+    const n = await page.locator('table.results-table td').last().textContent();
+    check(n === '3', `the summary is over ${n} runs`);
+    const unexpected = page.errors.filter((e) => !/injected by a test|worker error|unreachable|RuntimeError/.test(e));
+    check(unexpected.length === 0, `page errors: ${unexpected.join(' | ')}`);
+    await page.close();
+  },
+
+  async 'lab: a lost GPU moves the experiment to the CPU, saying so, and keeps finished runs'(ctx) {
+    const page = await open(ctx, '?fault=gpu-lost#preset=synthetic-demo');
+    await labRuns(page, '40');
+    check(await text(page, '#lab-status') === 'done', `status "${await text(page, '#lab-status')}"`);
+    const backend = await text(page, '#lab-backend');
+    check(backend.startsWith('CPU') && backend.includes('the GPU failed'), `backend "${backend}"`);
+    const rows = await page.locator('#queue li .detail').allTextContents();
+    check(rows.length === 3 && rows.every((r) => r.includes('MSE')), `queue: ${rows.join(' | ')}`);
+    // the lost GPU is not used again: the next run goes to the CPU at once, saying why
+    await page.click('#run');
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    const again = await text(page, '#lab-backend');
+    check(again.includes('the GPU was lost earlier'), `backend of the next run "${again}"`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  ${backend}`);
+    await page.close();
+  },
+
   async 'lab: a bad link or spec is reported and nothing runs'(ctx) {
     const page = await open(ctx, '#spec=%7B%22models%22%3A42%7D&run');
     await page.waitForSelector('#lab-notice');
-    check((await text(page, '#lab-notice')).includes('could not be read'), `notice reads "${await text(page, '#lab-notice')}"`);
+    check((await text(page, '#lab-notice')).includes('cannot be run'), `notice reads "${await text(page, '#lab-notice')}"`);
     check(await text(page, '#lab-status') === 'ready', 'a broken link started a run');
+    // a link whose spec breaks a bound is refused, naming the field, and starts nothing
+    const bounded = await open(ctx, `#spec=${encodeURIComponent('{"rollout_horizon":4000000000}')}&run`);
+    await bounded.waitForSelector('#lab-notice');
+    const notice = await text(bounded, '#lab-notice');
+    check(notice.includes('rollout_horizon is 4000000000; it must be from 0 to 1000'), `notice reads "${notice}"`);
+    check(await text(bounded, '#lab-status') === 'ready', 'a link out of bounds started a run');
+    check(bounded.errors.length === 0, `page errors: ${bounded.errors.join(' | ')}`);
+    await bounded.close();
+    // a link whose data URL is another site fetches nothing until a click, even with &run
+    const foreign = await open(ctx, '#preset=kato-behaviour-4&data=https%3A%2F%2Fdata.example.invalid%2Fkato%2F&run');
+    await foreign.waitForSelector('#lab-notice');
+    const asks = await text(foreign, '#lab-notice');
+    check(asks.includes('https://data.example.invalid/kato/') && asks.includes('nothing has been fetched'), `notice reads "${asks}"`);
+    await foreign.waitForTimeout(1500);
+    check(await text(foreign, '#lab-status') === 'ready', 'a link to another site started a run');
+    check(!ctx.foreign.some((u) => u.includes('example.invalid')), 'the page fetched from the other site without a click');
+    await foreign.close();
     await page.click('.builder details summary');
     await page.fill('#spec-json', '{"train": {"steps": "many"}}');
     await page.click('#apply-spec');

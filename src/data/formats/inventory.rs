@@ -15,7 +15,7 @@ use super::{FormatError, fps_from_times, frames_by_neurons, labels_from_names, r
 use crate::data::{Labels, Recording, names, transposed};
 
 /// One array, in C (row-major) order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Array {
     Float { shape: Vec<usize>, data: Vec<f64> },
     Int { shape: Vec<usize>, data: Vec<i64> },
@@ -73,14 +73,14 @@ impl Array {
 
 /// A named array of a file; `path` is how the file names it (`WT_NoStim.NeuronNames{3}`,
 /// `/processing/ophys/…/data`, `/…/starting_time@rate` for an attribute).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub path: String,
     pub array: Array,
 }
 
 /// Everything a file holds that could be part of a recording.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
     pub file: String,
     /// "NPZ", "MATLAB v5", "HDF5", … for messages.
