@@ -163,6 +163,81 @@ fn npz_deflated(descr: &str, shape: &str, zeros: usize) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// The NPZ: about 2 MB on disk, 8 members each inflating to 256 MiB of zeros behind an
+/// NPY header that declares them (2 GiB in all). Written by hand — the deflate stream is one
+/// compressed MiB of zeros repeated (each piece ends on a sync flush, so pieces chain), which
+/// no zip writer can be asked for without compressing 2 GiB here.
+fn npz_two_gib() -> Vec<u8> {
+    use flate2::write::DeflateEncoder;
+    const MIB: usize = 1 << 20;
+    const PIECES: usize = 256;
+    let mut piece = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    piece.write_all(&vec![0u8; MIB]).unwrap();
+    piece.flush().unwrap(); // a sync flush: the piece ends on a byte boundary, not final
+    let piece = piece.get_ref().clone();
+    let header = npy("|u1", &format!("({},)", PIECES * MIB - 128), &[]);
+    let body_len = header.len() + PIECES * MIB - 128;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for m in 0..8 {
+        let name = format!("m{m}.npy");
+        let mut head = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        head.write_all(&header).unwrap();
+        head.flush().unwrap();
+        let mut data = head.get_ref().clone();
+        for _ in 0..PIECES - 1 {
+            data.extend_from_slice(&piece);
+        }
+        let mut last = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        last.write_all(&vec![0u8; MIB - 128]).unwrap();
+        data.extend(last.finish().unwrap());
+        let mut crc = flate2::Crc::new();
+        crc.update(&header);
+        let zeros = vec![0u8; MIB];
+        for _ in 0..PIECES - 1 {
+            crc.update(&zeros);
+        }
+        crc.update(&zeros[..MIB - 128]);
+        let offset = out.len() as u32;
+        let fields = |sig: u32| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if sig == 0x0201_4b50 {
+                h.extend(20u16.to_le_bytes()); // made by
+            }
+            h.extend(20u16.to_le_bytes()); // version needed
+            h.extend(0u16.to_le_bytes()); // flags
+            h.extend(8u16.to_le_bytes()); // deflate
+            h.extend([0u8; 4]); // time, date
+            h.extend(crc.sum().to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((body_len as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes()); // extra
+            h
+        };
+        out.extend(fields(0x0403_4b50));
+        out.extend(name.as_bytes());
+        out.extend(&data);
+        let mut c = fields(0x0201_4b50);
+        c.extend([0u8; 6]); // comment length, disk, internal attributes
+        c.extend(0u32.to_le_bytes()); // external attributes
+        c.extend(offset.to_le_bytes());
+        c.extend(name.as_bytes());
+        central.push(c);
+    }
+    let start = out.len() as u32;
+    let size: usize = central.iter().map(Vec::len).sum();
+    out.extend(central.concat());
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend(8u16.to_le_bytes());
+    out.extend(8u16.to_le_bytes());
+    out.extend((size as u32).to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
 fn text(s: &str) -> AttrValue {
     AttrValue::String(s.into())
 }
@@ -356,6 +431,9 @@ fn hostile_cases() -> Vec<Case> {
 
     // decompression bombs
     cases.push(one("bomb-declared.npz", npz_deflated("|u1", "(16384, 16384)", 1 << 28), "needs 268435456 values"));
+    let two_gib = npz_two_gib();
+    assert!(two_gib.len() < 4 << 20, "the 2 GiB NPZ is {} bytes", two_gib.len());
+    cases.push(one("bomb-2gib.npz", two_gib, "needs 268435328 values"));
     cases.push(one("bomb-lying-header.npz", npz_deflated("<f4", "(4, 3)", 1 << 28), "more data than the 48 bytes"));
     cases.push(one("bomb-f8.npz", npz_deflated("<f8", "(8192, 8192)", 1 << 26), "needs 67108864 values"));
     cases.push(one("bomb.mat", mat_uint8_bomb(16384, 16384, 1 << 28), "needs 268435456 values"));
@@ -373,6 +451,27 @@ fn hostile_cases() -> Vec<Case> {
     cases.push(one("overflow-u32-u1.npz", npz(&[("traces", npy("|u1", "(65536, 65537)", &grid))]), "needs 4295032832 values"));
     cases.push(one("overflow.mat", [mat_header(), mat_matrix("x", 6, &[i32::MAX, i32::MAX, 4], 9, &grid)].concat(), "needs 18446744056529682436 values"));
     cases.push(one("overflow-compressed.mat", [mat_header(), mat_compressed(&mat_matrix("x", 6, &[i32::MAX, i32::MAX], 9, &grid))].concat(), "needs 4611686014132420609 values"));
+    // found in review: element counts, field names and storage widths charged before use
+    let struct_of = |dims: &[i32], names: &[u8], padding: usize| {
+        let mut m = mat_element(6, &i32s(&[2, 0]));
+        m.extend(mat_element(5, &i32s(dims)));
+        m.extend(mat_element(1, b"s"));
+        m.extend(mat_element(5, &i32s(&[1])));
+        m.extend(mat_element(1, names));
+        m.extend(vec![0u8; padding]);
+        mat_element(14, &m)
+    };
+    cases.push(one("field-names.mat", [mat_header(), mat_compressed(&struct_of(&[0, 0], &vec![b'a'; 80 << 20], 0))].concat(), "the field names of struct 's'"));
+    cases.push(one("fieldless.mat", [mat_header(), mat_compressed(&struct_of(&[1, 30_000_000], b"", 30_000_000))].concat(), "struct array 's' (30000000 elements)"));
+    cases.push(one("huge-cell.mat", [mat_header(), {
+        let mut m = mat_element(6, &i32s(&[1, 0]));
+        m.extend(mat_element(5, &i32s(&[1, 2_000_000_000])));
+        m.extend(mat_element(1, b"c"));
+        mat_element(14, &m)
+    }].concat(), "cell 'c' (2000000000 elements)"));
+    cases.push(one("narrow-storage.mat", [mat_header(), mat_compressed(&mat_matrix("x", 6, &[1, 1], 1, &vec![7u8; 10 << 20]))].concat(), "declares 1 values but holds 10485760"));
+    cases.push(one("raw-void.npy", npy("|V2000000000", "(1,)", &[]), "not supported"));
+    cases.push(one("list-shape.npy", npy("<f4", "[4294967296, 4294967296, 16]", &grid), "overflows"));
     cases.push(one("huge-header.npz", npz(&[("traces", {
         let mut b = b"\x93NUMPY\x02\x00".to_vec();
         b.extend((1u32 << 30).to_le_bytes());
@@ -502,6 +601,11 @@ fn hostile_cases() -> Vec<Case> {
     cases.push(model("model-noise", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect(), "model"));
     cases.push(model("model-huge-array", vec![0xa2, 0x66, b'f', b'o', b'r', b'm', b'a', b't', 0x9b, 0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "model"));
     cases.push(model("model-features", model_file(|v| v["shape"]["features"] = 9.into()), "1 or 2 features"));
+    cases.push(model("model-nri-pairs", model_file(|v| {
+        v["model"] = serde_json::json!({"kind": "nri", "hidden": 1, "edge_types": 8});
+        v["neurons"] = serde_json::json!((0..1000).map(|i| format!("N{i}")).collect::<Vec<_>>());
+        v["shape"]["nodes"] = 1000.into();
+    }), "needs at least 8000003 weights"));
     // truncated and bit-flipped versions of every real file
     for rel in ["csv/worm1.csv", "npz/worm1.npz", "mat/worm1_v5.mat", "mat/WT_NoStim.mat", "nwb/worm1.nwb", "original/worm_0_y.csv"] {
         let Ok(bytes) = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/kato2015").join(rel)) else { continue };

@@ -247,7 +247,8 @@ impl Network {
             ModelKind::Gru => m(3, m(n, f).saturating_mul(d).saturating_add(m(d, d))).saturating_add(m(d, out)),
             ModelKind::Gcn => m(m(2, layers), m(d, d)).saturating_add(m(m(h, f), d)),
             ModelKind::Gat => m(layers, m(d, d)).saturating_add(m(m(h, f), d)),
-            ModelKind::Nri => m(3, m(d, d)),
+            // the edge encoder's pair layers, and a learnt logit per pair of nodes and edge type
+            ModelKind::Nri => m(3, m(d, d)).saturating_add(m(m(n, n), spec.edge_types as u64)),
         }
     }
 

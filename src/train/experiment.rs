@@ -174,6 +174,10 @@ fn check(spec: &ExperimentSpec, recordings: &[Recording]) -> Result<(), TrainErr
     if spec.protocols.contains(&Protocol::LeaveOneAnimalOut) && recordings.len() < 2 {
         return bad("leave-one-animal-out needs at least two animals".into());
     }
+    let runs = run_count(spec, recordings.len());
+    if runs > super::spec::MAX_RUNS {
+        return bad(format!("the experiment would make {runs} runs on these {} recordings, more than {}", recordings.len(), super::spec::MAX_RUNS));
+    }
     let needed = spec.preprocess.history + 2;
     if let Some(r) = recordings.iter().find(|r| r.frames < needed) {
         return bad(format!("recording '{}' has {} frames; windows of {} frames of history need at least {needed}", r.name, r.frames, spec.preprocess.history));
@@ -346,6 +350,16 @@ pub async fn resume_experiment<H: Host>(
         Some(hz) => recordings.iter().map(|r| resample(r, hz)).collect::<Result<_, _>>()?,
         None => recordings.to_vec(),
     };
+    // resampling may make more frames: all animals together may hold no more than a drop of files
+    let values: u64 = recordings.iter().map(|r| (r.frames * r.neurons) as u64).sum();
+    if values > crate::data::formats::budget::DROP.values {
+        return Err(DataError::Alignment(format!(
+            "the recordings hold {values} values after resampling to {} Hz, more than the {} all animals may hold together",
+            spec.preprocess.resample_hz.unwrap_or_default(),
+            crate::data::formats::budget::DROP.values
+        ))
+        .into());
+    }
     let aligned = align(&recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
     let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
@@ -393,7 +407,8 @@ pub async fn resume_experiment<H: Host>(
                 for &seed in &spec.seeds {
                     for model in &spec.models {
                         let index = runs.len();
-                        if let Some(run) = done.get(index) {
+                        // a kept result is used only for the same run (the data may have changed)
+                        if let Some(run) = done.get(index).filter(|r| r.model == model.kind.label() && r.fold == fold.data.fold && r.seed == seed && r.task == task.label() && r.protocol == protocol.label()) {
                             runs.push(run.clone());
                             continue;
                         }

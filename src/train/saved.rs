@@ -26,8 +26,8 @@ use crate::model::{Head, InputShape, ModelSpec, Network};
 pub const FORMAT: &str = "neurognn-model";
 /// The file layout's version; files of another version are refused with a message.
 pub const VERSION: u32 = 1;
-/// Most neurons a saved model may read (C. elegans has 302; other animals' recordings more).
-pub const MAX_NODES: usize = 5000;
+/// Most neurons a saved model may read (C. elegans has 302; the synthetic worm at most 1,000).
+pub const MAX_NODES: usize = 1000;
 /// The file name ending the page and the CLI give saved models.
 pub const EXTENSION: &str = "ngmodel";
 

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
-use super::worker::{FromWorker, TrainingWorker};
+use super::worker::{FromWorker, ParsedDrop, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
@@ -81,7 +81,8 @@ impl Library {
         }
         let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
         self.messages.set(vec![Message { error: false, text: format!("Reading {}…", names.join(", ")) }]);
-        self.reading.set(names);
+        // drops queue in the worker: every file still being read is remembered
+        self.reading.update(|r| r.extend(names));
         self.reader.with_value(|w| if let Some(w) = w { w.parse(&files) });
     }
 
@@ -91,9 +92,9 @@ impl Library {
             FromWorker::Reading { file, bytes } if bytes > 1e6 => {
                 self.messages.set(vec![Message { error: false, text: format!("Reading {file} ({:.1} MB)…", bytes / 1e6) }]);
             }
-            FromWorker::Parsed { listings, side_files, notes, errors, sizes, seconds, recordings } => {
-                self.reading.set(Vec::new());
-                self.accept(Dropped { listings, side_files, notes, errors, sizes, seconds, recordings });
+            FromWorker::Parsed { drop } => {
+                self.reading.update(|r| r.retain(|f| !drop.sizes.iter().any(|(done, _)| done == f)));
+                self.accept(*drop);
             }
             FromWorker::Lost { message } => {
                 // the reader died on these files (out of memory, a crash): say so, keep the rest
@@ -102,14 +103,17 @@ impl Library {
                 let text = format!("{}: the reader stopped while reading {} ({message}); nothing loaded before was lost", files.join(", "), if files.len() > 1 { "them" } else { "it" });
                 self.messages.set(vec![Message { error: true, text }]);
             }
-            FromWorker::Failed { message } => self.messages.set(vec![Message { error: true, text: message }]),
+            FromWorker::Failed { message } => {
+                self.reading.set(Vec::new());
+                self.messages.set(vec![Message { error: true, text: message }]);
+            }
             _ => {}
         }
     }
 
     /// Adds what a drop of files held; a file that failed is reported and changes nothing.
     /// Recordings from a file of the same name are replaced.
-    fn accept(&self, dropped: Dropped) {
+    fn accept(&self, dropped: ParsedDrop) {
         let failed: Vec<&str> = dropped.errors.iter().map(|(f, _)| f.as_str()).collect();
         let size = |file: &str| dropped.sizes.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| *b as usize);
         let listed = dropped.listings.iter().filter(|inv| !failed.contains(&inv.file.as_str())).map(|inv| FileEntry {
@@ -178,17 +182,6 @@ impl Default for Library {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// What the reading worker made of a drop of files.
-struct Dropped {
-    listings: Vec<Inventory>,
-    side_files: Vec<(String, String)>,
-    notes: Vec<String>,
-    errors: Vec<(String, String)>,
-    sizes: Vec<(String, f64)>,
-    seconds: f64,
-    recordings: Vec<(String, Recording)>,
 }
 
 /// The files of a file list, taken now: clearing the input afterwards empties the list.

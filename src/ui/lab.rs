@@ -138,10 +138,16 @@ impl Lab {
         match message {
             FromWorker::Ready | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
             FromWorker::Lost { message } => {
-                self.running.set(None);
-                self.applying.set(false);
-                let kept = self.runs.with_untracked(Vec::len);
-                self.phase.set(Phase::Failed(format!("{message}. The {kept} finished run(s) are kept.")));
+                // said where the work was lost: beside Apply, and/or in the experiment's status
+                if self.applying.get_untracked() {
+                    self.applying.set(false);
+                    self.applied.set(Some(Err(message.clone())));
+                }
+                if self.phase.get_untracked().busy() {
+                    self.running.set(None);
+                    let kept = self.runs.with_untracked(Vec::len);
+                    self.phase.set(Phase::Failed(format!("{message}. The {kept} finished run(s) are kept.")));
+                }
             }
             FromWorker::Backend { label, .. } => self.backend.set(label),
             FromWorker::Status { text } => self.phase.set(Phase::Loading(text)),

@@ -88,22 +88,26 @@ pub enum FromWorker {
     Pong,
     /// Reading a drop of files: which file, how large.
     Reading { file: String, bytes: f64 },
-    /// What a drop of files held; its recordings travel beside the message (as traces arrays)
-    /// and are put in `recordings` on arrival.
-    Parsed {
-        listings: Vec<Inventory>,
-        side_files: Vec<(String, String)>,
-        notes: Vec<String>,
-        /// `(file, message)` for each file that could not be read.
-        errors: Vec<(String, String)>,
-        sizes: Vec<(String, f64)>,
-        seconds: f64,
-        #[serde(skip)]
-        recordings: Vec<(String, Recording)>,
-    },
+    /// What a drop of files held.
+    Parsed { drop: Box<ParsedDrop> },
     /// Made by the page, not the worker: the worker died (`message` says how) and a new one
     /// was started in its place.
     Lost { message: String },
+}
+
+/// What a drop of files held, read in the worker. Its recordings travel beside the message
+/// (as traces arrays) and are put in `recordings` on arrival.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ParsedDrop {
+    pub listings: Vec<Inventory>,
+    pub side_files: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    /// `(file, message)` for each file that could not be read.
+    pub errors: Vec<(String, String)>,
+    pub sizes: Vec<(String, f64)>,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub recordings: Vec<(String, Recording)>,
 }
 
 /// `value` as CBOR in a `Uint8Array`.
@@ -194,13 +198,15 @@ fn parse_files(data: &JsValue) {
     drop(files);
     errors.extend(dropped.errors.iter().map(|e| (e.file().to_string(), e.to_string())));
     let message = FromWorker::Parsed {
-        listings: dropped.listings,
-        side_files: dropped.side_files,
-        notes: dropped.notes,
-        errors,
-        sizes,
-        seconds: started.elapsed().as_secs_f64(),
-        recordings: Vec::new(),
+        drop: Box::new(ParsedDrop {
+            listings: dropped.listings,
+            side_files: dropped.side_files,
+            notes: dropped.notes,
+            errors,
+            sizes,
+            seconds: started.elapsed().as_secs_f64(),
+            recordings: Vec::new(),
+        }),
     };
     post_with_recordings(&message, &dropped.recordings);
 }
@@ -455,9 +461,11 @@ async fn fetch(url: &str) -> Result<Vec<u8>, String> {
 
 // ---------------------------------------------------------------- the page side
 
-/// How long a worker running a job may go without a word before it is taken for dead (its
-/// loop answers a ping every 5 s whenever it yields; a training step yields every 40 ms).
-const SILENCE_LIMIT_MS: f64 = 60_000.0;
+/// How long a worker running a job may go without a word before it is taken for dead. Its
+/// loop answers a ping every 5 s whenever it yields; training yields every 40 ms, but scoring a
+/// run (evaluation, rollouts, reference graphs) does not yield on the CPU, so the limit is
+/// generous: a hung worker is caught in minutes, a crashed one at once (its error event).
+const SILENCE_LIMIT_MS: f64 = 300_000.0;
 
 /// The page's handle on a worker (training, or reading files). Messages sent before the worker
 /// is ready wait. When the worker dies — an error event (a panic, an out-of-memory abort), or
@@ -475,8 +483,8 @@ struct Inner {
     on_message: RefCell<Box<dyn FnMut(FromWorker)>>,
     /// When the worker last said anything (ms since the epoch).
     heard: Cell<f64>,
-    /// Whether a job (experiment, demo, applying a model, reading files) is under way.
-    busy: Cell<bool>,
+    /// Jobs under way (an experiment or the demo, applying a model, reading a drop of files).
+    busy: Cell<usize>,
 }
 
 /// Whether `message` ends the job under way.
@@ -491,7 +499,8 @@ fn receive(data: &JsValue) -> Result<FromWorker, String> {
     }
     let message = js_sys::Reflect::get(data, &"message".into()).map_err(|_| "a message without its body".to_string())?;
     let mut message: FromWorker = from_js(&message)?;
-    if let FromWorker::Parsed { recordings, .. } = &mut message {
+    if let FromWorker::Parsed { drop } = &mut message {
+        let recordings = &mut drop.recordings;
         let files = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
         for (file, value) in files.iter().zip(attached_recordings(data)?) {
             recordings.push((file.as_string().unwrap_or_default(), value));
@@ -509,7 +518,7 @@ impl TrainingWorker {
             waiting: RefCell::new(Vec::new()),
             on_message: RefCell::new(Box::new(on_message)),
             heard: Cell::new(js_sys::Date::now()),
-            busy: Cell::new(false),
+            busy: Cell::new(0),
         });
         Self::spawn(&inner)?;
         let this = Self { inner };
@@ -537,7 +546,7 @@ impl TrainingWorker {
                 Ok(FromWorker::Pong) => {}
                 Ok(m) => {
                     if ends_job(&m) {
-                        me.busy.set(false);
+                        me.busy.set(me.busy.get().saturating_sub(1));
                     }
                     (me.on_message.borrow_mut())(m);
                 }
@@ -572,7 +581,7 @@ impl TrainingWorker {
             old.terminate();
         }
         inner.waiting.borrow_mut().clear();
-        let was_busy = inner.busy.replace(false);
+        let was_busy = inner.busy.replace(0) > 0;
         let restarted = match Self::spawn(inner) {
             Ok(()) => "a new worker was started".to_string(),
             Err(e) => format!("no new worker could be started ({e}); reload the page"),
@@ -596,7 +605,7 @@ impl TrainingWorker {
                 let _ = w.post_message(&wrapped);
             }
             let silent = js_sys::Date::now() - inner.heard.get();
-            if inner.busy.get() && silent > SILENCE_LIMIT_MS {
+            if inner.busy.get() > 0 && silent > SILENCE_LIMIT_MS {
                 Self::replace(&inner, format!("no answer for {:.0} s", silent / 1e3));
             }
         })
@@ -625,7 +634,7 @@ impl TrainingWorker {
 
     fn post(&self, message: &ToWorker, envelope: JsValue) {
         if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse) {
-            self.inner.busy.set(true);
+            self.inner.busy.set(self.inner.busy.get() + 1);
             self.inner.heard.set(js_sys::Date::now());
         }
         if self.inner.ready.get() {

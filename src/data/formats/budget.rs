@@ -18,15 +18,17 @@ pub struct Limits {
     pub values: u64,
     /// Bytes of text (names, state names, string arrays).
     pub text_bytes: u64,
-    /// Groups, datasets, archive members and references visited.
+    /// Groups, datasets, archive members, references and array elements visited.
     pub objects: u64,
+    /// Bytes inflated from compressed streams (NPZ members, MATLAB v5 variables).
+    pub inflated_bytes: u64,
 }
 
 /// One file: 2^25 values (256 MiB as f64; e.g. 1,000 neurons × 33,000 frames), 64 MiB of text,
-/// 20,000 objects (real NWB and MATLAB files hold tens to a few thousand).
-pub const FILE: Limits = Limits { values: 1 << 25, text_bytes: 64 << 20, objects: 20_000 };
+/// 20,000 objects (real NWB and MATLAB files hold tens to a few thousand), 512 MiB inflated.
+pub const FILE: Limits = Limits { values: 1 << 25, text_bytes: 64 << 20, objects: 20_000, inflated_bytes: 512 << 20 };
 /// Every file dropped (or named) together: twice one file.
-pub const DROP: Limits = Limits { values: 1 << 26, text_bytes: 128 << 20, objects: 40_000 };
+pub const DROP: Limits = Limits { values: 1 << 26, text_bytes: 128 << 20, objects: 40_000, inflated_bytes: 1 << 30 };
 /// Most behavioural states a recording may name (labels are stored as `u16` indices).
 pub const MAX_STATES: usize = u16::MAX as usize;
 
@@ -41,6 +43,7 @@ pub struct Budget {
     values: Cell<u64>,
     text_bytes: Cell<u64>,
     objects: Cell<u64>,
+    inflated_bytes: Cell<u64>,
 }
 
 /// A refusal: which limit, what asked for it, how much (boxed: errors stay small).
@@ -64,7 +67,14 @@ struct Refusal {
 
 impl Budget {
     pub fn new(limits: Limits) -> Self {
-        Self { limits, start: limits, values: Cell::new(limits.values), text_bytes: Cell::new(limits.text_bytes), objects: Cell::new(limits.objects) }
+        Self {
+            limits,
+            start: limits,
+            values: Cell::new(limits.values),
+            text_bytes: Cell::new(limits.text_bytes),
+            objects: Cell::new(limits.objects),
+            inflated_bytes: Cell::new(limits.inflated_bytes),
+        }
     }
 
     /// One file's budget, no larger than what `drop` has left.
@@ -73,8 +83,18 @@ impl Budget {
             values: FILE.values.min(drop.values.get()),
             text_bytes: FILE.text_bytes.min(drop.text_bytes.get()),
             objects: FILE.objects.min(drop.objects.get()),
+            inflated_bytes: FILE.inflated_bytes.min(drop.inflated_bytes.get()),
         };
-        Self { limits: FILE, start, values: Cell::new(start.values), text_bytes: Cell::new(start.text_bytes), objects: Cell::new(start.objects) }
+        // when the files before this one used most of the drop's budget, that is the limit to name
+        let limits = if start == FILE { FILE } else { DROP };
+        Self {
+            limits,
+            start,
+            values: Cell::new(start.values),
+            text_bytes: Cell::new(start.text_bytes),
+            objects: Cell::new(start.objects),
+            inflated_bytes: Cell::new(start.inflated_bytes),
+        }
     }
 
     /// Takes from `self` (a drop) what `file` used.
@@ -83,6 +103,7 @@ impl Budget {
         take(&self.values, file.start.values - file.values.get());
         take(&self.text_bytes, file.start.text_bytes - file.text_bytes.get());
         take(&self.objects, file.start.objects - file.objects.get());
+        take(&self.inflated_bytes, file.start.inflated_bytes - file.inflated_bytes.get());
     }
 
     /// Values still allowed.
@@ -107,11 +128,29 @@ impl Budget {
 
     /// Charges one visited object (group, dataset, member, reference).
     pub fn object(&self, what: impl What) -> Result<(), OverBudget> {
-        if self.objects.get() == 0 {
-            return Err(self.refusal(what.what(), self.limits.objects + 1, self.limits.objects, "objects", "the file links more objects than any recording holds (links or references may form a cycle)"));
+        self.objects(1, what)
+    }
+
+    /// Charges `count` objects at once (the elements a cell or struct array declares, before
+    /// any is read).
+    pub fn objects(&self, count: u64, what: impl What) -> Result<(), OverBudget> {
+        let left = self.objects.get();
+        if count > left {
+            let asked = (self.limits.objects - left).saturating_add(count);
+            return Err(self.refusal(what.what(), asked, self.limits.objects, "objects", "the file links more objects than any recording holds (links or references may form a cycle)"));
         }
-        self.objects.set(self.objects.get() - 1);
+        self.objects.set(left - count);
         Ok(())
+    }
+
+    /// Bytes still allowed to be inflated.
+    pub fn inflated_left(&self) -> u64 {
+        self.inflated_bytes.get()
+    }
+
+    /// Charges `bytes` inflated from a compressed stream.
+    pub fn inflated(&self, bytes: u64, what: impl What) -> Result<(), OverBudget> {
+        self.charge(&self.inflated_bytes, self.limits.inflated_bytes, bytes, what, "inflated bytes", "the data inflates to more than the file may decode (a decompression bomb?)")
     }
 
     /// The refusal of a stream that inflated past `room` bytes, all the budget could hold.
@@ -129,7 +168,7 @@ impl Budget {
     }
 
     fn refusal(&self, what: String, asked: u64, limit: u64, unit: &'static str, hint: &'static str) -> OverBudget {
-        let scope = if self.limits == DROP { "drop of files" } else { "file" };
+        let scope = if self.limits == DROP { "drop of files (with the files read before it)" } else { "file" };
         let more = if unit == "bytes" || unit == "objects" { "+" } else { "" };
         OverBudget(Box::new(Refusal { what, asked, limit, unit, more, scope, left: String::new(), hint }))
     }
@@ -178,7 +217,7 @@ mod tests {
 
     #[test]
     fn charges_until_the_limit_and_says_what_asked() {
-        let b = Budget::new(Limits { values: 10, text_bytes: 5, objects: 2 });
+        let b = Budget::new(Limits { values: 10, text_bytes: 5, objects: 2, inflated_bytes: 0 });
         assert!(b.values(6, "a").is_ok());
         let err = b.values(5, "array 'x'").unwrap_err().to_string();
         assert!(err.contains("array 'x' needs 5 values") && err.contains("4 left"), "{err}");
@@ -200,6 +239,7 @@ mod tests {
         second.values(FILE.values, "another").unwrap();
         drop.spend(&second);
         let third = Budget::for_file(&drop);
-        assert!(third.values(1, "a third").unwrap_err().to_string().contains("needs 1 values"));
+        let err = third.values(1, "a third").unwrap_err().to_string();
+        assert!(err.contains("needs 1 values") && err.contains("per drop of files"), "{err}");
     }
 }

@@ -376,7 +376,7 @@ fn mat_text(file: &Src<'_>, node: &Node, at: &str, depth: usize) -> Result<Strin
         DType::String | DType::VariableLengthString => Ok(read_strings(file, ds, at)?.concat()),
         DType::U16 | DType::U8 if is_char => {
             // UTF-16 code units; an R-row char matrix is stored as HDF5 [L, R], column-major.
-            file.budget.text(2 * product(dims.iter().map(|&d| d as u64)).unwrap_or(u64::MAX), || format!("{at} (text)")).map_err(|e| FormatError::over(file, e))?;
+            file.budget.text(product(dims.iter().map(|&d| d as u64)).unwrap_or(u64::MAX).saturating_mul(2), || format!("{at} (text)")).map_err(|e| FormatError::over(file, e))?;
             let units = ds.read_u16().within(file, at)?;
             let rows = dims.get(1).copied().unwrap_or(1).max(1);
             let lines: Vec<String> = (0..rows)

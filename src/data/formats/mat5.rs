@@ -117,6 +117,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Bytes per value of a numeric storage type.
+fn storage_width(ty: u32) -> Option<usize> {
+    match ty {
+        MI_INT8 | MI_UINT8 | MI_UTF8 => Some(1),
+        MI_INT16 | MI_UINT16 | MI_UTF16 => Some(2),
+        MI_INT32 | MI_UINT32 | MI_UTF32 | MI_SINGLE => Some(4),
+        MI_DOUBLE | MI_INT64 | MI_UINT64 => Some(8),
+        _ => None,
+    }
+}
+
 /// Numbers of any MAT storage type, widened to f64.
 fn numbers(ty: u32, data: &[u8], big_endian: bool) -> Result<Vec<f64>, String> {
     macro_rules! conv {
@@ -187,6 +198,7 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize, budget: &Budget) -> Re
     let name = String::from_utf8_lossy(name).into_owned();
     let value = match class {
         MX_CELL => {
+            budget.objects(count as u64, || format!("cell '{name}' ({count} elements)"))?;
             let mut items = Vec::with_capacity(count.min(payload.len() / 8));
             for _ in 0..count {
                 let (ty, sub) = r.element()?;
@@ -204,6 +216,7 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize, budget: &Budget) -> Re
             let (_, len) = r.element()?;
             let len = numbers(MI_INT32, len, big_endian)?.first().copied().unwrap_or(0.0) as usize;
             let (_, raw) = r.element()?;
+            budget.text(raw.len() as u64, || format!("the field names of struct '{name}'"))?;
             if len == 0 && !raw.is_empty() {
                 return Err(format!("struct '{name}' has a zero field-name length").into());
             }
@@ -217,6 +230,7 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize, budget: &Budget) -> Re
             if count > payload.len() {
                 return Err(format!("struct '{name}' declares {count} elements in {} bytes", payload.len()).into());
             }
+            budget.objects(count as u64, || format!("struct array '{name}' ({count} elements)"))?;
             let mut items = Vec::with_capacity(count.min(payload.len() / 8));
             for _ in 0..count {
                 let mut element = Vec::with_capacity(fields.len());
@@ -243,6 +257,12 @@ fn matrix(payload: &[u8], big_endian: bool, depth: usize, budget: &Budget) -> Re
         6..=15 => {
             let (ty, data) = r.element()?;
             budget.values(count as u64, || format!("array '{name}' ({})", dims.iter().map(ToString::to_string).collect::<Vec<_>>().join("×")))?;
+            // the stored element must hold exactly the declared values before any is converted
+            if let Some(width) = storage_width(ty)
+                && data.len() / width != count
+            {
+                return Err(format!("array '{name}' declares {count} values but holds {}", data.len() / width).into());
+            }
             let values = numbers(ty, data, big_endian)?;
             if values.len() != count {
                 return Err(format!("array '{name}' declares {count} values but holds {}", values.len()).into());
@@ -261,7 +281,12 @@ fn inflate(payload: &[u8], big_endian: bool, budget: &Budget) -> Result<Vec<u8>,
     let mut out = Vec::new();
     let corrupt = |e: std::io::Error| Failure::Invalid(format!("corrupt compressed data: {e}"));
     (&mut decoder).take(PEEK_BYTES).read_to_end(&mut out).map_err(corrupt)?;
-    let room = budget.values_left().saturating_mul(8).saturating_add(budget.text_left()).saturating_add(TAG_BYTES_PER_OBJECT * 1000);
+    let room = budget
+        .values_left()
+        .saturating_mul(8)
+        .saturating_add(budget.text_left())
+        .saturating_add(TAG_BYTES_PER_OBJECT * 1000)
+        .min(budget.inflated_left());
     let mut declared_end = u64::MAX;
     if let Some((declared, count)) = peek_matrix(&out, big_endian) {
         declared_end = declared + 8;
@@ -279,6 +304,7 @@ fn inflate(payload: &[u8], big_endian: bool, budget: &Budget) -> Result<Vec<u8>,
     if out.len() as u64 > cap {
         return Err(Failure::Over(budget.inflating(cap, "a compressed variable")));
     }
+    budget.inflated(out.len() as u64, "a compressed variable")?;
     Ok(out)
 }
 

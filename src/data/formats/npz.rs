@@ -28,6 +28,18 @@ fn declared(npy: &NpyFile<impl Read>) -> Result<(Vec<usize>, usize, usize), Stri
     let shape: Vec<usize> = npy.shape().iter().map(|&d| usize::try_from(d).map_err(|_| overflow())).collect::<Result<_, _>>()?;
     let DType::Plain(ty) = npy.dtype() else { return Err("structured arrays are not supported".into()) };
     let width = ty.num_bytes().unwrap_or(1).max(1);
+    // only what `decode` reads is charged and allocated (a raw `|V2000000000` is refused here)
+    let supported = match ty.type_char() {
+        TypeChar::Float => matches!(width, 4 | 8),
+        TypeChar::Int => matches!(width, 1 | 2 | 4 | 8),
+        TypeChar::Uint => matches!(width, 1 | 2 | 4),
+        TypeChar::Bool => width == 1,
+        TypeChar::UnicodeStr | TypeChar::ByteStr => true,
+        _ => false,
+    };
+    if !supported {
+        return Err(format!("arrays of type {:?} ({width} bytes) are not supported", ty.type_char()));
+    }
     count.checked_mul(width).ok_or_else(overflow)?;
     Ok((shape, width, count))
 }
@@ -89,8 +101,10 @@ const MAX_HEADER_NESTING: usize = 4;
 /// product (which overflows, and panics in debug builds, on shapes such as (2^32, 2^32, 16)).
 fn check_header_shape(header: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(header);
-    let Some(start) = text.find("'shape'").and_then(|i| text[i..].find('(').map(|j| i + j + 1)) else { return Ok(()) };
-    let Some(len) = text[start..].find(')') else { return Ok(()) };
+    // the key in either quotes, the tuple in parentheses or brackets
+    let key = text.find("'shape'").or_else(|| text.find("\"shape\""));
+    let Some(start) = key.and_then(|i| text[i..].find(['(', '[']).map(|j| i + j + 1)) else { return Ok(()) };
+    let Some(len) = text[start..].find([')', ']']) else { return Ok(()) };
     let dims = text[start..start + len].split(',').map(str::trim).filter(|d| !d.is_empty());
     let mut count = 1u64;
     for d in dims {
@@ -211,7 +225,9 @@ fn read_member(member: impl Read, name: &str, budget: &Budget) -> Result<Vec<u8>
     let (shape, width, count) = declared(&npy).map_err(invalid)?;
     charge(&npy, budget, &shape, count, width, &format!("array '{name}'")).map_err(Unpacked::Over)?;
     let data_len = count * width; // `declared` checked the product
-    let mut bytes = Vec::with_capacity(head.len() + data_len);
+    budget.inflated(data_len as u64, || format!("array '{name}'")).map_err(Unpacked::Over)?;
+    let total = head.len().checked_add(data_len).ok_or_else(|| invalid(format!("array '{name}' is larger than this machine can address")))?;
+    let mut bytes = Vec::with_capacity(total);
     bytes.extend_from_slice(&head);
     (&mut member).take(data_len as u64).read_to_end(&mut bytes).map_err(io)?;
     // one more read reaches the member's end, where zip checks its CRC; a member holding more
