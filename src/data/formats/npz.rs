@@ -48,13 +48,22 @@ fn declared(npy: &NpyFile<impl Read>) -> Result<(Vec<usize>, usize, usize), Stri
 /// its values to `budget` before they are decoded.
 pub fn parse_npy(bytes: &[u8], budget: &Budget) -> Result<Array, String> {
     check_header_nesting(bytes)?;
+    let (npy, shape, width, count) = open_whole(bytes)?;
+    charge(&npy, budget, &shape, count, width, "an array").map_err(|e| e.to_string())?;
+    decode(npy, shape, width)
+}
+
+/// An opened NPY array with its declared shape, element width and value count.
+type Opened<'a> = (NpyFile<&'a [u8]>, Vec<usize>, usize, usize);
+
+/// An NPY array's header, checked against the bytes actually present (no value read yet).
+fn open_whole(bytes: &[u8]) -> Result<Opened<'_>, String> {
     let npy = NpyFile::new(bytes).map_err(|e| format!("not a valid NPY array: {e}"))?;
     let (shape, width, count) = declared(&npy)?;
     if count * width > bytes.len() {
         return Err(format!("the header declares {count} values of {width} bytes but the file holds only {} bytes", bytes.len()));
     }
-    charge(&npy, budget, &shape, count, width, "an array").map_err(|e| e.to_string())?;
-    decode(npy, shape, width)
+    Ok((npy, shape, width, count))
 }
 
 /// Charges an array's values (and its text, for string arrays) to `budget`.
@@ -175,15 +184,8 @@ pub fn npz_arrays(file: &str, bytes: &[u8], budget: &Budget) -> Result<Vec<Entry
             Unpacked::Invalid(m) => FormatError::invalid(file, format!("array '{name}': {m}")),
         })?;
         // charged by `read_member`; the bytes hold no more than the header declared
-        let array = NpyFile::new(&data[..])
-            .map_err(|e| format!("not a valid NPY array: {e}"))
-            .and_then(|npy| {
-                let (shape, width, count) = declared(&npy)?;
-                if count * width > data.len() {
-                    return Err(format!("the member ends after {} bytes, before the {count} values its header declares", data.len()));
-                }
-                decode(npy, shape, width)
-            })
+        let array = open_whole(&data)
+            .and_then(|(npy, shape, width, _)| decode(npy, shape, width))
             .map_err(|e| FormatError::invalid(file, format!("array '{name}': {e}")))?;
         arrays.push(Entry { path: name, array });
     }
