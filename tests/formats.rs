@@ -115,15 +115,15 @@ fn the_generic_guess_rebuilds_every_recording() {
     for w in 1..=5 {
         let npz = load(&format!("npz/worm{w}.npz")).remove(0);
         for rel in [format!("npz/worm{w}.npz"), format!("mat/worm{w}_v5.mat"), format!("csv/worm{w}.csv")] {
-            let inv = formats::inventory(&rel, &bytes(&rel)).unwrap();
+            let inv = formats::inventory(&rel, bytes(&rel)).unwrap();
             assert_same_numbers(&guessed(&inv), &npz, &format!("{rel} by the guess"));
         }
-        let nwb = formats::inventory("w.nwb", &bytes(&format!("nwb/worm{w}.nwb"))).unwrap();
+        let nwb = formats::inventory("w.nwb", bytes(&format!("nwb/worm{w}.nwb"))).unwrap();
         let data = nwb.entries.iter().find(|e| e.path.ends_with("DfOverF/data")).expect("the NWB series is listed");
         assert_eq!(data.array.shape(), [npz.frames, npz.neurons]);
     }
     // WT_NoStim.mat: each worm's arrays carry the index {k}; the guess pairs them.
-    let inv = formats::inventory("WT_NoStim.mat", &bytes("mat/WT_NoStim.mat")).unwrap();
+    let inv = formats::inventory("WT_NoStim.mat", bytes("mat/WT_NoStim.mat")).unwrap();
     assert!(inv.entries.iter().any(|e| e.path == "WT_NoStim.deltaFOverF_bc{3}" && e.array.describe() == "float 3059×131"), "{:?}",
         inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect::<Vec<_>>());
     let readers = load("mat/WT_NoStim.mat");
@@ -165,8 +165,8 @@ fn original_side_files_name_and_label_a_bare_recording() {
         assert_eq!(recs[0].1.neuron_names.iter().flatten().count() as u64, published["identified"].as_u64().unwrap());
     }
     // dropped together with a recording, through the page's entry point
-    let files: Vec<(String, Vec<u8>)> =
-        ["npz/worm1.npz", "original/worm_0_neurons.csv", "original/worm_0_y.csv", "original/worm_0_states.csv"].iter().map(|r| (r.to_string(), bytes(r))).collect();
+    let files: Vec<(String, formats::FileBytes)> =
+        ["npz/worm1.npz", "original/worm_0_neurons.csv", "original/worm_0_y.csv", "original/worm_0_states.csv"].iter().map(|r| (r.to_string(), bytes(r).into())).collect();
     let dropped = formats::load_files(&files);
     assert!(dropped.errors.is_empty(), "{:?}", dropped.errors);
     assert_eq!((dropped.recordings.len(), dropped.notes.len()), (1, 3), "{:?}", dropped.notes);

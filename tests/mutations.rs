@@ -64,7 +64,7 @@ fn mutated_files_never_panic_a_reader() {
             let bytes = mutate(&mut rng, &original);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let _ = formats::inventory(rel, &bytes);
-                formats::load_files(&[(rel.to_string(), bytes.clone())])
+                formats::load_files(&[(rel.to_string(), bytes.clone().into())])
             }));
             match outcome {
                 Ok(d) if d.errors.is_empty() => read += 1,

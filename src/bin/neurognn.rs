@@ -234,15 +234,18 @@ mod cli {
         if gpu { pollster::block_on(device::pick(true)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
     }
 
+    /// Opens files to be read by offset (an NWB's raw imaging is never read) and named by path.
+    fn open_files(paths: &[PathBuf]) -> Result<Vec<(String, formats::FileBytes)>, String> {
+        paths
+            .iter()
+            .map(|path| Ok((path.display().to_string(), formats::FileBytes::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)))
+            .collect()
+    }
+
     /// Reads files as the page reads a drop: side files attach to recordings, and all of them
     /// share one budget ([`formats::budget::DROP`]).
     fn read_recordings(paths: &[PathBuf]) -> Result<Vec<Recording>, String> {
-        let mut files = Vec::new();
-        for path in paths {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            files.push((path.display().to_string(), bytes));
-        }
-        let dropped = formats::load_files(&files);
+        let dropped = formats::load_files(&open_files(paths)?);
         if let Some(e) = dropped.errors.first() {
             return Err(e.to_string());
         }
@@ -379,19 +382,20 @@ mod cli {
 
     /// Reads each file `repeat` times and prints the minimum and median wall time.
     fn bench_parse(files: &[PathBuf], repeat: usize) -> Result<(), String> {
-        println!("{:<48} {:>10} {:>10} {:>10}  recordings", "file", "MB", "min ms", "median ms");
+        println!("{:<48} {:>10} {:>10} {:>10} {:>10}  recordings", "file", "MB", "MB read", "min ms", "median ms");
         for path in files {
-            let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let bytes = open_files(std::slice::from_ref(path))?.remove(0).1;
             let mut times = Vec::with_capacity(repeat);
             let mut count = 0;
             for _ in 0..repeat {
                 let started = std::time::Instant::now();
-                count = formats::load(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?.len();
+                count = formats::load(&path.display().to_string(), bytes.clone()).map_err(|e| e.to_string())?.len();
                 times.push(started.elapsed().as_secs_f64() * 1e3);
             }
             times.sort_by(f64::total_cmp);
             let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-            println!("{name:<48} {:>10.1} {:>10.1} {:>10.1}  {count}", bytes.len() as f64 / 1e6, times[0], times[repeat / 2]);
+            let read = bytes.bytes_read() as f64 / repeat as f64 / 1e6;
+            println!("{name:<48} {:>10.1} {read:>10.1} {:>10.1} {:>10.1}  {count}", bytes.len() as f64 / 1e6, times[0], times[repeat / 2]);
         }
         println!("(native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
         Ok(())
@@ -400,10 +404,7 @@ mod cli {
     /// Prints each recording, then the identified neurons every recording shares.
     fn inspect(files: &[PathBuf]) -> Result<(), String> {
         // read together, as the page reads a drop: side files attach to their recording
-        let mut read = Vec::new();
-        for path in files {
-            read.push((path.display().to_string(), std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?));
-        }
+        let read = open_files(files)?;
         let started = std::time::Instant::now();
         let dropped = formats::load_files(&read);
         let ms = started.elapsed().as_secs_f64() * 1e3;

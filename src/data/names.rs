@@ -2,7 +2,8 @@
 //!
 //! Normalisation: trim, drop trailing '?' (uncertain identifications), upper-case, and zero-pad
 //! the ventral-cord motor neuron classes to two digits as in WormBase/Kato (VB1 ≡ VB01).
-//! A name that is only a number (Kato's unidentified ROIs) is no identity at all.
+//! A name that is only a number (Kato's unidentified ROIs) is no identity at all, nor is text
+//! that is not one name ("Unknown Cell", "---", "SMDVR, SAAVR").
 
 use std::collections::BTreeSet;
 
@@ -14,7 +15,9 @@ const PADDED_CLASSES: &[&str] = &["AS", "DA", "DB", "DD", "VA", "VB", "VC", "VD"
 /// The canonical spelling of a neuron name, or `None` for an unidentified (numeric/empty) one.
 pub fn normalize(raw: &str) -> Option<String> {
     let name = raw.trim().trim_end_matches('?').trim().to_ascii_uppercase();
-    if name.is_empty() || name.chars().all(|c| c.is_ascii_digit() || c == '.') {
+    // numbers are unidentified neurons; text with spaces or punctuation ("Unknown Cell", "---",
+    // "SMDVR, SAAVR": several candidates) does not identify one neuron
+    if name.is_empty() || name.chars().all(|c| c.is_ascii_digit() || c == '.') || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
     let split = name.find(|c: char| c.is_ascii_digit()).unwrap_or(name.len());

@@ -190,7 +190,7 @@ fn parse_files(data: &JsValue) {
             .and_then(|reader| reader.read_as_array_buffer(&file))
             .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec());
         match bytes {
-            Ok(bytes) => files.push((name, bytes)),
+            Ok(bytes) => files.push((name, bytes.into())),
             Err(e) => errors.push((name, format!("the browser could not read the file: {e:?}"))),
         }
     }

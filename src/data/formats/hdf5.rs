@@ -8,13 +8,12 @@
 //! - MATLAB chars are `uint16` UTF-16 code units (`read_u16` + `String::from_utf16`).
 //! - MATLAB is column-major, so a frames × neurons matrix reads back as HDF5 `[neurons, frames]`:
 //!   the neuron names (or, without names, the longer axis being time) decide the transposition.
-//! - NWB links the ROI table through an object-reference attribute that `hdf5-pure` does not
-//!   resolve, so tables and intervals are found by walking `processing/` and `acquisition/`.
+//! - The file is read by offset ([`FileBytes`]): walking it reads metadata, and a dataset's
+//!   bytes are read only when it is read (within the budget).
 //!
 //! MATLAB: the file becomes the same [`MatValue`] tree a v5 file gives, and
 //! [`matlab::recordings_from_variables`] finds the recordings in it (one set of layout rules).
-//! NWB: the 2-D series of a RoiResponseSeries (frames × neurons, with `starting_time` + `rate`
-//! or `timestamps`), names from a PlaneSegmentation column, states from a TimeIntervals table.
+//! NWB: [`super::nwb`] finds the activity, names and behaviour with these helpers.
 
 use std::collections::HashMap;
 
@@ -23,11 +22,10 @@ use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOp
 use super::budget::{Budget, product};
 use super::inventory::{Array, Entry as InvEntry, Inventory};
 use super::matlab::MatValue;
-use super::{FormatError, Parsed, fps_from_times, labels_from_names, rate_or_default, stem};
-use crate::data::{Labels, Recording, names};
+use super::{FileBytes, FormatError, Parsed};
 
 /// The file being read: its name (for messages) and what it may still decode.
-struct Src<'a> {
+pub(super) struct Src<'a> {
     name: &'a str,
     budget: &'a Budget,
 }
@@ -47,17 +45,12 @@ impl std::fmt::Display for Src<'_> {
 
 impl Src<'_> {
     /// Charges one visited object; the walk stops when the file links too many.
-    fn visit(&self, at: &str) -> Result<(), FormatError> {
+    pub(super) fn visit(&self, at: &str) -> Result<(), FormatError> {
         self.budget.object(|| format!("visiting {at}")).map_err(|e| FormatError::over(self.name, e))
     }
 }
-/// How many group levels below `processing/` and `acquisition/` the NWB search descends.
-const MAX_DEPTH: usize = 4;
 const TOP: &str = "the top level";
 
-// NWB table columns.
-const NAME_COLUMNS: &[&str] = &["neuron_name", "neuron_names", "roi_name", "name"];
-const STATE_COLUMNS: &[&str] = &["state", "states", "label", "behavior", "behaviour"];
 
 /// Which layout an HDF5 file follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,16 +61,19 @@ enum Layout {
     Plain,
 }
 
-fn open(file: &Src<'_>, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
-    let h5 = File::from_bytes(bytes.to_vec())
+/// Opens the file for reads by offset: its metadata is read as it is walked, and a dataset's
+/// bytes only when that dataset is read.
+fn open(file: &Src<'_>, input: &FileBytes) -> Result<(File, Layout), FormatError> {
+    let h5 = File::from_source(input.hdf5_source())
         .map_err(|e| FormatError::invalid(file, format!("not a readable HDF5 file: {e}")))?;
+    let matlab_header = input.head(10).is_ok_and(|h| h.starts_with(b"MATLAB 7.3"));
     let root = h5.root();
     let (datasets, groups) = members(file, &root, TOP)?;
     let tagged = |name: &String, group: bool| {
         let attrs = if group { root.group(name).and_then(|g| g.attrs()) } else { root.dataset(name).and_then(|d| d.attrs()) };
         attrs.is_ok_and(|a| a.contains_key("MATLAB_class"))
     };
-    let layout = if bytes.starts_with(b"MATLAB 7.3") || groups.iter().any(|n| tagged(n, true)) || datasets.iter().any(|n| tagged(n, false)) {
+    let layout = if matlab_header || groups.iter().any(|n| tagged(n, true)) || datasets.iter().any(|n| tagged(n, false)) {
         Layout::Matlab
     } else if groups.iter().any(|g| g == "processing" || g == "acquisition") || root.attrs().is_ok_and(|a| a.contains_key("nwb_version")) {
         Layout::Nwb
@@ -91,12 +87,12 @@ fn open(file: &Src<'_>, bytes: &[u8]) -> Result<(File, Layout), FormatError> {
 /// listing of its arrays (MATLAB variables flattened, or every dataset and numeric attribute).
 /// hdf5-pure gives no object addresses to remember visits by, so walks are bounded by the
 /// budget's count of objects (and by depth) instead.
-pub(crate) fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Parsed, FormatError> {
+pub(crate) fn read(file: &str, input: &FileBytes, budget: &Budget) -> Result<Parsed, FormatError> {
     let file = &Src { name: file, budget };
-    let (h5, layout) = open(file, bytes)?;
+    let (h5, layout) = open(file, input)?;
     let mut parsed = match layout {
         Layout::Matlab => Parsed::matlab(file, "MATLAB v7.3", &mat73_variables(file, &h5)?),
-        Layout::Nwb => Parsed { recordings: read_nwb(file, &h5), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
+        Layout::Nwb => Parsed { recordings: super::nwb::read(file, &h5), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
         Layout::Plain => Parsed::guessed(plain_inventory(file, &h5)?),
     };
     if parsed.recordings.as_ref().is_ok_and(Vec::is_empty) {
@@ -161,7 +157,7 @@ fn list_group(file: &Src<'_>, group: &Group, at: &str, depth: usize, out: &mut V
 }
 
 /// Adds the file and the place being read to an `hdf5-pure` error.
-trait Within<T> {
+pub(super) trait Within<T> {
     fn within<D: std::fmt::Display>(self, file: &str, at: D) -> Result<T, FormatError>;
 }
 
@@ -188,7 +184,7 @@ impl Node {
     }
 }
 
-fn members(file: &Src<'_>, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
+pub(super) fn members(file: &Src<'_>, group: &Group, at: &str) -> Result<(Vec<String>, Vec<String>), FormatError> {
     Ok((group.datasets().within(file, at)?, group.groups().within(file, at)?))
 }
 
@@ -201,7 +197,7 @@ fn matlab_empty(attrs: &HashMap<String, AttrValue>) -> bool {
     attrs.get("MATLAB_empty").and_then(AttrValue::as_i64).is_some_and(|e| e != 0)
 }
 
-fn attr_f64(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<f64> {
+pub(super) fn attr_f64(attrs: &HashMap<String, AttrValue>, name: &str) -> Option<f64> {
     let value = attrs.get(name)?;
     value.as_f64().or_else(|| value.as_i64().map(|i| i as f64))
 }
@@ -221,7 +217,7 @@ fn shape_of(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize
 }
 
 /// A numeric dataset's dimensions and values (an empty MATLAB array reads as no values).
-fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+pub(super) fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
     let (dims, count) = shape_of(file, ds, at)?;
     if matlab_empty(&ds.attrs().within(file, at)?) {
         return Ok((vec![0], Vec::new()));
@@ -239,7 +235,7 @@ fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, V
 }
 
 /// A string dataset (fixed-length or variable-length), within the size limits.
-fn read_strings(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<Vec<String>, FormatError> {
+pub(super) fn read_strings(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<Vec<String>, FormatError> {
     let (_, count) = shape_of(file, ds, at)?;
     let over = |e| FormatError::over(file, e);
     file.budget.values(count as u64, || format!("{at} ({count} strings)")).map_err(over)?;
@@ -388,203 +384,16 @@ fn mat_text(file: &Src<'_>, node: &Node, at: &str, depth: usize) -> Result<Strin
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// NWB 2
-
-/// A group met while walking an NWB file.
-struct Entry {
-    path: String,
-    group: Group,
-    /// Its `neurodata_type` ("" if none).
-    kind: String,
-    /// A `rate` attribute on the group itself (non-standard, but seen).
-    rate: Option<f64>,
-    datasets: Vec<String>,
-}
-
-impl Entry {
-    fn has(&self, name: &str) -> bool {
-        self.datasets.iter().any(|d| d == name)
-    }
-}
-
-/// Datasets an NWB reader looks for, probed by name when a group cannot be listed.
-const NWB_DATASETS: &[&str] = &["data", "rois", "starting_time", "timestamps", "start_time", "stop_time", "id"];
-
-fn walk(file: &Src<'_>, group: Group, path: String, depth: usize, out: &mut Vec<Entry>) -> Result<(), FormatError> {
-    // hdf5-pure cannot list a group holding a soft link (PlaneSegmentation's `imaging_plane`);
-    // such a group is searched by probing the names this reader needs.
-    let (datasets, groups) = members(file, &group, &path).unwrap_or_else(|_| {
-        let probe = NWB_DATASETS.iter().chain(NAME_COLUMNS).chain(STATE_COLUMNS);
-        (probe.filter(|n| group.dataset(n).is_ok()).map(|n| (*n).to_string()).collect(), Vec::new())
-    });
-    // Some NWB attributes (object references, vlen string arrays such as `colnames`) are beyond
-    // hdf5-pure; only `neurodata_type` and `rate` matter here, so an unreadable set is skipped.
-    let attrs = group.attrs().unwrap_or_default();
-    let kind = attrs.get("neurodata_type").and_then(AttrValue::as_str).unwrap_or_default().to_string();
-    file.visit(&path)?;
-    out.push(Entry { path: path.clone(), group: group.clone(), kind, rate: attr_f64(&attrs, "rate"), datasets });
-    if depth == 0 {
-        return Ok(());
-    }
-    for name in groups {
-        let child = format!("{path}/{name}");
-        walk(file, group.group(&name).within(file, &child)?, child, depth - 1, out)?;
-    }
-    Ok(())
-}
-
-fn read_nwb(file: &Src<'_>, h5: &File) -> Result<Vec<Recording>, FormatError> {
-    let root = h5.root();
-    let top = members(file, &root, TOP)?.1;
-    let mut entries = Vec::new();
-    for name in ["processing", "acquisition", "intervals"] {
-        if top.iter().any(|g| g == name) {
-            walk(file, root.group(name).within(file, name)?, name.to_string(), MAX_DEPTH, &mut entries)?;
-        }
-    }
-    let mut series: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| e.has("data") && (e.kind == "RoiResponseSeries" || e.rate.is_some() || e.has("starting_time") || e.has("timestamps")))
-        .filter(|e| e.group.dataset("data").and_then(|d| d.shape()).is_ok_and(|s| s.len() == 2))
-        .collect();
-    // Known places first: a RoiResponseSeries, preferably ΔF/F, then anything under Fluorescence.
-    series.sort_by_key(|e| {
-        let p = e.path.to_ascii_lowercase();
-        std::cmp::Reverse((e.kind == "RoiResponseSeries", p.contains("dfoverf") || p.contains("dff"), p.contains("fluorescence")))
-    });
-    let Some(series) = series.first().copied() else {
-        return Err(FormatError::invalid(
-            file,
-            "no 2-D activity series: looked under processing/ and acquisition/ for a RoiResponseSeries \
-             (or a group with `data` and `starting_time` or `timestamps`)",
-        ));
-    };
-    let at = format!("{}/data", series.path);
-    let data = series.group.dataset("data").within(file, &at)?;
-    let (dims, values) = read_numeric(file, &data, &at)?;
-    let &[frames, neurons] = dims.as_slice() else {
-        return Err(FormatError::invalid(file, format!("{at} has shape {dims:?}, expected frames × neurons")));
-    };
-    if frames == 0 || neurons == 0 {
-        return Err(FormatError::invalid(file, format!("{at} is empty")));
-    }
-    let attrs = data.attrs().within(file, &at)?;
-    let (scale, offset) = (attr_f64(&attrs, "conversion").unwrap_or(1.0), attr_f64(&attrs, "offset").unwrap_or(0.0));
-    let timing = series_timing(file, series, frames)?;
-    let labels = match &timing {
-        Some((times, fps)) => nwb_labels(file, &entries, times, *fps)?,
-        None => None,
-    };
-    let (fps, fps_note) = rate_or_default(timing.map(|(_, fps)| fps));
-    Ok(vec![Recording {
-        name: stem(file),
-        source: format!("{file} (NWB '{at}'{fps_note})"),
-        frames,
-        neurons,
-        traces: values.iter().map(|&v| (v * scale + offset) as f32).collect(),
-        neuron_names: nwb_names(file, &entries, series, neurons)?.unwrap_or_else(|| vec![None; neurons]),
-        fps,
-        labels,
-    }])
-}
-
-/// Frame times and rate: `starting_time` + `rate` (on it or on the series), else `timestamps`.
-fn series_timing(file: &Src<'_>, series: &Entry, frames: usize) -> Result<Option<(Vec<f64>, f32)>, FormatError> {
-    let (mut rate, mut start) = (series.rate, 0.0);
-    if series.has("starting_time") {
-        let at = format!("{}/starting_time", series.path);
-        let ds = series.group.dataset("starting_time").within(file, &at)?;
-        rate = attr_f64(&ds.attrs().within(file, &at)?, "rate").or(rate);
-        start = read_numeric(file, &ds, &at)?.1.first().copied().filter(|s| s.is_finite()).unwrap_or(0.0);
-    }
-    if let Some(rate) = rate.filter(|r| r.is_finite() && *r > 0.0) {
-        return Ok(Some(((0..frames).map(|i| start + i as f64 / rate).collect(), rate as f32)));
-    }
-    if series.has("timestamps") {
-        let at = format!("{}/timestamps", series.path);
-        let (_, times) = read_numeric(file, &series.group.dataset("timestamps").within(file, &at)?, &at)?;
-        if times.len() != frames {
-            return Err(FormatError::invalid(file, format!("{at} has {} times for {frames} frames", times.len())));
-        }
-        return Ok(fps_from_times(&times).map(|fps| (times, fps)));
-    }
-    Ok(None)
-}
-
-/// Names from the PlaneSegmentation table, in the order of the series' `rois` rows if given.
-fn nwb_names(file: &Src<'_>, entries: &[Entry], series: &Entry, neurons: usize) -> Result<Option<Vec<Option<String>>>, FormatError> {
-    let Some((table, column)) = entries.iter().find_map(|e| {
-        let is_table = e.kind == "PlaneSegmentation" || e.path.ends_with("PlaneSegmentation");
-        NAME_COLUMNS.iter().find(|c| is_table && e.has(c)).map(|c| (e, *c))
-    }) else {
-        return Ok(None);
-    };
-    let at = format!("{}/{column}", table.path);
-    let all = read_strings(file, &table.group.dataset(column).within(file, &at)?, &at)?;
-    let rows: Vec<usize> = if series.has("rois") {
-        let rois_at = format!("{}/rois", series.path);
-        let (_, rows) = read_numeric(file, &series.group.dataset("rois").within(file, &rois_at)?, &rois_at)?;
-        rows.iter()
-            .map(|&r| (r >= 0.0 && r.fract() == 0.0 && (r as usize) < all.len()).then_some(r as usize))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| FormatError::invalid(file, format!("{rois_at} points outside the {} rows of {at}", all.len())))?
-    } else {
-        (0..all.len()).collect()
-    };
-    if rows.len() != neurons {
-        return Err(FormatError::invalid(file, format!("{} neuron names ({at}) for {neurons} columns of {}/data", rows.len(), series.path)));
-    }
-    Ok(Some(rows.iter().map(|&r| names::normalize(&all[r])).collect()))
-}
-
-/// Per-frame labels from the first TimeIntervals-like table with a state column: each frame
-/// takes the state of the interval [start, stop) holding its time (first interval wins).
-fn nwb_labels(file: &Src<'_>, entries: &[Entry], times: &[f64], fps: f32) -> Result<Option<Labels>, FormatError> {
-    let Some((table, column)) = entries.iter().find_map(|e| {
-        let intervals = e.has("start_time") && e.has("stop_time");
-        STATE_COLUMNS.iter().find(|c| intervals && e.has(c)).map(|c| (e, *c))
-    }) else {
-        return Ok(None);
-    };
-    let column_f64 = |name: &str| -> Result<Vec<f64>, FormatError> {
-        let at = format!("{}/{name}", table.path);
-        Ok(read_numeric(file, &table.group.dataset(name).within(file, &at)?, &at)?.1)
-    };
-    let (start, stop) = (column_f64("start_time")?, column_f64("stop_time")?);
-    let at = format!("{}/{column}", table.path);
-    let states = read_strings(file, &table.group.dataset(column).within(file, &at)?, &at)?;
-    if start.len() != stop.len() || start.len() != states.len() {
-        return Err(FormatError::invalid(
-            file,
-            format!("{}: start_time, stop_time and {column} differ in length ({}, {}, {})", table.path, start.len(), stop.len(), states.len()),
-        ));
-    }
-    // Interval bounds sit on frame times; a thousandth of a frame absorbs their rounding.
-    let eps = 1e-3 / f64::from(fps);
-    let mut per_frame = vec![String::new(); times.len()];
-    for ((&a, &b), state) in start.iter().zip(&stop).zip(&states) {
-        if !(a.is_finite() && b.is_finite()) {
-            continue;
-        }
-        let first = times.partition_point(|&t| t + eps < a);
-        let end = times.partition_point(|&t| t + eps < b).max(first);
-        for slot in per_frame[first..end].iter_mut().filter(|s| s.is_empty()) {
-            *slot = state.trim().to_string();
-        }
-    }
-    Ok(Some(labels_from_names(&per_frame)))
-}
-
 #[cfg(test)]
 mod tests {
     use hdf5_pure::{AttrValue, FileBuilder};
 
     use super::*;
+    use crate::data::Recording;
 
     /// The recordings of an HDF5 file (this reader only, no sniffing).
     fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-        super::read(file, bytes, &Budget::new(crate::data::formats::budget::FILE))?.recordings
+        super::read(file, &bytes.into(), &Budget::new(crate::data::formats::budget::FILE))?.recordings
     }
 
     fn text(s: &str) -> AttrValue {
@@ -614,7 +423,7 @@ mod tests {
         rec.create_dataset("behaviour").with_i32_data(&[0, 0, 1, -1]);
         b.add_group(rec.finish());
         let bytes = b.finish().unwrap();
-        let inv = super::read("p.h5", &bytes, &Budget::new(crate::data::formats::budget::FILE)).unwrap().inventory;
+        let inv = super::read("p.h5", &bytes.clone().into(), &Budget::new(crate::data::formats::budget::FILE)).unwrap().inventory;
         let listed: Vec<String> = inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect();
         assert!(listed.contains(&"/rec/calcium float 2×4".to_string()), "{listed:?}");
         let r = &read("p.h5", &bytes).unwrap()[0];

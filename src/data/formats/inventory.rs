@@ -195,7 +195,14 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
                 && (e.array.is_numeric() || e.array.vector_len() == Some(frames))
         })
     };
-    let labels = nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).collect()).or_else(|| nearest(labelled().collect()));
+    // one per frame, whole numbers or text first (a 0/1 `reversal_vec` before a `velocity`)
+    let categorical = |e: &&Entry| match &e.array {
+        Array::Float { data, .. } => data.iter().all(|v| v.is_nan() || v.fract() == 0.0),
+        _ => true,
+    };
+    let labels = nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).filter(categorical).collect())
+        .or_else(|| nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).collect()))
+        .or_else(|| nearest(labelled().collect()));
     let state_names = match labels.as_deref().map(|p| inv.get(p)) {
         Some(Ok(Array::Int { .. } | Array::Float { .. })) => {
             nearest(text_vectors().filter(|e| has(&e.path, LABEL_WORDS) && e.array.vector_len() != Some(frames)).collect())
@@ -246,10 +253,10 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
             }
             Some(match array {
                 Array::Text { data, .. } => labels_from_names(data),
-                Array::Int { data, .. } => integer_labels(inv, data, choice.state_names.as_deref())?,
+                Array::Int { data, .. } => integer_labels(inv, path, data, choice.state_names.as_deref())?,
                 // MATLAB stores indices as doubles; whole numbers (or NaN = unlabelled) are fine
                 Array::Float { data, .. } => match data.iter().map(|&v| whole(v)).collect::<Option<Vec<i64>>>() {
-                    Some(ints) => integer_labels(inv, &ints, choice.state_names.as_deref())?,
+                    Some(ints) => integer_labels(inv, path, &ints, choice.state_names.as_deref())?,
                     None => return Err(err(format!("labels '{path}' are fractional numbers, expected integers or text"))),
                 },
             })
@@ -259,7 +266,7 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
     let several = inv.entries.iter().filter(|e| e.array.is_numeric() && e.array.shape().len() == 2).count() > 1;
     Ok(Recording {
         name: if several { format!("{} {}", stem(file), choice.traces) } else { stem(file) },
-        source: format!("{file} ({} '{}'{fps_note})", inv.format, choice.traces),
+        source: format!("{file} ({} '{}'{}{fps_note})", inv.format, choice.traces, used_paths(choice)),
         frames,
         neurons,
         traces: traces_rm,
@@ -267,6 +274,17 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
         fps,
         labels,
     })
+}
+
+/// The names and labels arrays a recording was built from, for its source.
+fn used_paths(choice: &Choice) -> String {
+    let mut out = String::new();
+    for (what, path) in [("names", &choice.names), ("labels", &choice.labels), ("state names", &choice.state_names)] {
+        if let Some(path) = path {
+            out.push_str(&format!(", {what} '{path}'"));
+        }
+    }
+    out
 }
 
 /// A label index stored as a float: whole numbers, and NaN as -1 (unlabelled).
@@ -279,8 +297,18 @@ fn whole(v: f64) -> Option<i64> {
 }
 
 /// Integer labels: indices into `state_names` when given (negative or out of range =
-/// unlabelled), else each distinct non-negative value is a state named by its number.
-fn integer_labels(inv: &Inventory, data: &[i64], state_names: Option<&str>) -> Result<Labels, FormatError> {
+/// unlabelled), else each distinct non-negative value is a state named by its number, except a
+/// 0/1 event vector, whose states are named after it (`behavior/reversal_vec`: "no reversal",
+/// "reversal").
+fn integer_labels(inv: &Inventory, path: &str, data: &[i64], state_names: Option<&str>) -> Result<Labels, FormatError> {
+    if state_names.is_none() && data.iter().all(|&v| v == 0 || v == 1 || v < 0) {
+        let event = path.rsplit(['/', '.']).next().unwrap_or(path);
+        let event = ["_vec", "_vector", "_mask", "_events", "_event", "_labels", "_label"].iter().fold(event, |e, s| e.strip_suffix(s).unwrap_or(e));
+        if !event.is_empty() && !has(event, LABEL_WORDS) && event != "y" {
+            let per_frame = data.iter().map(|&v| (v >= 0).then_some(v as u16)).collect();
+            return Ok(Labels { names: vec![format!("no {event}"), event.to_string()], per_frame });
+        }
+    }
     let names: Vec<String> = match state_names {
         Some(path) => match inv.get(path)? {
             Array::Text { data, .. } => data.clone(),

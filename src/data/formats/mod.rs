@@ -11,9 +11,12 @@ pub mod inventory;
 pub mod mat5;
 pub mod matlab;
 pub mod npz;
+pub mod nwb;
+pub mod source;
 
 use super::{DataError, Recording};
 use budget::Budget;
+pub use source::FileBytes;
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +58,20 @@ pub enum Format {
     Hdf5,
 }
 
-/// Identifies a file by its content.
+impl Format {
+    /// How messages name the format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Npy => "NPY",
+            Format::Npz => "NPZ",
+            Format::MatV5 => "MATLAB v5",
+            Format::Hdf5 => "HDF5",
+        }
+    }
+}
+
+/// Identifies a file by its content (the first 4 KiB are enough).
 pub fn sniff(bytes: &[u8]) -> Option<Format> {
     const HDF5: &[u8] = b"\x89HDF\r\n\x1a\n";
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
@@ -116,20 +132,29 @@ enum Contents {
     Side(companion::Companion),
 }
 
-/// Parses `bytes` once, within `budget`. The error is for files whose container cannot be
-/// read at all.
-fn parse(file: &str, bytes: &[u8], budget: &Budget) -> Result<Contents, FormatError> {
-    let mut parsed = match sniff(bytes) {
-        Some(Format::Csv) => match csv::read(file, bytes, budget) {
-            Ok(rec) => Parsed { inventory: inventory::from_recording(file, "CSV", &rec), recordings: Ok(vec![rec]) },
-            Err(e @ FormatError::OverBudget { .. }) => return Err(e),
-            Err(e) => return companion::read(bytes, budget).map_err(|over| FormatError::over(file, over))?.map(Contents::Side).ok_or(e),
-        },
-        Some(Format::Npz) => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, bytes, budget)?)),
-        Some(Format::Npy) => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, bytes, budget)?)),
-        Some(Format::MatV5) => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, bytes, budget)?),
-        Some(Format::Hdf5) => hdf5::read(file, bytes, budget)?,
-        None => return Err(unsupported(file, bytes)),
+/// Parses a file once, within `budget`. HDF5 files are read by offset (only what is used);
+/// the others whole. The error is for files whose container cannot be read at all.
+fn parse(file: &str, input: &FileBytes, budget: &Budget) -> Result<Contents, FormatError> {
+    let head = input.head(4096).map_err(|e| FormatError::invalid(file, format!("could not be read: {e}")))?;
+    let mut parsed = match sniff(&head) {
+        None => return Err(unsupported(file, &head)),
+        Some(Format::Hdf5) => hdf5::read(file, input, budget)?,
+        Some(Format::Csv) => {
+            let bytes = input.whole(file, "CSV")?;
+            match csv::read(file, &bytes, budget) {
+                Ok(rec) => Parsed { inventory: inventory::from_recording(file, "CSV", &rec), recordings: Ok(vec![rec]) },
+                Err(e @ FormatError::OverBudget { .. }) => return Err(e),
+                Err(e) => return companion::read(&bytes, budget).map_err(|over| FormatError::over(file, over))?.map(Contents::Side).ok_or(e),
+            }
+        }
+        Some(format) => {
+            let bytes = input.whole(file, format.name())?;
+            match format {
+                Format::Npz => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, &bytes, budget)?)),
+                Format::Npy => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, &bytes, budget)?)),
+                _ => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, &bytes, budget)?),
+            }
+        }
     };
     if let Ok(recordings) = &mut parsed.recordings {
         for rec in recordings.iter_mut() {
@@ -144,10 +169,10 @@ fn side_file_alone(file: &str, side: &companion::Companion) -> FormatError {
     FormatError::invalid(file, format!("{}, not a recording: drop it together with the recording it belongs to", side.describe()))
 }
 
-/// Reads every recording in `bytes`; `file` names it in messages and in `Recording::source`.
+/// Reads every recording in a file; `file` names it in messages and in `Recording::source`.
 /// Decodes at most [`budget::FILE`].
-pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-    match parse(file, bytes, &Budget::new(budget::FILE))? {
+pub fn load(file: &str, bytes: impl Into<FileBytes>) -> Result<Vec<Recording>, FormatError> {
+    match parse(file, &bytes.into(), &Budget::new(budget::FILE))? {
         Contents::File(parsed) => parsed.recordings,
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -155,8 +180,8 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
 
 /// Everything `bytes` holds that could be part of a recording, for the page to list and the
 /// user to assign (see [`inventory`]), also when no recording could be guessed from it.
-pub fn inventory(file: &str, bytes: &[u8]) -> Result<inventory::Inventory, FormatError> {
-    match parse(file, bytes, &Budget::new(budget::FILE))? {
+pub fn inventory(file: &str, bytes: impl Into<FileBytes>) -> Result<inventory::Inventory, FormatError> {
+    match parse(file, &bytes.into(), &Budget::new(budget::FILE))? {
         Contents::File(parsed) => Ok(parsed.inventory),
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -190,7 +215,7 @@ pub struct Dropped {
 /// Reads files dropped together, each parsed once: recordings, then side files (names,
 /// labels) attached to the recording they fit. A file that fails is reported and the rest
 /// still load. Each file decodes at most [`budget::FILE`], all of them together [`budget::DROP`].
-pub fn load_files(files: &[(String, Vec<u8>)]) -> Dropped {
+pub fn load_files(files: &[(String, FileBytes)]) -> Dropped {
     let mut dropped = Dropped::default();
     let mut side = Vec::new();
     let drop = Budget::new(budget::DROP);

@@ -1,0 +1,213 @@
+//! Where a file's bytes come from: held in memory, or read on demand by offset.
+//!
+//! A recording file is a [`FileBytes`]: bytes already held (tests, fetched presets), a file on
+//! disk (the command line), a dropped `File` in the page's reader worker, or a URL read by HTTP
+//! ranges. HDF5 files (NWB, MATLAB v7.3) are read through it by offset, so listing one reads its
+//! metadata and loading reads only the datasets used: a 26 GB NWB whose traces are a few MB costs
+//! a few MB. The other formats are read whole (up to [`WHOLE_FILE_BYTES`]) and then within the
+//! decode budget. Owns no format knowledge.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::FormatError;
+
+/// Bytes a file read whole (CSV, NPY, NPZ, MATLAB v5) may have: 1 GiB. Those formats must be
+/// held in memory to be parsed; NWB and HDF5 files of any size are read in parts instead.
+pub const WHOLE_FILE_BYTES: u64 = 1 << 30;
+
+/// Random access to a file's bytes (a disk file, a browser `Blob`, a URL).
+#[allow(clippy::len_without_is_empty)] // a file's size, like `std::fs::Metadata::len`
+pub trait ReadAt: Send + Sync {
+    /// The file's size in bytes.
+    fn len(&self) -> u64;
+    /// Fills `buf` with the bytes at `offset`; the caller keeps within [`ReadAt::len`].
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String>;
+}
+
+#[derive(Clone)]
+enum Repr {
+    Held(Arc<Vec<u8>>),
+    Lazy(Arc<dyn ReadAt>),
+}
+
+/// A file's bytes and how many have been read so far (for progress, and for tests that check
+/// a big file was not read whole). Cloning shares both.
+#[derive(Clone)]
+pub struct FileBytes {
+    repr: Repr,
+    read: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for FileBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.repr {
+            Repr::Held(_) => "held",
+            Repr::Lazy(_) => "read on demand",
+        };
+        write!(f, "FileBytes({} bytes, {kind}, {} read)", self.len(), self.bytes_read())
+    }
+}
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self { repr: Repr::Held(Arc::new(bytes)), read: Arc::default() }
+    }
+}
+
+impl From<&[u8]> for FileBytes {
+    fn from(bytes: &[u8]) -> Self {
+        bytes.to_vec().into()
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for FileBytes {
+    fn from(bytes: &[u8; N]) -> Self {
+        bytes.to_vec().into()
+    }
+}
+
+impl From<&Vec<u8>> for FileBytes {
+    fn from(bytes: &Vec<u8>) -> Self {
+        bytes.clone().into()
+    }
+}
+
+impl FileBytes {
+    /// Bytes read on demand from `source`.
+    pub fn lazy(source: impl ReadAt + 'static) -> Self {
+        Self { repr: Repr::Lazy(Arc::new(source)), read: Arc::default() }
+    }
+
+    /// A file on disk, read on demand.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(Self::lazy(DiskFile { file: std::sync::Mutex::new(file), len }))
+    }
+
+    /// The file's size in bytes.
+    pub fn len(&self) -> u64 {
+        match &self.repr {
+            Repr::Held(bytes) => bytes.len() as u64,
+            Repr::Lazy(source) => source.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes read from the source so far (held bytes count as they are used).
+    pub fn bytes_read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// `len` bytes at `offset`, clipped to the end of the file.
+    pub fn read(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>, String> {
+        let end = offset.saturating_add(len as u64).min(self.len());
+        let start = offset.min(end);
+        self.read.fetch_add(end - start, Ordering::Relaxed);
+        match &self.repr {
+            Repr::Held(bytes) => Ok(Cow::Borrowed(&bytes[start as usize..end as usize])),
+            Repr::Lazy(source) => {
+                let mut buf = vec![0; (end - start) as usize];
+                source.read_at(start, &mut buf)?;
+                Ok(Cow::Owned(buf))
+            }
+        }
+    }
+
+    /// The first `n` bytes (fewer in a shorter file), to tell the format by.
+    pub fn head(&self, n: usize) -> Result<Cow<'_, [u8]>, String> {
+        self.read(0, n)
+    }
+
+    /// The whole file, for formats parsed in memory; refused over [`WHOLE_FILE_BYTES`].
+    pub fn whole(&self, file: &str, format: &str) -> Result<Cow<'_, [u8]>, FormatError> {
+        let len = self.len();
+        if len > WHOLE_FILE_BYTES {
+            return Err(FormatError::invalid(
+                file,
+                format!(
+                    "{format} files are read whole, and this one is {:.1} GB, over the {} GB limit for them; \
+                     save the traces as NWB or HDF5 (read in parts, any size) or in smaller files",
+                    len as f64 / 1e9,
+                    WHOLE_FILE_BYTES >> 30
+                ),
+            ));
+        }
+        self.read(0, len as usize).map_err(|e| FormatError::invalid(file, format!("could not be read: {e}")))
+    }
+
+    /// The same bytes as an `hdf5-pure` source, read by offset.
+    pub(crate) fn hdf5_source(&self) -> Hdf5Source {
+        Hdf5Source(self.clone())
+    }
+}
+
+/// [`FileBytes`] as `hdf5-pure` reads a file lazily.
+pub(crate) struct Hdf5Source(FileBytes);
+
+impl hdf5_pure::Source for Hdf5Source {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), hdf5_pure::FormatError> {
+        let bytes = self.0.read(offset, buf.len()).map_err(hdf5_pure::FormatError::Source)?;
+        if bytes.len() < buf.len() {
+            return Err(hdf5_pure::FormatError::UnexpectedEof { expected: buf.len(), available: bytes.len() });
+        }
+        buf.copy_from_slice(&bytes);
+        Ok(())
+    }
+}
+
+/// A file on disk; reads seek and read under a lock (portable; the reader is sequential).
+#[cfg(not(target_arch = "wasm32"))]
+struct DiskFile {
+    file: std::sync::Mutex<std::fs::File>,
+    len: u64,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl ReadAt for DiskFile {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = self.file.lock().map_err(|_| "a read of this file failed earlier".to_string())?;
+        file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(buf)).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_clipped_and_counted() {
+        let bytes = FileBytes::from((0u8..100).collect::<Vec<_>>());
+        assert_eq!(bytes.head(4).unwrap().as_ref(), &[0, 1, 2, 3]);
+        assert_eq!(bytes.read(98, 10).unwrap().as_ref(), &[98, 99]);
+        assert_eq!(bytes.read(200, 10).unwrap().len(), 0);
+        assert_eq!(bytes.bytes_read(), 6);
+        assert_eq!(bytes.whole("f", "CSV").unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_disk_file_is_read_by_offset() {
+        let path = std::env::temp_dir().join(format!("neurognn-source-{}.bin", std::process::id()));
+        std::fs::write(&path, (0u8..=255).collect::<Vec<_>>()).unwrap();
+        let bytes = FileBytes::open(&path).unwrap();
+        assert_eq!(bytes.len(), 256);
+        assert_eq!(bytes.read(250, 3).unwrap().as_ref(), &[250, 251, 252]);
+        assert_eq!(bytes.bytes_read(), 3);
+        std::fs::remove_file(&path).unwrap();
+    }
+}
