@@ -22,7 +22,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::data::Recording;
-use crate::data::formats::{self, inventory::Inventory};
+use crate::data::formats::{self, FileBytes, inventory::Inventory, source::ReadAt};
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
@@ -186,13 +186,8 @@ fn parse_files(data: &JsValue) {
         let name = file.name();
         post(&FromWorker::Reading { file: name.clone(), bytes: file.size() });
         sizes.push((name.clone(), file.size()));
-        let bytes = web_sys::FileReaderSync::new()
-            .and_then(|reader| reader.read_as_array_buffer(&file))
-            .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec());
-        match bytes {
-            Ok(bytes) => files.push((name, bytes.into())),
-            Err(e) => errors.push((name, format!("the browser could not read the file: {e:?}"))),
-        }
+        let len = file.size() as u64;
+        files.push((name, FileBytes::lazy(BlobReader { file, len })));
     }
     let dropped = formats::load_files(&files);
     drop(files);
@@ -209,6 +204,38 @@ fn parse_files(data: &JsValue) {
         }),
     };
     post_with_recordings(&message, &dropped.recordings);
+}
+
+/// A dropped `File` read by offset (`Blob.slice` read with `FileReaderSync`, which workers may
+/// use), so that only the parts a reader uses are read: an NWB's raw imaging never is.
+struct BlobReader {
+    file: web_sys::File,
+    len: u64,
+}
+
+// SAFETY: the wasm module is built without atomics, so it has one thread and the `File` handle
+// never crosses to another; `hdf5-pure` asks for `Send + Sync` sources for native threads.
+unsafe impl Send for BlobReader {}
+unsafe impl Sync for BlobReader {}
+
+impl ReadAt for BlobReader {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        let end = offset + buf.len() as u64;
+        let slice = self.file.slice_with_f64_and_f64(offset as f64, end as f64).map_err(|e| format!("the browser could not slice the file: {e:?}"))?;
+        let buffer = web_sys::FileReaderSync::new()
+            .and_then(|reader| reader.read_as_array_buffer(&slice))
+            .map_err(|e| format!("the browser could not read the file: {e:?}"))?;
+        let array = js_sys::Uint8Array::new(&buffer);
+        if array.length() as usize != buf.len() {
+            return Err(format!("the browser gave {} bytes at {offset} where {} were asked (the file changed?)", array.length(), buf.len()));
+        }
+        array.copy_to(buf);
+        Ok(())
+    }
 }
 
 /// What the page asked of the running experiment.

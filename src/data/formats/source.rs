@@ -29,8 +29,17 @@ pub trait ReadAt: Send + Sync {
 #[derive(Clone)]
 enum Repr {
     Held(Arc<Vec<u8>>),
-    Lazy(Arc<dyn ReadAt>),
+    Lazy(Arc<dyn ReadAt>, Arc<Window>),
 }
+
+/// Bytes fetched around the last small read. Walking an HDF5 file makes thousands of reads of
+/// a few bytes to a few KB near each other; each read of a `Blob` or a URL has a fixed cost,
+/// so a small read fetches [`WINDOW`] bytes and the next reads nearby are served from them.
+#[derive(Default)]
+struct Window(std::sync::Mutex<Option<(u64, Vec<u8>)>>);
+
+/// Bytes fetched for a read smaller than a quarter of this.
+const WINDOW: usize = 256 << 10;
 
 /// A file's bytes and how many have been read so far (for progress, and for tests that check
 /// a big file was not read whole). Cloning shares both.
@@ -44,7 +53,7 @@ impl std::fmt::Debug for FileBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.repr {
             Repr::Held(_) => "held",
-            Repr::Lazy(_) => "read on demand",
+            Repr::Lazy(..) => "read on demand",
         };
         write!(f, "FileBytes({} bytes, {kind}, {} read)", self.len(), self.bytes_read())
     }
@@ -77,7 +86,7 @@ impl From<&Vec<u8>> for FileBytes {
 impl FileBytes {
     /// Bytes read on demand from `source`.
     pub fn lazy(source: impl ReadAt + 'static) -> Self {
-        Self { repr: Repr::Lazy(Arc::new(source)), read: Arc::default() }
+        Self { repr: Repr::Lazy(Arc::new(source), Arc::default()), read: Arc::default() }
     }
 
     /// A file on disk, read on demand.
@@ -92,7 +101,7 @@ impl FileBytes {
     pub fn len(&self) -> u64 {
         match &self.repr {
             Repr::Held(bytes) => bytes.len() as u64,
-            Repr::Lazy(source) => source.len(),
+            Repr::Lazy(source, _) => source.len(),
         }
     }
 
@@ -109,15 +118,32 @@ impl FileBytes {
     pub fn read(&self, offset: u64, len: usize) -> Result<Cow<'_, [u8]>, String> {
         let end = offset.saturating_add(len as u64).min(self.len());
         let start = offset.min(end);
-        self.read.fetch_add(end - start, Ordering::Relaxed);
-        match &self.repr {
-            Repr::Held(bytes) => Ok(Cow::Borrowed(&bytes[start as usize..end as usize])),
-            Repr::Lazy(source) => {
-                let mut buf = vec![0; (end - start) as usize];
-                source.read_at(start, &mut buf)?;
-                Ok(Cow::Owned(buf))
+        let (source, window) = match &self.repr {
+            Repr::Held(bytes) => {
+                self.read.fetch_add(end - start, Ordering::Relaxed);
+                return Ok(Cow::Borrowed(&bytes[start as usize..end as usize]));
             }
+            Repr::Lazy(source, window) => (source, window),
+        };
+        let want = (end - start) as usize;
+        if want > WINDOW / 4 {
+            let mut buf = vec![0; want];
+            source.read_at(start, &mut buf)?;
+            self.read.fetch_add(want as u64, Ordering::Relaxed);
+            return Ok(Cow::Owned(buf));
         }
+        let mut held = window.0.lock().map_err(|_| "a read of this file failed earlier".to_string())?;
+        let hit = held.as_ref().is_some_and(|(at, bytes)| *at <= start && end <= at + bytes.len() as u64);
+        if !hit {
+            let fetch_end = start.saturating_add(WINDOW as u64).min(self.len()).max(end);
+            let mut bytes = vec![0; (fetch_end - start) as usize];
+            source.read_at(start, &mut bytes)?;
+            self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            *held = Some((start, bytes));
+        }
+        let (at, bytes) = held.as_ref().expect("the window was just filled");
+        let from = (start - at) as usize;
+        Ok(Cow::Owned(bytes[from..from + want].to_vec()))
     }
 
     /// The first `n` bytes (fewer in a shorter file), to tell the format by.
@@ -207,7 +233,12 @@ mod tests {
         let bytes = FileBytes::open(&path).unwrap();
         assert_eq!(bytes.len(), 256);
         assert_eq!(bytes.read(250, 3).unwrap().as_ref(), &[250, 251, 252]);
-        assert_eq!(bytes.bytes_read(), 3);
+        // a small read fetches the rest of the window, and the next one nearby is served from it
+        assert_eq!(bytes.bytes_read(), 6);
+        assert_eq!(bytes.read(253, 2).unwrap().as_ref(), &[253, 254]);
+        assert_eq!(bytes.bytes_read(), 6);
+        assert_eq!(bytes.read(10, 2).unwrap().as_ref(), &[10, 11]);
+        assert_eq!(bytes.bytes_read(), 6 + 246);
         std::fs::remove_file(&path).unwrap();
     }
 }
