@@ -32,14 +32,18 @@ enum Repr {
     Lazy(Arc<dyn ReadAt>, Arc<Window>),
 }
 
-/// Bytes fetched around the last small read. Walking an HDF5 file makes thousands of reads of
-/// a few bytes to a few KB near each other; each read of a `Blob` or a URL has a fixed cost,
-/// so a small read fetches [`WINDOW`] bytes and the next reads nearby are served from them.
+/// Bytes fetched around recent small reads. Walking an HDF5 file makes thousands of reads of a
+/// few bytes to a few KB, clustered where the writer put its metadata (often at both ends of a
+/// file, around a big dataset); each read of a `Blob` or a URL has a fixed cost, so a small read
+/// fetches [`WINDOW`] bytes, and the last [`WINDOWS`] such windows serve the reads near them.
 #[derive(Default)]
-struct Window(std::sync::Mutex<Option<(u64, Vec<u8>)>>);
+struct Window(std::sync::Mutex<Vec<(u64, Vec<u8>)>>);
 
-/// Bytes fetched for a read smaller than a quarter of this.
-const WINDOW: usize = 256 << 10;
+/// Bytes fetched for a read of at most [`SMALL_READ`] bytes (metadata: object headers, heaps,
+/// B-tree nodes); larger reads (a chunk of data) go to the source as they are.
+const WINDOW: usize = 64 << 10;
+const WINDOWS: usize = 16;
+const SMALL_READ: usize = 4 << 10;
 
 /// A file's bytes and how many have been read so far (for progress, and for tests that check
 /// a big file was not read whole). Cloning shares both.
@@ -126,22 +130,29 @@ impl FileBytes {
             Repr::Lazy(source, window) => (source, window),
         };
         let want = (end - start) as usize;
-        if want > WINDOW / 4 {
+        if want > SMALL_READ {
             let mut buf = vec![0; want];
             source.read_at(start, &mut buf)?;
             self.read.fetch_add(want as u64, Ordering::Relaxed);
             return Ok(Cow::Owned(buf));
         }
         let mut held = window.0.lock().map_err(|_| "a read of this file failed earlier".to_string())?;
-        let hit = held.as_ref().is_some_and(|(at, bytes)| *at <= start && end <= at + bytes.len() as u64);
-        if !hit {
-            let fetch_end = start.saturating_add(WINDOW as u64).min(self.len()).max(end);
-            let mut bytes = vec![0; (fetch_end - start) as usize];
-            source.read_at(start, &mut bytes)?;
-            self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            *held = Some((start, bytes));
+        match held.iter().position(|(at, bytes)| *at <= start && end <= at + bytes.len() as u64) {
+            // most recent first
+            Some(i) => {
+                let hit = held.remove(i);
+                held.insert(0, hit);
+            }
+            None => {
+                let fetch_end = start.saturating_add(WINDOW as u64).min(self.len()).max(end);
+                let mut bytes = vec![0; (fetch_end - start) as usize];
+                source.read_at(start, &mut bytes)?;
+                self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                held.insert(0, (start, bytes));
+                held.truncate(WINDOWS);
+            }
         }
-        let (at, bytes) = held.as_ref().expect("the window was just filled");
+        let (at, bytes) = &held[0];
         let from = (start - at) as usize;
         Ok(Cow::Owned(bytes[from..from + want].to_vec()))
     }
