@@ -31,6 +31,17 @@ pub struct Compute {
     pub label: String,
 }
 
+/// The most bytes one tensor may take on `device`. WebGPU: 128 MiB, the storage-buffer binding
+/// size every WebGPU adapter must allow (`maxStorageBufferBindingSize`; many allow more, but a
+/// link must run on the laptops it is sent to). The CPU: 4 GiB, twice the memory a browser
+/// tab is usually given and a sixth of a 24 GB machine, past which a run would swap or die.
+pub fn largest_tensor_bytes(device: &Device) -> u64 {
+    const WEBGPU: u64 = 128 << 20;
+    const CPU: u64 = 4 << 30;
+    // devices compare by hardware identity (autodiff aside): the CPU backend has one
+    if *device == Device::flex() { CPU } else { WEBGPU }
+}
+
 /// The CPU backend, with the reason it was chosen.
 pub fn cpu(reason: &str) -> Compute {
     Compute { device: Device::flex(), kind: BackendKind::Cpu, label: format!("CPU (burn flex) — {reason}") }

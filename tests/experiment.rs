@@ -254,3 +254,28 @@ fn classes_that_match_no_state_say_which_were_asked_for_and_which_exist() {
     let err = pollster::block_on(run_experiment(&spec, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err().to_string();
     assert_eq!(err, "task 'mine' asks for states WALK, RUN but the recordings have FWD, REV, TURN");
 }
+
+/// A model whose cost is quadratic in neurons is refused before anything is built, with the
+/// figure and what would fit; the same data still runs with a model that fits.
+#[test]
+fn a_model_too_big_for_the_backend_is_refused_with_its_memory() {
+    let config = SyntheticConfig { animals: 1, neurons: 1000, frames: 60, ..SyntheticConfig::default() };
+    let worm = config.generate();
+    let spec = ExperimentSpec {
+        data: DataSpec::Synthetic { config },
+        models: vec![ModelSpec { hidden: 64, batch_size: Some(64), ..ModelSpec::new(ModelKind::Nri) }],
+        tasks: vec![TaskSpec::NextStep],
+        protocols: vec![Protocol::WithinAnimal],
+        train: TrainConfig { steps: 2, batch_size: 64, eval_every: 2, ..TrainConfig::default() },
+        ..small_spec()
+    };
+    let started = std::time::Instant::now();
+    let err = pollster::block_on(run_experiment(&spec, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err().to_string();
+    // [64, 1000, 1000, 64] floats = 16.4 GB, over the CPU's 4 GiB per tensor
+    assert!(err.starts_with("NRI on 1000 neurons needs 16.38 GB in one tensor for a batch of 64"), "{err}");
+    // 4 GiB / (64 × 64 × 4 bytes) = 512²; 4 GiB / (1000² × 64 × 4 bytes) = 16.8
+    assert!(err.contains("at most 512 neurons") && err.contains("a batch of at most 16"), "{err}");
+    assert!(started.elapsed().as_secs_f64() < 5.0, "the refusal took {:?}", started.elapsed());
+    let mlp = ExperimentSpec { models: vec![ModelSpec { hidden: 16, ..ModelSpec::new(ModelKind::Mlp) }], ..spec };
+    pollster::block_on(run_experiment(&mlp, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).expect("an MLP fits");
+}

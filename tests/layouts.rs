@@ -113,3 +113,58 @@ fn a_3_gb_nwb_loads_its_traces_by_reading_a_few_megabytes() {
     assert!(r.neuron_names.iter().flatten().count() > 50, "names: {:?}", r.neuron_names);
     assert!(bytes.bytes_read() < bytes.len() / 100, "read {} of {} bytes", bytes.bytes_read(), bytes.len());
 }
+
+/// A generic HDF5 file with its arrays picked in the spec (`data.files[].arrays`): the library,
+/// `inspect --spec` and `run` give the recording the page's "Use these arrays" form gives (the
+/// form assembles the file's listing with the choice).
+#[test]
+fn arrays_picked_in_a_spec_give_what_the_page_form_gives() {
+    use neurognn::data::formats::inventory::{self, Choice};
+    let path = fixtures().join("flavell_dag2023.h5");
+    let name = path.display().to_string();
+    // not the guess: the unnormalised traces, at a rate typed by the user
+    let choice = Choice {
+        traces: "/gcamp/trace_array_original".into(),
+        neurons_on_rows: false,
+        names: None,
+        labels: Some("/behavior/reversal_vec".into()),
+        state_names: None,
+        fps: Some(1.6),
+    };
+    let listing = formats::inventory(&name, FileBytes::open(&path).unwrap()).unwrap();
+    let form = inventory::assemble(&listing, &choice).unwrap();
+    let picked = formats::load_files_picked(&[(name.clone(), FileBytes::open(&path).unwrap())], &[("flavell_dag2023.h5".into(), choice.clone())]);
+    assert!(picked.errors.is_empty(), "{:?}", picked.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
+    assert_eq!(picked.recordings.len(), 1);
+    assert_eq!(picked.recordings[0].1, form, "the spec's pick and the page's form differ");
+    assert!(form.source.contains("trace_array_original") && form.fps == 1.6, "{}", form.source);
+
+    let dir = std::env::temp_dir().join(format!("neurognn-arrays-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.json");
+    let text = serde_json::json!({
+        "name": "picked", "data": {"source": "files", "names": [], "files": [{"name": "flavell_dag2023.h5", "arrays": choice}]},
+        "preprocess": {"neuron_set": "all_columns"}, "models": [{"kind": "linear"}], "protocols": ["within_animal"],
+        "train": {"steps": 5, "batch_size": 16, "eval_every": 5}
+    });
+    std::fs::write(&spec, text.to_string()).unwrap();
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_neurognn")).args(args).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, stdout, stderr) = cli(&["inspect", "--spec", spec.to_str().unwrap(), &name]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains(&format!("{} frames, {} neurons", form.frames, form.neurons)) && stdout.contains("trace_array_original"), "{stdout}");
+    assert!(stdout.contains("reversal"), "the picked labels: {stdout}");
+    let (ok, stdout, stderr) = cli(&["run", spec.to_str().unwrap(), "--file", &name]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("on 1 recording(s)") && stdout.contains(&format!("neurons: {}", form.neurons)), "{stdout}");
+    // the listing and the fragment to copy
+    let (ok, stdout, stderr) = cli(&["inspect", "--arrays", &name]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("/behavior/velocity") && stdout.contains("\"files\"") && stdout.contains("\"traces\": \"/gcamp/trace_array\""), "{stdout}");
+    // a pick for a file that was not given is refused by name
+    let (ok, _, stderr) = cli(&["inspect", "--spec", spec.to_str().unwrap(), &fixtures().join("osb_kato.nwb").display().to_string()]);
+    assert!(!ok && stderr.contains("flavell_dag2023.h5") && stderr.contains("not given"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

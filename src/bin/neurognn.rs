@@ -15,6 +15,7 @@ mod cli {
     use std::process::ExitCode;
 
     use clap::{Parser, Subcommand};
+    use neurognn::data::formats::inventory::{self, Choice};
     use neurognn::data::{Recording, formats, labels, names};
     use neurognn::device;
     use neurognn::plot::{LossSeries, draw_loss, to_svg};
@@ -22,7 +23,7 @@ mod cli {
     use neurognn::train::experiment::RunResult;
     use neurognn::train::saved::{SavedModel, apply};
     use neurognn::train::{Host, NativeHost, Progress};
-    use neurognn::train::experiment::{DataSpec, ExperimentSpec, format_table, run_count, run_experiment};
+    use neurognn::train::experiment::{DataSpec, ExperimentSpec, FileArrays, format_table, run_count, run_experiment};
     use neurognn::train::presets;
 
     #[derive(Parser)]
@@ -36,9 +37,15 @@ mod cli {
     enum Command {
         /// List the recordings in data files: frames, neurons, identities, frame rate, labels.
         Inspect {
-            /// Recording files (CSV/TSV, NPY, NPZ).
+            /// Recording files (CSV/TSV, NPY, NPZ, MATLAB, NWB, HDF5).
             #[arg(required = true)]
             files: Vec<PathBuf>,
+            /// Read the files with the arrays a spec picks for them (`data.files[].arrays`).
+            #[arg(long)]
+            spec: Option<PathBuf>,
+            /// Also list every array of each file, and the spec fragment that picks them.
+            #[arg(long)]
+            arrays: bool,
         },
         /// Speed figures to compare release to release (printed, not asserted).
         Bench {
@@ -158,7 +165,13 @@ mod cli {
 
     fn run(cli: Cli) -> Result<(), String> {
         match cli.command {
-            Command::Inspect { files } => inspect(&files),
+            Command::Inspect { files, spec, arrays } => {
+                let picks = match spec {
+                    Some(path) => read_spec(&path)?.data.picks(),
+                    None => Vec::new(),
+                };
+                inspect(&files, &picks, arrays)
+            }
             Command::Bench { what: Bench::Parse { files, repeat } } => bench_parse(&files, repeat.max(1)),
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
@@ -170,10 +183,7 @@ mod cli {
                     return Ok(());
                 }
                 let mut spec = match (spec, preset) {
-                    (Some(path), None) => {
-                        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                        ExperimentSpec::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?
-                    }
+                    (Some(path), None) => read_spec(&path)?,
                     (None, Some(name)) => presets::preset(&name).ok_or_else(|| {
                         format!("no preset '{name}'; presets: {}", presets::PRESETS.map(|p| p.0).join(", "))
                     })?,
@@ -234,6 +244,11 @@ mod cli {
         if gpu { pollster::block_on(device::pick(true)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
     }
 
+    fn read_spec(path: &std::path::Path) -> Result<ExperimentSpec, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        ExperimentSpec::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     /// Opens files to be read by offset (an NWB's raw imaging is never read) and named by path.
     fn open_files(paths: &[PathBuf]) -> Result<Vec<(String, formats::FileBytes)>, String> {
         paths
@@ -244,8 +259,8 @@ mod cli {
 
     /// Reads files as the page reads a drop: side files attach to recordings, and all of them
     /// share one budget ([`formats::budget::DROP`]).
-    fn read_recordings(paths: &[PathBuf]) -> Result<Vec<Recording>, String> {
-        let dropped = formats::load_files(&open_files(paths)?);
+    fn read_recordings(paths: &[PathBuf], picks: &[(String, Choice)]) -> Result<Vec<Recording>, String> {
+        let dropped = formats::load_files_picked(&open_files(paths)?, picks);
         if let Some(e) = dropped.errors.first() {
             return Err(e.to_string());
         }
@@ -290,7 +305,7 @@ mod cli {
         println!("model: {} · {} ({}), {} neurons, history {}", saved.about.model.kind.label(), saved.about.task.label(), saved.about.trained_on, saved.about.neurons.len(), saved.about.shape.history);
         let compute = compute(gpu);
         let mut out = Vec::new();
-        for rec in read_recordings(files)? {
+        for rec in read_recordings(files, &[])? {
             let a = pollster::block_on(apply(&saved, &rec, &compute.device)).map_err(|e| format!("{}: {e}", rec.name))?;
             let metrics: Vec<String> = a.metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
             let scores = if metrics.is_empty() { "no labels: states predicted only".to_string() } else { metrics.join(", ") };
@@ -319,7 +334,7 @@ mod cli {
             let path = data.join(file);
             async move { std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display())) }
         };
-        let (recordings, truth) = pollster::block_on(spec.data.load(read_recordings(files)?, read))?;
+        let (recordings, truth) = pollster::block_on(spec.data.load(read_recordings(files, &spec.data.picks())?, read))?;
         let compute = compute(gpu);
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
         println!("runs: {}", run_count(spec, recordings.len()));
@@ -401,12 +416,41 @@ mod cli {
         Ok(())
     }
 
+    /// Prints every array of each file (what the page's import view lists) and the spec
+    /// fragment that picks the reader's guess, to copy and correct.
+    fn list_arrays(read: &[(String, formats::FileBytes)]) -> Result<(), String> {
+        let mut picks = Vec::new();
+        for (file, bytes) in read {
+            let inventory = formats::inventory(file, bytes.clone()).map_err(|e| e.to_string())?;
+            println!("{file} ({}): {} arrays", inventory.format, inventory.entries.len());
+            for entry in &inventory.entries {
+                println!("  {}  {}", entry.path, entry.array.describe());
+            }
+            for why in &inventory.left_out {
+                println!("  not read: {why}");
+            }
+            match inventory::guess(&inventory) {
+                Ok(choice) => picks.push(FileArrays { name: file.rsplit(['/', '\\']).next().unwrap_or(file).to_string(), arrays: choice }),
+                Err(e) => println!("  no guess: {e}"),
+            }
+        }
+        if !picks.is_empty() {
+            let fragment = serde_json::json!({ "data": { "source": "files", "names": [], "files": picks } });
+            println!("spec fragment (edit the paths to pick other arrays; `run SPEC --file …` and `inspect --spec SPEC` use it):");
+            println!("{}", serde_json::to_string_pretty(&fragment).map_err(|e| e.to_string())?);
+        }
+        Ok(())
+    }
+
     /// Prints each recording, then the identified neurons every recording shares.
-    fn inspect(files: &[PathBuf]) -> Result<(), String> {
+    fn inspect(files: &[PathBuf], picks: &[(String, Choice)], arrays: bool) -> Result<(), String> {
         // read together, as the page reads a drop: side files attach to their recording
         let read = open_files(files)?;
+        if arrays {
+            list_arrays(&read)?;
+        }
         let started = std::time::Instant::now();
-        let dropped = formats::load_files(&read);
+        let dropped = formats::load_files_picked(&read, picks);
         let ms = started.elapsed().as_secs_f64() * 1e3;
         if let Some(e) = dropped.errors.first() {
             return Err(e.to_string());

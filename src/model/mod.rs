@@ -155,6 +155,33 @@ pub struct InputShape {
     pub features: usize,
 }
 
+impl ModelSpec {
+    /// Values in the largest tensor one training batch of `batch` windows makes: NRI's edge
+    /// states `[batch, n, n, max(hidden, edge types)]`, GAT's attention `[batch, n, n]` (beside
+    /// its node states), otherwise the node states `[batch, history, n, max(hidden, features)]`.
+    /// What is quadratic in neurons is what outgrows a backend first; this is checked before
+    /// anything is built.
+    pub fn largest_tensor(&self, shape: InputShape, batch: usize) -> u64 {
+        let (b, n) = (batch as u64, shape.nodes as u64);
+        let width = self.hidden.max(shape.features) as u64;
+        let nodes = b.saturating_mul(shape.history as u64).saturating_mul(n).saturating_mul(width);
+        match self.kind {
+            ModelKind::Nri => b.saturating_mul(n).saturating_mul(n).saturating_mul(self.hidden.max(self.edge_types) as u64).max(nodes),
+            ModelKind::Gat => b.saturating_mul(n).saturating_mul(n).max(nodes),
+            _ => nodes,
+        }
+    }
+
+    /// What [`ModelSpec::largest_tensor`] holds, in words.
+    pub fn largest_tensor_name(&self) -> &'static str {
+        match self.kind {
+            ModelKind::Nri => "edge states: batch × neurons × neurons × hidden",
+            ModelKind::Gat => "attention: batch × neurons × neurons",
+            _ => "node states: batch × history × neurons × hidden",
+        }
+    }
+}
+
 /// What the network outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Head {

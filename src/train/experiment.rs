@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::spec::{DataSpec, ExperimentSpec, PreprocessSpec, Protocol, SpecError, TaskSpec};
+pub use super::spec::{DataSpec, ExperimentSpec, FileArrays, PreprocessSpec, Protocol, SpecError, TaskSpec};
 use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
@@ -59,6 +59,38 @@ impl DataSpec {
     }
 }
 
+
+/// Refuses, before anything is built, a model whose largest tensor for these neurons would not
+/// fit `device` ([`device::largest_tensor_bytes`]), with the figure and what would fit.
+fn fits_memory(spec: &ExperimentSpec, neurons: usize, device: &Device) -> Result<(), TrainError> {
+    let limit = crate::device::largest_tensor_bytes(device);
+    let features = if spec.preprocess.change { 2 } else { 1 };
+    let shape = |nodes| InputShape { history: spec.preprocess.history, nodes, features };
+    let gb = |bytes: u64| format!("{:.2} GB", bytes as f64 / 1e9);
+    for model in &spec.models {
+        let batch = model.batch_size.unwrap_or(spec.train.batch_size).max(1);
+        let bytes = model.largest_tensor(shape(neurons), batch).saturating_mul(4);
+        if bytes <= limit {
+            continue;
+        }
+        let fits = |n: usize, b: usize| model.largest_tensor(shape(n), b).saturating_mul(4) <= limit;
+        let most_neurons = (1..neurons).rev().find(|&n| fits(n, batch)).unwrap_or(0);
+        let most_batch = (1..batch).rev().find(|&b| fits(neurons, b));
+        let batch_hint = match most_batch {
+            Some(b) => format!(", or a batch of at most {b}"),
+            None => " (a batch of 1 does not fit either)".to_string(),
+        };
+        return Err(TrainError::TooBig(format!(
+            "{} on {neurons} neurons needs {} in one tensor for a batch of {batch} ({}), over the {} this backend allows; \
+             use at most {most_neurons} neurons (preprocess.neuron_set, or fewer recorded neurons){batch_hint}",
+            model.kind.label(),
+            gb(bytes),
+            model.largest_tensor_name(),
+            gb(limit),
+        )));
+    }
+    Ok(())
+}
 
 /// An inferred graph (NRI), averaged over an animal's test windows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -362,6 +394,7 @@ pub async fn resume_experiment<H: Host>(
     }
     let aligned = align(&recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
+    fits_memory(spec, neurons.len(), device)?;
     let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
     let plan = plan(spec, &aligned, &references);
     host.planned(&plan);

@@ -217,6 +217,9 @@ pub enum TrainError {
     Read(String),
     #[error("{0}")]
     Spec(#[from] spec::SpecError),
+    /// A model would not fit the backend's memory for the data at hand (said before starting).
+    #[error("{0}")]
+    TooBig(String),
 }
 
 /// Reads a tensor back to the host without blocking (required on WebGPU).

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::TrainConfig;
+use crate::data::formats::inventory::Choice;
 use crate::data::graph::FixedGraph;
 use crate::data::labels::Merges;
 use crate::data::preprocess::NeuronSet;
@@ -25,8 +26,31 @@ pub enum DataSpec {
     /// Kato et al. 2015 WT_NoStim, five worms: `npz/worm1.npz` … `npz/worm5.npz` under a data
     /// folder (CLI `--data`) or base URL (the page, default `data/kato2015/`).
     Kato,
-    /// The user's own files (the page asks for them; nothing is uploaded).
-    Files { names: Vec<String> },
+    /// The user's own files (the page asks for them; nothing is uploaded), and the arrays picked
+    /// in any of them (the page's "Use these arrays"; `neurognn inspect` prints a file's guess).
+    Files {
+        names: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<FileArrays>,
+    },
+}
+
+/// Which arrays of one file make its recording, instead of what the reader guesses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileArrays {
+    /// The file's name (the last part of a path is enough).
+    pub name: String,
+    pub arrays: Choice,
+}
+
+impl DataSpec {
+    /// The arrays picked per file, by file name (none for the built-in data).
+    pub fn picks(&self) -> Vec<(String, Choice)> {
+        match self {
+            DataSpec::Files { files, .. } => files.iter().map(|f| (f.name.clone(), f.arrays.clone())).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl DataSpec {
@@ -177,7 +201,13 @@ impl ExperimentSpec {
         match &self.data {
             DataSpec::Synthetic { config } => validate_synthetic(config)?,
             DataSpec::Kato => {}
-            DataSpec::Files { names } => count("data.names", names, 0, 1000, "files")?,
+            DataSpec::Files { names, files } => {
+                count("data.names", names, 0, 1000, "files")?;
+                count("data.files", files, 0, 1000, "files")?;
+                for (i, f) in files.iter().enumerate() {
+                    validate_arrays(&format!("data.files[{i}]"), f)?;
+                }
+            }
         }
         count("tasks", &self.tasks, 1, 16, "tasks")?;
         for (i, task) in self.tasks.iter().enumerate() {
@@ -199,11 +229,26 @@ impl ExperimentSpec {
         let animals = match &self.data {
             DataSpec::Synthetic { config } => config.animals,
             DataSpec::Kato => DataSpec::KATO_FILES.len(),
-            DataSpec::Files { names } => names.len().max(1),
+            DataSpec::Files { names, .. } => names.len().max(1),
         };
         let runs = self.tasks.len() * self.protocols.len() * self.seeds.len() * self.models.len() * animals;
         within("the number of runs (tasks × protocols × seeds × models × animals)", runs, 1, MAX_RUNS, "runs")
     }
+}
+
+/// A file's picked arrays: paths of sane length, a positive finite rate.
+fn validate_arrays(field: &str, f: &FileArrays) -> Result<(), SpecError> {
+    within(format!("the length of {field}.name"), f.name.chars().count(), 1, 1000, "characters")?;
+    let a = &f.arrays;
+    for (part, path) in [("traces", Some(&a.traces)), ("names", a.names.as_ref()), ("labels", a.labels.as_ref()), ("state_names", a.state_names.as_ref())] {
+        if let Some(path) = path {
+            within(format!("the length of {field}.arrays.{part}"), path.chars().count(), usize::from(part == "traces"), 1000, "characters")?;
+        }
+    }
+    if let Some(fps) = a.fps {
+        within(format!("{field}.arrays.fps"), fps, 1e-3, 10_000.0, "frames per second")?;
+    }
+    Ok(())
 }
 
 impl ExperimentSpec {

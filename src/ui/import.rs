@@ -15,6 +15,7 @@ use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
 use crate::plot::{Coverage, Raster, preview};
+use crate::train::experiment::FileArrays;
 
 /// One file the user brought: what it holds and what the reader guessed.
 #[derive(Debug, Clone)]
@@ -49,6 +50,9 @@ pub struct Library {
     reader: StoredValue<Option<TrainingWorker>, LocalStorage>,
     /// The files it is reading now.
     reading: RwSignal<Vec<String>>,
+    /// Arrays the user picked per file (kept in the experiment's spec, and applied again when a
+    /// spec that has them meets its files).
+    pub picks: RwSignal<Vec<FileArrays>>,
 }
 
 impl Library {
@@ -61,13 +65,29 @@ impl Library {
             merges: RwSignal::new(labels::format_merges(KATO_4_CLASS)),
             reader: StoredValue::new_local(None),
             reading: RwSignal::new(Vec::new()),
+            picks: RwSignal::new(Vec::new()),
         }
     }
 
     /// Sends files dropped together to the reading worker (started on first use).
     pub fn read(&self, files: Vec<web_sys::File>) {
-        if files.is_empty() {
-            return;
+        let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
+        if self.start_reading(names) {
+            self.reader.with_value(|w| if let Some(w) = w { w.parse(&files) });
+        }
+    }
+
+    /// Reads files by URL: only the byte ranges a reader uses are fetched (HTTP range requests).
+    pub fn open_urls(&self, urls: Vec<String>) {
+        if self.start_reading(urls.clone()) {
+            self.reader.with_value(|w| if let Some(w) = w { w.open_urls(urls) });
+        }
+    }
+
+    /// Starts the reading worker if needed and notes what it is reading; false if it cannot start.
+    fn start_reading(&self, names: Vec<String>) -> bool {
+        if names.is_empty() {
+            return false;
         }
         if self.reader.with_value(Option::is_none) {
             let me = *self;
@@ -75,15 +95,14 @@ impl Library {
                 Ok(w) => self.reader.set_value(Some(w)),
                 Err(e) => {
                     self.messages.set(vec![Message { error: true, text: format!("the files cannot be read: {e}") }]);
-                    return;
+                    return false;
                 }
             }
         }
-        let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
         self.messages.set(vec![Message { error: false, text: format!("Reading {}…", names.join(", ")) }]);
         // drops queue in the worker: every file still being read is remembered
         self.reading.update(|r| r.extend(names));
-        self.reader.with_value(|w| if let Some(w) = w { w.parse(&files) });
+        true
     }
 
     /// A message from the reading worker.
@@ -93,7 +112,8 @@ impl Library {
                 self.messages.set(vec![Message { error: false, text: format!("Reading {file} ({:.1} MB)…", bytes / 1e6) }]);
             }
             FromWorker::Parsed { drop } => {
-                self.reading.update(|r| r.retain(|f| !drop.sizes.iter().any(|(done, _)| done == f)));
+                let done = |f: &String| drop.sizes.iter().any(|(d, _)| d == f) || drop.errors.iter().any(|(d, _)| d == f);
+                self.reading.update(|r| r.retain(|f| !done(f)));
                 self.accept(*drop);
             }
             FromWorker::Lost { message } => {
@@ -116,7 +136,8 @@ impl Library {
     fn accept(&self, dropped: ParsedDrop) {
         let failed: Vec<&str> = dropped.errors.iter().map(|(f, _)| f.as_str()).collect();
         let size = |file: &str| dropped.sizes.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| *b as usize);
-        let listed = dropped.listings.iter().filter(|inv| !failed.contains(&inv.file.as_str())).map(|inv| FileEntry {
+        // every listed file, also one whose guess failed: its arrays can be picked by hand
+        let listed = dropped.listings.iter().map(|inv| FileEntry {
             file: inv.file.clone(),
             bytes: size(&inv.file),
             guess: inventory::guess(inv).ok(),
@@ -143,10 +164,13 @@ impl Library {
             }
         });
         let megabytes = dropped.sizes.iter().map(|(_, b)| b).sum::<f64>() / 1e6;
+        let transferred = dropped.transferred.iter().map(|(_, b)| b).sum::<f64>() / 1e6;
+        // NWB/HDF5 files are read in parts: say how little of a big file was read
+        let part = if transferred < 0.5 * megabytes { format!(" ({transferred:.1} MB of it read)") } else { String::new() };
         let mut messages = vec![Message {
             error: false,
             text: format!(
-                "Read {} file(s), {megabytes:.1} MB, in {:.0} ms: {} recording(s).",
+                "Read {} file(s), {megabytes:.1} MB{part}, in {:.0} ms: {} recording(s).",
                 dropped.sizes.len(),
                 dropped.seconds * 1e3,
                 dropped.recordings.len()
@@ -172,6 +196,10 @@ impl Library {
                     a.insert(at.min(a.len()), (file.to_string(), rec));
                 });
                 self.messages.set(vec![Message { error: false, text }]);
+                self.picks.update(|p| {
+                    p.retain(|f| f.name != file);
+                    p.push(FileArrays { name: file.to_string(), arrays: choice.clone() });
+                });
             }
             Err(e) => self.messages.set(vec![Message { error: true, text: format!("{e} (nothing was changed)") }]),
         }
@@ -209,6 +237,16 @@ pub fn ImportPanel() -> impl IntoView {
         hover.set(false);
         take(ev.data_transfer().and_then(|d| d.files()));
     };
+    let url_input = NodeRef::<leptos::html::Input>::new();
+    let on_url = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(input) = url_input.get() {
+            let url = input.value().trim().to_string();
+            if !url.is_empty() {
+                library.open_urls(vec![url]);
+            }
+        }
+    };
     let messages = move || {
         library
             .messages
@@ -231,6 +269,11 @@ pub fn ImportPanel() -> impl IntoView {
                    </label>
                    ". They are read here and never leave your computer."</p>
             </div>
+            <form class="open-url" on:submit=on_url>
+                <label for="url-input">"Or open a file by its web address (only the parts used are fetched):"</label>
+                <input id="url-input" type="url" placeholder="https://…/recording.nwb" node_ref=url_input />
+                <button id="open-url" type="submit">"Open"</button>
+            </form>
             <ul id="import-messages" class="messages" aria-live="polite">{messages}</ul>
             <FileList />
             <Animals />
@@ -389,6 +432,7 @@ fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
         <article class="animal">
             <h4>{rec.name.clone()}</h4>
             <p class="stats">{stats}</p>
+            <p class="source">"from " {rec.source.clone()}</p>
             <PlotCanvas data=Signal::derive(move || raster.clone())
                 id=format!("raster-{index}") class="raster" label=format!("activity raster of {}", rec.name) width=440 height=250 />
             <PlotCanvas data=Signal::derive(move || traces.clone())

@@ -475,7 +475,11 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
     let set_source = move |ev| {
         let data = match event_target_value(&ev).as_str() {
             "kato" => DataSpec::Kato,
-            "files" => DataSpec::Files { names: library.animals.get_untracked().into_iter().map(|(f, _)| f).collect() },
+            "files" => {
+                let names: Vec<String> = library.animals.get_untracked().into_iter().map(|(f, _)| f).collect();
+                let files = library.picks.get_untracked().into_iter().filter(|p| names.contains(&p.name)).collect();
+                DataSpec::Files { names, files }
+            }
             _ => presets::preset("synthetic-demo").map(|s| s.data).unwrap_or(DataSpec::Synthetic { config: Default::default() }),
         };
         spec.update(|s| s.data = data);

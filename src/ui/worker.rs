@@ -56,6 +56,8 @@ pub enum ToWorker {
     },
     /// Read the files that come with the message (`File` objects) as one drop.
     Parse,
+    /// Read files at these URLs as one drop, by HTTP range requests (only the parts used).
+    OpenUrls { urls: Vec<String> },
     /// Are you there? (answered with `Pong` whenever the worker's loop is free)
     Ping,
     /// Apply a saved model (a model file's bytes) to the recordings that come with the message.
@@ -105,6 +107,9 @@ pub struct ParsedDrop {
     /// `(file, message)` for each file that could not be read.
     pub errors: Vec<(String, String)>,
     pub sizes: Vec<(String, f64)>,
+    /// Bytes actually read of each file (less than its size for NWB/HDF5: only what is used).
+    #[serde(default)]
+    pub transferred: Vec<(String, f64)>,
     pub seconds: f64,
     #[serde(skip)]
     pub recordings: Vec<(String, Recording)>,
@@ -176,21 +181,36 @@ fn post_with_recordings(message: &FromWorker, recordings: &[(String, Recording)]
 /// Reads the `File`s that came with a message (synchronously: workers may) and parses them as
 /// one drop, telling the page which file it is reading.
 fn parse_files(data: &JsValue) {
-    let started = web_time::Instant::now();
     let list = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
     let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let mut sizes = Vec::new();
     for value in list.iter() {
         let Ok(file) = value.dyn_into::<web_sys::File>() else { continue };
-        let name = file.name();
-        post(&FromWorker::Reading { file: name.clone(), bytes: file.size() });
-        sizes.push((name.clone(), file.size()));
         let len = file.size() as u64;
-        files.push((name, FileBytes::lazy(BlobReader { file, len })));
+        files.push((file.name(), FileBytes::lazy(BlobReader { file, len })));
+    }
+    parse_drop(files, Vec::new());
+}
+
+/// Opens files by URL (only the byte ranges used are fetched) and parses them as one drop.
+fn open_urls(urls: &[String]) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for url in urls {
+        match UrlReader::open(url) {
+            Ok(reader) => files.push((url.clone(), FileBytes::lazy(reader))),
+            Err(e) => errors.push((url.clone(), format!("{url}: {e}"))),
+        }
+    }
+    parse_drop(files, errors);
+}
+
+/// Parses files as one drop and posts what they held, with the bytes read of each.
+fn parse_drop(files: Vec<(String, FileBytes)>, mut errors: Vec<(String, String)>) {
+    let started = web_time::Instant::now();
+    for (name, bytes) in &files {
+        post(&FromWorker::Reading { file: name.clone(), bytes: bytes.len() as f64 });
     }
     let dropped = formats::load_files(&files);
-    drop(files);
     errors.extend(dropped.errors.iter().map(|e| (e.file().to_string(), e.to_string())));
     let message = FromWorker::Parsed {
         drop: Box::new(ParsedDrop {
@@ -198,12 +218,84 @@ fn parse_files(data: &JsValue) {
             side_files: dropped.side_files,
             notes: dropped.notes,
             errors,
-            sizes,
+            sizes: files.iter().map(|(n, b)| (n.clone(), b.len() as f64)).collect(),
+            transferred: files.iter().map(|(n, b)| (n.clone(), b.bytes_read() as f64)).collect(),
             seconds: started.elapsed().as_secs_f64(),
             recordings: Vec::new(),
         }),
     };
     post_with_recordings(&message, &dropped.recordings);
+}
+
+/// A file on a web server, read by HTTP range requests (synchronous requests: workers may).
+/// Opening it asks for its first byte: a server that answers with the whole file (no range
+/// support) or that the browser may not read from (no CORS) is refused with what to do.
+struct UrlReader {
+    url: String,
+    len: u64,
+}
+
+// SAFETY: as for `BlobReader`: one thread, the handle never crosses to another.
+unsafe impl Send for UrlReader {}
+unsafe impl Sync for UrlReader {}
+
+impl UrlReader {
+    /// Synchronous GET of `bytes=start-end` (inclusive): the status and the response.
+    fn get(url: &str, start: u64, end: u64) -> Result<(u16, web_sys::XmlHttpRequest), String> {
+        let unreachable = |e: JsValue| {
+            format!(
+                "the browser could not read it ({}): the server may not allow other sites to read its files (CORS), or it cannot be reached",
+                e.as_string().unwrap_or_else(|| format!("{e:?}"))
+            )
+        };
+        let xhr = web_sys::XmlHttpRequest::new().map_err(unreachable)?;
+        xhr.open_with_async("GET", url, false).map_err(unreachable)?;
+        xhr.set_response_type(web_sys::XmlHttpRequestResponseType::Arraybuffer);
+        xhr.set_request_header("Range", &format!("bytes={start}-{end}")).map_err(unreachable)?;
+        xhr.send().map_err(unreachable)?;
+        Ok((xhr.status().map_err(unreachable)?, xhr))
+    }
+
+    fn open(url: &str) -> Result<Self, String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err("not a web address (http:// or https://)".into());
+        }
+        let (status, xhr) = Self::get(url, 0, 0)?;
+        match status {
+            206 => {}
+            200 => return Err("the server sends whole files only (no HTTP range requests), so it would be downloaded whole; download it and drop it instead".into()),
+            0 => return Err("the browser could not read it: the server does not allow other sites to read its files (CORS), or it cannot be reached".into()),
+            other => return Err(format!("the server answered HTTP {other}")),
+        }
+        // Content-Range: bytes 0-0/SIZE (cross-origin, the server must expose the header)
+        let range = xhr.get_response_header("Content-Range").ok().flatten().unwrap_or_default();
+        let len = range.rsplit('/').next().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
+            format!("the server did not say the file's size (Content-Range '{range}'; a server on another site must expose that header)")
+        })?;
+        Ok(Self { url: url.to_string(), len })
+    }
+}
+
+impl ReadAt for UrlReader {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let (status, xhr) = Self::get(&self.url, offset, offset + buf.len() as u64 - 1)?;
+        if status != 206 {
+            return Err(format!("the server answered HTTP {status} to a range request"));
+        }
+        let array = js_sys::Uint8Array::new(&xhr.response().map_err(|e| format!("{e:?}"))?);
+        if array.length() as usize != buf.len() {
+            return Err(format!("the server sent {} bytes at {offset} where {} were asked (the file changed?)", array.length(), buf.len()));
+        }
+        array.copy_to(buf);
+        Ok(())
+    }
 }
 
 /// A dropped `File` read by offset (`Blob.slice` read with `FileReaderSync`, which workers may
@@ -285,6 +377,7 @@ pub fn serve() {
                 });
             }
             Ok(ToWorker::Parse) => parse_files(&data),
+            Ok(ToWorker::OpenUrls { urls }) => open_urls(&urls),
             Ok(ToWorker::Ping) => post(&FromWorker::Pong),
             Ok(ToWorker::Apply { model, prefer_gpu }) => {
                 let recordings = attached_recordings(&data);
@@ -659,8 +752,16 @@ impl TrainingWorker {
         self.post(&ToWorker::Parse, out.into());
     }
 
+    /// Asks the worker to read files by URL (as one drop).
+    pub fn open_urls(&self, urls: Vec<String>) {
+        let message = ToWorker::OpenUrls { urls };
+        let out = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(&message));
+        self.post(&message, out.into());
+    }
+
     fn post(&self, message: &ToWorker, envelope: JsValue) {
-        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse) {
+        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse | ToWorker::OpenUrls { .. }) {
             self.inner.busy.set(self.inner.busy.get() + 1);
             self.inner.heard.set(js_sys::Date::now());
         }

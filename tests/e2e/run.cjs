@@ -92,7 +92,120 @@ const canvasInk = (page, sel) => page.evaluate((sel) => {
   return n;
 }, sel);
 
+/// Resident memory (MB) of every process this run started (the browser, its renderers, GPU and
+/// utility processes), from /proc.
+function browserRssMb() {
+  const children = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(pid);
+    } catch { /* the process ended */ }
+  }
+  let kb = 0;
+  const todo = [...(children.get(process.pid) || [])];
+  while (todo.length) {
+    const pid = todo.pop();
+    try {
+      const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+      if (m) kb += Number(m[1]);
+    } catch { /* the process ended */ }
+    todo.push(...(children.get(Number(pid)) || []));
+  }
+  return kb / 1024;
+}
+
 const tests = {
+  async 'published layouts (DANDI 000776, WormID, OSB Kato and Scholz, Flavell HDF5) import with names and behaviour'(ctx) {
+    const dir = path.join(root, 'target/fixtures');
+    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')).fixtures;
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    await dropFiles(page, expected.map((f) => path.join(dir, f.file)));
+    await page.waitForFunction((n) => document.querySelector('#animal-count')?.textContent === String(n), expected.length, { timeout: 60000 });
+    const cards = await page.locator('.animal').evaluateAll((els) => els.map((e) => ({
+      name: e.querySelector('h4').textContent, stats: e.querySelector('.stats').textContent, from: e.querySelector('.source').textContent })));
+    // the rule of src/data/names.rs: one alphanumeric name (a trailing '?' dropped), not a number
+    const identified = (n) => n !== null && /^[A-Za-z0-9]+$/.test(n.trim().replace(/\?+$/, '').trim()) && !/^[0-9.]+$/.test(n.trim());
+    for (const f of expected) {
+      // a plain HDF5 file with several 2-D arrays names its recording after the array too
+      const stem = f.file.replace(/\.[^.]+$/, '');
+      const card = cards.find((c) => c.name === stem || c.name.startsWith(`${stem} `));
+      check(card, `no animal for ${f.file} among ${cards.map((c) => c.name)}`);
+      const named = f.names.filter(identified).length;
+      check(card.stats.startsWith(`${f.frames} frames · ${f.neurons} neurons (${named} identified)`), `${f.file}: "${card.stats}"`);
+      const b = f.behaviour;
+      const states = b && b.kind === 'event-mask' ? '2 states' : b && b.kind === 'codes' ? `${Object.values(b.frames_per_state).filter((n) => n > 0).length} states` : 'no labels';
+      check(card.stats.endsWith(states), `${f.file}: "${card.stats}" should end with "${states}"`);
+      check(card.from.includes(f.activity_path.split('{')[0].replace(/^\//, '').replace(/\/data$/, '')), `${f.file}: source "${card.from}"`);
+    }
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.screenshot({ path: path.join(SHOTS, 'import-published-layouts.png'), fullPage: true });
+    console.log(`  ${expected.length} published layouts imported in the page: ${cards.map((c) => `${c.name} (${c.stats.split(' · ').slice(0, 2).join(', ')})`).join('; ')}`);
+    await page.close();
+  },
+
+  async 'a 3 GB NWB opened by its URL is read by ranges: under 5 % of it leaves the server'(ctx) {
+    const big = path.join(root, 'target/fixtures/big.nwb');
+    check(fs.existsSync(big), 'target/fixtures/big.nwb is missing: `cargo test --test layouts` writes it');
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    const before = ctx.bytesByPath.get('/fixtures/big.nwb') || 0;
+    const t0 = Date.now();
+    await page.fill('#url-input', `${ctx.origin}/fixtures/big.nwb`);
+    await page.click('#open-url');
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+    const seconds = (Date.now() - t0) / 1000;
+    const sent = (ctx.bytesByPath.get('/fixtures/big.nwb') || 0) - before;
+    const size = fs.statSync(big).size;
+    const stats = await text(page, '.animal .stats');
+    check(stats.startsWith('3000 frames · 100 neurons'), `recording: "${stats}"`);
+    check(sent > 0 && sent < 0.05 * size, `the server sent ${sent} of ${size} bytes`);
+    const readLine = await text(page, '#import-messages li');
+    check(readLine.includes('MB of it read'), `the page does not say how much was read: "${readLine}"`);
+    // a URL that cannot be read is refused by name, and what was loaded stays
+    await page.fill('#url-input', `${ctx.origin}/fixtures/no-such-file.nwb`);
+    await page.click('#open-url');
+    await page.waitForFunction(() => document.querySelector('#import-messages li.error'), null, { timeout: 30000 });
+    const error = await text(page, '#import-messages li.error');
+    check(error.includes('no-such-file.nwb') && error.includes('404'), `error reads "${error}"`);
+    check(await text(page, '#animal-count') === '1', 'a bad URL changed what was loaded');
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  big.nwb (${(size / 1e9).toFixed(2)} GB) opened by URL in ${seconds.toFixed(2)} s; the server sent ${(sent / 1e6).toFixed(2)} MB (${(100 * sent / size).toFixed(3)} %): "${readLine}"`);
+    await page.close();
+  },
+
+  async 'a 3 GB NWB dropped in the page loads its traces by reading a few MB of it'(ctx) {
+    const big = path.join(root, 'target/fixtures/big.nwb');
+    check(fs.existsSync(big), 'target/fixtures/big.nwb is missing: `cargo test --test layouts` writes it');
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    const before = browserRssMb();
+    let peak = before;
+    const sampler = setInterval(() => { peak = Math.max(peak, browserRssMb()); }, 100);
+    const t0 = Date.now();
+    await dropFiles(page, [big]);
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+    const seconds = (Date.now() - t0) / 1000;
+    clearInterval(sampler);
+    peak = Math.max(peak, browserRssMb());
+    const stats = await text(page, '.animal .stats');
+    check(stats.startsWith('3000 frames · 100 neurons'), `recording: "${stats}"`);
+    const from = await text(page, '.animal .source');
+    check(from.includes('RoiResponseSeries/data') && from.includes('neuron_name'), `the page does not say where the parts came from: "${from}"`);
+    const readLine = await text(page, '#import-messages li');
+    const gb = fs.statSync(big).size / 1e9;
+    check(seconds < 5, `the ${gb.toFixed(1)} GB file took ${seconds.toFixed(1)} s`);
+    // the traces are 1.2 MB; a file read whole would be 3,000 MB
+    check(peak - before < 64, `the browser's memory grew by ${(peak - before).toFixed(0)} MB`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  big.nwb (${gb.toFixed(2)} GB) loaded in the page in ${seconds.toFixed(2)} s ("${readLine}"); the browser's resident memory grew by ${(peak - before).toFixed(1)} MB (${before.toFixed(0)} MB before)`);
+    await page.close();
+  },
+
+
   async 'dropping WT_NoStim.mat shows 5 animals, 22 shared neurons and the 8 states'(ctx) {
     const page = await open(ctx, '?backend=cpu');
     await waitFinished(page);
@@ -484,10 +597,10 @@ const tests = {
   fs.mkdirSync(SHOTS, { recursive: true });
   const dist = path.join(root, 'dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `trunk build --release` first');
-  const { server, port, requests } = await serve(dist, 0, { '/data/kato2015/': KATO });
+  const { server, port, requests, bytesByPath } = await serve(dist, 0, { '/data/kato2015/': KATO, '/fixtures/': path.join(root, 'target/fixtures') });
   const userData = fs.mkdtempSync('/tmp/neurognn-e2e-');
   const browser = await chromium.launchPersistentContext(userData, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
-  const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [], served: requests };
+  const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [], served: requests, bytesByPath };
   const filter = process.argv[2] || '';
   let passed = 0; let failed = 0;
   for (const [name, test] of Object.entries(tests)) {

@@ -202,7 +202,8 @@ fn upper_case_kato_states(rec: &mut Recording) {
 pub struct Dropped {
     /// Each recording with the file it came from.
     pub recordings: Vec<(String, Recording)>,
-    /// The listing of every file that gave recordings (from the same single parse).
+    /// The listing of every file whose arrays could be read (from the same single parse), also
+    /// of those no recording could be guessed from: the user may pick their arrays.
     pub listings: Vec<inventory::Inventory>,
     /// Side files: `(file, what it holds)`.
     pub side_files: Vec<(String, String)>,
@@ -216,19 +217,43 @@ pub struct Dropped {
 /// labels) attached to the recording they fit. A file that fails is reported and the rest
 /// still load. Each file decodes at most [`budget::FILE`], all of them together [`budget::DROP`].
 pub fn load_files(files: &[(String, FileBytes)]) -> Dropped {
+    load_files_picked(files, &[])
+}
+
+/// Whether `name` (from a spec) names `file` (a path or a dropped file's name).
+fn names_file(name: &str, file: &str) -> bool {
+    let base = |s: &str| s.rsplit(['/', '\\']).next().unwrap_or(s).to_string();
+    name == file || base(name) == base(file)
+}
+
+/// [`load_files`], with the arrays picked for some files (by file name): their recording is
+/// built from those arrays, as the page's "Use these arrays" form builds it, also when the
+/// reader could not guess one. A pick naming no file given is an error.
+pub fn load_files_picked(files: &[(String, FileBytes)], picks: &[(String, inventory::Choice)]) -> Dropped {
     let mut dropped = Dropped::default();
     let mut side = Vec::new();
     let drop = Budget::new(budget::DROP);
+    for (name, _) in picks.iter().filter(|(name, _)| !files.iter().any(|(file, _)| names_file(name, file))) {
+        dropped.errors.push(FormatError::invalid(name, "the spec picks arrays in this file, but it was not given"));
+    }
     for (file, bytes) in files {
         let budget = Budget::for_file(&drop);
-        let parsed = parse(file, bytes, &budget);
+        let mut parsed = parse(file, bytes, &budget);
         drop.spend(&budget);
+        if let (Ok(Contents::File(p)), Some((_, choice))) = (&mut parsed, picks.iter().find(|(name, _)| names_file(name, file))) {
+            p.recordings = inventory::assemble(&p.inventory, choice).map(|r| vec![r]);
+        }
         match parsed {
             Ok(Contents::File(Parsed { recordings: Ok(recs), inventory })) => {
                 dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r)));
                 dropped.listings.push(inventory);
             }
-            Ok(Contents::File(Parsed { recordings: Err(e), .. })) | Err(e) => dropped.errors.push(e),
+            Ok(Contents::File(Parsed { recordings: Err(e), inventory })) => {
+                // listed anyway: the user may pick the arrays the guess could not
+                dropped.listings.push(inventory);
+                dropped.errors.push(e);
+            }
+            Err(e) => dropped.errors.push(e),
             Ok(Contents::Side(c)) => {
                 dropped.side_files.push((file.clone(), c.describe()));
                 side.push((file.clone(), c));

@@ -203,7 +203,7 @@ pub(super) fn read(file: &Src<'_>, h5: &File) -> Result<Vec<Recording>, FormatEr
         None => vec![None; neurons],
     };
     let labels = match &timing {
-        Some(t) => behaviour(file, &entries, first, frames, t)?,
+        Some(t) => behaviour(file, &entries, frames, t)?,
         None => None,
     };
     if let Some((_, from)) = &labels {
@@ -429,11 +429,10 @@ fn table_column_text(file: &Src<'_>, table: &Entry, column: &str) -> Result<Vec<
 }
 
 /// Per-frame labels, and where they came from.
-fn behaviour(file: &Src<'_>, entries: &[Entry], activity: &Entry, frames: usize, timing: &Timing) -> Result<Option<(Labels, String)>, FormatError> {
+fn behaviour(file: &Src<'_>, entries: &[Entry], frames: usize, timing: &Timing) -> Result<Option<(Labels, String)>, FormatError> {
     if let Some(found) = interval_labels(file, entries, timing)? {
         return Ok(Some(found));
     }
-    let _ = activity;
     // series of one value per frame, other than the activity
     let per_frame = |e: &&Entry| e.is_series() && e.data_shape().is_some_and(|s| s.iter().product::<u64>() == frames as u64 && s[0] == frames as u64);
     for e in entries.iter().filter(per_frame).filter(|e| CODE_SERIES.contains(&e.name().to_ascii_lowercase().as_str())) {
@@ -465,21 +464,15 @@ fn whole_numbers(values: &[f64]) -> Option<Vec<Option<i64>>> {
 /// of quoted names ("‘FWD’ forward crawling; ‘SLOW’ …") names codes in order from the lowest
 /// (1-based when the codes start at 1). Codes without a name are called "state k".
 fn code_labels(codes: &[Option<i64>], description: &str) -> Labels {
-    let present: std::collections::BTreeSet<i64> = codes.iter().flatten().copied().collect();
     let mut named: HashMap<i64, String> = named_codes(description);
     if named.is_empty() {
         let quoted = quoted_names(description);
-        let first = if present.first().is_some_and(|&c| c >= 1) { 1 } else { 0 };
+        let first = if codes.iter().flatten().min().is_some_and(|&c| c >= 1) { 1 } else { 0 };
         named = quoted.into_iter().enumerate().map(|(i, n)| (first + i as i64, n)).collect();
     }
-    let names: Vec<String> = present.iter().map(|c| named.get(c).cloned().unwrap_or_else(|| format!("state {c}"))).collect();
-    let index: HashMap<i64, u16> = present.iter().enumerate().map(|(i, &c)| (c, i as u16)).collect();
-    let per_frame = codes.iter().map(|c| c.and_then(|c| index.get(&c).copied())).collect();
-    let mut labels = Labels { names, per_frame };
-    // one spelling per state across files: order states by name, as other readers do
-    let per_frame_names: Vec<String> = labels.per_frame.iter().map(|i| i.map(|i| labels.names[i as usize].clone()).unwrap_or_default()).collect();
-    labels = labels_from_names(&per_frame_names);
-    labels
+    // one spelling per state across files: states ordered by name, as the other readers do
+    let per_frame: Vec<String> = codes.iter().map(|c| c.map(|c| named.get(&c).cloned().unwrap_or_else(|| format!("state {c}"))).unwrap_or_default()).collect();
+    labels_from_names(&per_frame)
 }
 
 /// `name (code)` pairs: "forward (1), reverse (-1), turning (2), rest (0)".
