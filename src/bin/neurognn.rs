@@ -430,7 +430,7 @@ mod cli {
                 println!("  not read: {why}");
             }
             match inventory::guess(&inventory) {
-                Ok(choice) => picks.push(FileArrays { name: file.rsplit(['/', '\\']).next().unwrap_or(file).to_string(), arrays: choice }),
+                Ok(choice) => picks.push(FileArrays { name: formats::base_name(file).to_string(), arrays: choice }),
                 Err(e) => println!("  no guess: {e}"),
             }
         }

@@ -49,7 +49,8 @@ impl Src<'_> {
         self.budget.object(|| format!("visiting {at}")).map_err(|e| FormatError::over(self.name, e))
     }
 }
-const TOP: &str = "the top level";
+/// How messages name the root group.
+pub(super) const TOP: &str = "the top level";
 
 
 /// Which layout an HDF5 file follows.

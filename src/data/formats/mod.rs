@@ -222,8 +222,12 @@ pub fn load_files(files: &[(String, FileBytes)]) -> Dropped {
 
 /// Whether `name` (from a spec) names `file` (a path or a dropped file's name).
 fn names_file(name: &str, file: &str) -> bool {
-    let base = |s: &str| s.rsplit(['/', '\\']).next().unwrap_or(s).to_string();
-    name == file || base(name) == base(file)
+    name == file || base_name(name) == base_name(file)
+}
+
+/// The last part of a path (a dropped file's name is its own).
+pub fn base_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// [`load_files`], with the arrays picked for some files (by file name): their recording is
@@ -292,7 +296,7 @@ fn unsupported(file: &str, bytes: &[u8]) -> FormatError {
 
 /// The file name without folders or extension, for naming recordings.
 pub(crate) fn stem(file: &str) -> String {
-    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let base = base_name(file);
     base.rsplit_once('.').map_or(base, |(s, _)| s).to_string()
 }
 

@@ -30,13 +30,12 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, File, Group};
 
-use super::hdf5::{Src, Within, attr_f64, members, read_numeric, read_strings};
+use super::hdf5::{Src, TOP, Within, attr_f64, members, read_numeric, read_strings};
 use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
 /// How many group levels below `processing/`, `acquisition/` and `intervals/` are searched.
 const MAX_DEPTH: usize = 4;
-const TOP: &str = "the top level";
 
 // NWB table columns.
 const NAME_COLUMNS: &[&str] = &["neuron_name", "neuron_names", "roi_name", "ID_labels", "name"];
