@@ -42,6 +42,35 @@ pub fn largest_tensor_bytes(device: &Device) -> u64 {
     if *device == Device::flex() { CPU } else { WEBGPU }
 }
 
+/// Training holds several tensors the size of a model's largest at once (activations kept for
+/// the backward pass, their gradients, the optimiser's moments): measured natively for NRI at
+/// 150 and 200 neurons, peak memory was 6× the largest tensor; 8× is what is reserved.
+pub const WORKING_SET: u64 = 8;
+
+/// The most bytes a training run may hold on `device`. The CPU natively: 80 % of the memory the
+/// system says is available (`MemAvailable`; 8 GiB where it cannot be read). The CPU in the
+/// page: 2 GiB (a WebAssembly module addresses 4 GiB at most, and a tab is usually given less).
+/// WebGPU: 2 GiB, what an integrated GPU's share of memory usually allows.
+pub fn working_memory_bytes(device: &Device) -> u64 {
+    const PAGE: u64 = 2 << 30;
+    if *device != Device::flex() || cfg!(target_arch = "wasm32") {
+        return PAGE;
+    }
+    available_memory().map_or(8 << 30, |bytes| bytes / 5 * 4)
+}
+
+/// `MemAvailable` from `/proc/meminfo` (Linux), in bytes.
+fn available_memory() -> Option<u64> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
+    }
+    #[cfg(target_arch = "wasm32")]
+    None
+}
+
 /// The CPU backend, with the reason it was chosen.
 pub fn cpu(reason: &str) -> Compute {
     Compute { device: Device::flex(), kind: BackendKind::Cpu, label: format!("CPU (burn flex) — {reason}") }

@@ -142,6 +142,26 @@ mod cli {
             #[arg(long)]
             gpu: bool,
         },
+        /// Train models on one big synthetic recording (next step, within the animal) and print
+        /// the peak memory and time: windows are cut per batch, so memory follows the traces.
+        Train {
+            #[arg(long, default_value_t = 1000)]
+            neurons: usize,
+            #[arg(long, default_value_t = 100_000)]
+            frames: usize,
+            /// Models to train, one after another (e.g. mlp,nri); a model that would not fit the
+            /// backend's memory is refused before it starts, and the refusal is printed.
+            #[arg(long, value_delimiter = ',', default_value = "mlp")]
+            models: Vec<String>,
+            /// Optimiser steps per model.
+            #[arg(long, default_value_t = 200)]
+            steps: usize,
+            #[arg(long, default_value_t = 8)]
+            history: usize,
+            /// Use the GPU through wgpu (needs a build with `--features gpu`).
+            #[arg(long)]
+            gpu: bool,
+        },
         /// Time reading files (the page's goal: WT_NoStim.mat under 0.5 s natively, 2 s in the page).
         Parse {
             /// Files to read.
@@ -173,6 +193,7 @@ mod cli {
                 inspect(&files, &picks, arrays)
             }
             Command::Bench { what: Bench::Parse { files, repeat } } => bench_parse(&files, repeat.max(1)),
+            Command::Bench { what: Bench::Train { neurons, frames, models, steps, history, gpu } } => bench_train(neurons, frames, &models, steps, history, gpu),
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
             Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, verbose, models } => {
@@ -354,23 +375,29 @@ mod cli {
 
     /// Times training steps of every model on random windows of the given size.
     fn bench_models(steps: usize, batch: usize, nodes: usize, history: usize, gpu: bool) -> Result<(), String> {
-        use neurognn::data::task::Windows;
+        use neurognn::data::task::{Series, Target, Windows};
         use neurognn::model::{ModelKind, ModelSpec};
         use neurognn::train::TrainConfig;
         use neurognn::train::fit::{FitSetup, Objective, fit};
         let compute = compute(gpu);
         println!("backend: {}; batch {batch}, {nodes} nodes, history {history}, 2 features", compute.label);
         println!("{:<8} {:>10} {:>14} {:>16}", "model", "params", "ms per step", "peak RSS MB");
-        let len = 4 * batch;
-        let mut w = Windows::new(history, nodes, 2);
+        // 4 batches of windows over random frames
+        let frames = 4 * batch + history;
         let mut x = 0u32;
         let mut noise = || { x = x.wrapping_mul(1664525).wrapping_add(1013904223); (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5 };
-        w.inputs = (0..len * history * nodes * 2).map(|_| noise()).collect();
-        w.mask = vec![1.0; len * nodes];
-        w.last = (0..len * nodes).map(|_| noise()).collect();
-        w.next = (0..len * nodes).map(|_| noise()).collect();
-        w.classes = (0..len).map(|k| (k % 4) as u16).collect();
-        w.source = vec![0; len];
+        let series = std::sync::Arc::new(Series {
+            name: "noise".into(),
+            frames,
+            nodes,
+            features: 2,
+            values: (0..frames * nodes * 2).map(|_| noise()).collect(),
+            present: vec![true; nodes],
+            classes: (0..frames).map(|t| Some((t % 4) as u16)).collect(),
+            change_sd: vec![1.0; nodes],
+        });
+        let mut w = Windows::new(history, nodes, 2);
+        w.add(&series, 0..frames, Target::NextFrame, 0);
         let incoming = vec![1.0 / nodes as f32; nodes * nodes];
         for kind in ModelKind::ALL {
             let spec = ModelSpec::new(kind);
@@ -383,6 +410,55 @@ mod cli {
             let fitted = pollster::block_on(fit(setup(&timed), &w, &w, &compute.device, &mut NativeHost::default())).map_err(|e| e.to_string())?;
             let ms = started.elapsed().as_secs_f64() * 1e3 / steps as f64;
             println!("{:<8} {:>10} {:>14.2} {:>16}", kind.label(), fitted.report.parameters, ms, peak_rss_mb().map_or("–".into(), |m| format!("{m:.0}")));
+        }
+        println!("(peak RSS is the process's high-water mark so far; native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+        Ok(())
+    }
+
+    /// Trains `models` one after another on one synthetic recording of `neurons × frames` and
+    /// prints the process's peak memory after each phase beside the traces' size.
+    fn bench_train(neurons: usize, frames: usize, models: &[String], steps: usize, history: usize, gpu: bool) -> Result<(), String> {
+        use neurognn::data::synthetic::{GraphSource, SyntheticConfig};
+        use neurognn::model::{ModelKind, ModelSpec};
+        let compute = compute(gpu);
+        let kinds = models
+            .iter()
+            .map(|m| serde_json::from_value::<ModelKind>(serde_json::Value::String(m.to_ascii_lowercase())).map_err(|_| format!("unknown model '{m}'; one of linear, mlp, gru, gcn, gat, nri")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rss = || peak_rss_mb().map_or("–".into(), |m| format!("{m:.0} MB"));
+        let config = SyntheticConfig { neurons, frames, graph: GraphSource::Random, ..SyntheticConfig::default() };
+        let started = std::time::Instant::now();
+        let recordings = config.generate().recordings;
+        let traces_mb = (neurons * frames * 4) as f64 / 1e6;
+        println!("backend: {}; {neurons} neurons × {frames} frames (traces {traces_mb:.0} MB as f32), history {history}", compute.label);
+        println!("generated in {:.1} s; peak RSS {}", started.elapsed().as_secs_f64(), rss());
+        for kind in kinds {
+            let spec = ExperimentSpec {
+                name: format!("bench-{}", kind.label()),
+                data: DataSpec::Synthetic { config: config.clone() },
+                // the model's own defaults (NRI: batch 32), but the steps asked for
+                models: vec![ModelSpec { steps: None, ..ModelSpec::new(kind) }],
+                preprocess: neurognn::train::spec::PreprocessSpec { history, ..Default::default() },
+                train: neurognn::train::TrainConfig { steps, eval_every: steps, report_every: steps, patience: 0, batch_size: 64, ..Default::default() },
+                rollout_horizon: 0,
+                ..ExperimentSpec::default()
+            };
+            let started = std::time::Instant::now();
+            match pollster::block_on(run_experiment(&spec, &recordings, None, &compute.label, &compute.device, &mut NativeHost::default())) {
+                Ok(result) => {
+                    let metric = |m: &str| result.summary.iter().find(|r| r.metric == m).map_or(f64::NAN, |r| r.mean);
+                    println!(
+                        "{:<6} trained {steps} steps in {:.1} s (data, training, scoring); test MSE {:.4} vs persistence {:.4}; peak RSS {} ({:.1}× the traces)",
+                        kind.label(),
+                        started.elapsed().as_secs_f64(),
+                        metric("mse"),
+                        metric("persistence_mse"),
+                        rss(),
+                        peak_rss_mb().unwrap_or(f64::NAN) / traces_mb
+                    );
+                }
+                Err(e) => println!("{:<6} refused: {e}", kind.label()),
+            }
         }
         println!("(peak RSS is the process's high-water mark so far; native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
         Ok(())

@@ -50,6 +50,12 @@ pub enum DataError {
 /// more (experiments then ask for `history + 2`, naming the recording).
 pub const MIN_FRAMES: usize = 3;
 
+/// Most activity values (animals × neurons × frames) one experiment holds. In the page, what a
+/// drop of files may hold ([`formats::budget::DROP`], 2^26: 256 MiB as f32, and the tab holds a
+/// few copies); natively four times that (2^28, 1 GiB as f32: 1,000 neurons × 268,000 frames),
+/// where the memory is the machine's and a run keeps about three copies of the traces.
+pub const MAX_VALUES: u64 = if cfg!(target_arch = "wasm32") { formats::budget::DROP.values } else { formats::budget::DROP.values * 4 };
+
 /// Row-major `rows × cols` data read as row-major `cols × rows`: the transpose. Shared by
 /// every reader that meets column-major data (MATLAB, Fortran-ordered NPY), the orientation
 /// rule for traces, and graphs stored receiver-first.

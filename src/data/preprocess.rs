@@ -21,12 +21,12 @@ pub fn resample(rec: &Recording, fps: f32) -> Result<Recording, DataError> {
     let n = rec.neurons;
     let frames = ((rec.frames as f64 - 1.0) * f64::from(fps) / f64::from(rec.fps)).floor() + 1.0;
     // no more values than a drop of files may hold (an absurd rate would ask for billions)
-    if frames * n as f64 > super::formats::budget::DROP.values as f64 {
+    if frames * n as f64 > super::MAX_VALUES as f64 {
         return Err(DataError::Alignment(format!(
             "resampling '{}' from {} Hz to {fps} Hz would make {frames} frames × {n} neurons, more than the {} values a recording may hold",
             rec.name,
             rec.fps,
-            super::formats::budget::DROP.values
+            super::MAX_VALUES
         )));
     }
     let frames = frames as usize;

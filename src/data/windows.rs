@@ -7,6 +7,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::preprocess::AlignedAnimal;
+use super::task::{Series, Target, Windows};
 use super::{DataError, Recording};
 
 /// Fractions of a recording's frames, in time order: train, then validation, then test.
@@ -43,13 +45,20 @@ pub fn chronological_split(frames: usize, fractions: SplitFractions) -> Chronolo
 /// (sd 1 for a constant column, so it maps to zeros rather than NaN). The one place per-neuron
 /// statistics are computed (z-scoring, the change feature, display).
 pub fn column_stats(values: &[f32], columns: usize, rows: Range<usize>) -> (Vec<f32>, Vec<f32>) {
+    column_stats_of(columns, rows, |k| values[k])
+}
+
+/// [`column_stats`] of values computed on the fly: `value(t * columns + i)` (nothing is
+/// materialised, so a derived feature of a big recording costs no copy).
+pub fn column_stats_of(columns: usize, rows: Range<usize>, value: impl Fn(usize) -> f32) -> (Vec<f32>, Vec<f32>) {
     let count = rows.len().max(1) as f64;
     let mut sum = vec![0f64; columns];
     let mut sq = vec![0f64; columns];
     for t in rows {
-        for (i, &v) in values[t * columns..(t + 1) * columns].iter().enumerate() {
-            sum[i] += f64::from(v);
-            sq[i] += f64::from(v) * f64::from(v);
+        for i in 0..columns {
+            let v = f64::from(value(t * columns + i));
+            sum[i] += v;
+            sq[i] += v * v;
         }
     }
     let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
@@ -79,55 +88,15 @@ impl Standardizer {
     }
 }
 
-/// Windows for next-step prediction: `inputs` is `[len, history, neurons]`, `targets` is
-/// `[len, neurons]` (the frame after each window).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NextStepSet {
-    pub history: usize,
-    pub neurons: usize,
-    pub inputs: Vec<f32>,
-    pub targets: Vec<f32>,
-}
-
-impl NextStepSet {
-    /// Every window whose frames and target lie inside `frames` of the z-scored `traces`.
-    pub fn from_frames(traces: &[f32], neurons: usize, frames: Range<usize>, history: usize) -> Self {
-        let history = history.max(1);
-        let mut set = Self { history, neurons, ..Default::default() };
-        if frames.len() <= history {
-            return set;
-        }
-        for t in frames.start + history - 1..frames.end - 1 {
-            set.inputs.extend_from_slice(&traces[(t + 1 - history) * neurons..(t + 1) * neurons]);
-            set.targets.extend_from_slice(&traces[(t + 1) * neurons..(t + 2) * neurons]);
-        }
-        set
-    }
-
-    pub fn len(&self) -> usize {
-        self.targets.len() / self.neurons.max(1)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The last frame of every window, `[len, neurons]`: the persistence prediction.
-    pub fn last_frames(&self) -> Vec<f32> {
-        let frame = self.history * self.neurons;
-        self.inputs.chunks_exact(frame).flat_map(|w| &w[frame - self.neurons..]).copied().collect()
-    }
-}
-
-/// A recording prepared for next-step prediction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A recording prepared for next-step prediction (the demo): its windows, cut by the same
+/// [`Series`] and [`Windows`] as the experiments' (every neuron recorded, one feature).
+#[derive(Debug, Clone, PartialEq)]
 pub struct NextStepData {
     pub neuron_names: Vec<String>,
     pub split: ChronologicalSplit,
-    pub standardizer: Standardizer,
-    pub train: NextStepSet,
-    pub validation: NextStepSet,
-    pub test: NextStepSet,
+    pub train: Windows,
+    pub validation: Windows,
+    pub test: Windows,
 }
 
 impl NextStepData {
@@ -145,16 +114,26 @@ impl NextStepData {
                 });
             }
         }
-        let standardizer = Standardizer::fit(rec, split.train.clone());
-        let z = standardizer.apply(rec);
-        let set = |r: &Range<usize>| NextStepSet::from_frames(&z, rec.neurons, r.clone(), history);
+        let animal = AlignedAnimal {
+            name: rec.name.clone(),
+            frames: rec.frames,
+            fps: rec.fps,
+            traces: rec.traces.clone(),
+            present: vec![true; rec.neurons],
+            labels: None,
+        };
+        let series = std::sync::Arc::new(Series::prepare::<&str, &[&str], &str>(&animal, split.train.clone(), false, None)?);
+        let set = |r: &Range<usize>| {
+            let mut w = Windows::new(history, rec.neurons, 1);
+            w.add(&series, r.clone(), Target::NextFrame, 0);
+            w
+        };
         Ok(Self {
             neuron_names: (0..rec.neurons).map(|i| rec.neuron_label(i)).collect(),
             train: set(&split.train),
             validation: set(&split.validation),
             test: set(&split.test),
             split,
-            standardizer,
         })
     }
 }
@@ -173,12 +152,17 @@ mod tests {
     #[test]
     fn windows_never_cross_a_split_boundary() {
         // one neuron whose value is its frame number makes every window readable
-        let traces: Vec<f32> = (0..20).map(|t| t as f32).collect();
-        let set = NextStepSet::from_frames(&traces, 1, 5..12, 3);
-        assert_eq!(set.len(), 4);
-        assert_eq!(&set.inputs[..3], &[5.0, 6.0, 7.0]);
-        assert_eq!(set.targets, vec![8.0, 9.0, 10.0, 11.0]);
-        assert_eq!(set.last_frames(), vec![7.0, 8.0, 9.0, 10.0]);
+        let rec = Recording { neurons: 1, frames: 40, traces: (0..40).map(|t| t as f32).collect(), neuron_names: vec![None], labels: None, ..crate::data::tests::tiny() };
+        let data = NextStepData::prepare(&rec, 3, SplitFractions { validation: 0.25, test: 0.25 }).unwrap();
+        assert_eq!(data.split, ChronologicalSplit { train: 0..20, validation: 20..30, test: 30..40 });
+        // z-scored with the training frames 0..20: frame t is (t - 9.5) / sd
+        let sd = ((0..20).map(|t| (t as f32 - 9.5).powi(2)).sum::<f32>() / 20.0).sqrt();
+        let frame = |z: f32| (z * sd + 9.5).round();
+        let v = data.validation.batch_range(0..data.validation.len());
+        assert_eq!(v.len(), 7); // last frames 22..=28, targets 23..=29
+        assert_eq!(v.inputs[..3].iter().map(|&z| frame(z)).collect::<Vec<_>>(), vec![20.0, 21.0, 22.0]);
+        assert_eq!(v.next.iter().map(|&z| frame(z)).collect::<Vec<_>>(), (23..30).map(|t| t as f32).collect::<Vec<_>>());
+        assert_eq!(v.last.iter().map(|&z| frame(z)).collect::<Vec<_>>(), (22..29).map(|t| t as f32).collect::<Vec<_>>());
     }
 
     #[test]
@@ -187,7 +171,7 @@ mod tests {
         let data = NextStepData::prepare(&rec, 4, SplitFractions::default()).unwrap();
         let n = rec.neurons;
         let train_frames = data.split.train.len();
-        let z = data.standardizer.apply(&rec);
+        let z = Standardizer::fit(&rec, data.split.train.clone()).apply(&rec);
         for i in 0..n {
             let col: Vec<f32> = (0..train_frames).map(|t| z[t * n + i]).collect();
             let mean = col.iter().sum::<f32>() / train_frames as f32;

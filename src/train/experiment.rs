@@ -12,6 +12,7 @@
 //! on the same backend.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,32 +62,42 @@ impl DataSpec {
 
 
 /// Refuses, before anything is built, a model whose largest tensor for these neurons would not
-/// fit `device` ([`device::largest_tensor_bytes`]), with the figure and what would fit.
+/// fit `device` ([`device::largest_tensor_bytes`]), or whose training would hold more than the
+/// device may use ([`device::working_memory_bytes`]), with the figure and what would fit.
 fn fits_memory(spec: &ExperimentSpec, neurons: usize, device: &Device) -> Result<(), TrainError> {
-    let limit = crate::device::largest_tensor_bytes(device);
+    use crate::device::{WORKING_SET, largest_tensor_bytes, working_memory_bytes};
+    let (tensor_limit, memory) = (largest_tensor_bytes(device), working_memory_bytes(device));
     let features = if spec.preprocess.change { 2 } else { 1 };
     let shape = |nodes| InputShape { history: spec.preprocess.history, nodes, features };
     let gb = |bytes: u64| format!("{:.2} GB", bytes as f64 / 1e9);
     for model in &spec.models {
         let batch = model.batch_size.unwrap_or(spec.train.batch_size).max(1);
-        let bytes = model.largest_tensor(shape(neurons), batch).saturating_mul(4);
-        if bytes <= limit {
+        let bytes = |n: usize, b: usize| model.largest_tensor(shape(n), b).saturating_mul(4);
+        let fits = |n: usize, b: usize| bytes(n, b) <= tensor_limit && bytes(n, b).saturating_mul(WORKING_SET) <= memory;
+        if fits(neurons, batch) {
             continue;
         }
-        let fits = |n: usize, b: usize| model.largest_tensor(shape(n), b).saturating_mul(4) <= limit;
         let most_neurons = (1..neurons).rev().find(|&n| fits(n, batch)).unwrap_or(0);
         let most_batch = (1..batch).rev().find(|&b| fits(neurons, b));
         let batch_hint = match most_batch {
             Some(b) => format!(", or a batch of at most {b}"),
             None => " (a batch of 1 does not fit either)".to_string(),
         };
+        let need = bytes(neurons, batch);
+        let over = if need > tensor_limit {
+            format!("needs {} in one tensor for a batch of {batch} ({}), over the {} this backend allows", gb(need), model.largest_tensor_name(), gb(tensor_limit))
+        } else {
+            format!(
+                "needs about {} while training ({WORKING_SET} × its largest tensor, {} for a batch of {batch}: {}), over the {} this backend may use",
+                gb(need.saturating_mul(WORKING_SET)),
+                gb(need),
+                model.largest_tensor_name(),
+                gb(memory)
+            )
+        };
         return Err(TrainError::TooBig(format!(
-            "{} on {neurons} neurons needs {} in one tensor for a batch of {batch} ({}), over the {} this backend allows; \
-             use at most {most_neurons} neurons (preprocess.neuron_set, or fewer recorded neurons){batch_hint}",
+            "{} on {neurons} neurons {over}; use at most {most_neurons} neurons (preprocess.neuron_set, or fewer recorded neurons){batch_hint}",
             model.kind.label(),
-            gb(bytes),
-            model.largest_tensor_name(),
-            gb(limit),
         )));
     }
     Ok(())
@@ -242,17 +253,19 @@ struct FoldData {
     test: Windows,
     /// Names of the test windows' sources.
     test_animals: Vec<String>,
-    /// Training frames (z-scored activity), for the correlation graph.
+    /// Training frames (z-scored activity), for the correlation graph (empty when no model
+    /// uses a graph).
     train_activity: Vec<Vec<f32>>,
     /// The tested animal and its test frames (for rollouts).
-    test_series: (Series, std::ops::Range<usize>),
+    test_series: (Arc<Series>, std::ops::Range<usize>),
 }
 
 fn activity_rows(s: &Series, frames: std::ops::Range<usize>) -> Vec<f32> {
     frames.flat_map(|t| (0..s.nodes).map(move |i| s.activity(t, i))).collect()
 }
 
-fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &ExperimentSpec) -> Result<Vec<FoldData>, DataError> {
+/// Every fold's windows; `activity`: also keep the training frames' activity (for graphs).
+fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &ExperimentSpec, activity: bool) -> Result<Vec<FoldData>, DataError> {
     let pre = &spec.preprocess;
     let (target, merges) = match task {
         TaskSpec::NextStep => (Target::NextFrame, None),
@@ -266,7 +279,7 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
         Protocol::WithinAnimal => {
             for animal in &aligned.animals {
                 let split = chronological_split(animal.frames, spec.split);
-                let series = Series::prepare(animal, split.train.clone(), pre.change, merges)?;
+                let series = Arc::new(Series::prepare(animal, split.train.clone(), pre.change, merges)?);
                 let (mut train, mut validation, mut test) = (empty(), empty(), empty());
                 train.add(&series, split.train.clone(), target, 0);
                 validation.add(&series, split.validation.clone(), target, 0);
@@ -277,13 +290,13 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
                     validation,
                     test,
                     test_animals: vec![animal.name.clone()],
-                    train_activity: vec![activity_rows(&series, split.train)],
+                    train_activity: if activity { vec![activity_rows(&series, split.train)] } else { Vec::new() },
                     test_series: (series, split.test),
                 });
             }
         }
         Protocol::LeaveOneAnimalOut => {
-            let all: Vec<Series> = aligned.animals.iter().map(|a| Series::prepare(a, 0..a.frames, pre.change, merges)).collect::<Result<_, _>>()?;
+            let all: Vec<Arc<Series>> = aligned.animals.iter().map(|a| Series::prepare(a, 0..a.frames, pre.change, merges).map(Arc::new)).collect::<Result<_, _>>()?;
             for (held, test_series) in all.iter().enumerate() {
                 let (mut train, mut validation, mut test) = (empty(), empty(), empty());
                 let mut train_activity = Vec::new();
@@ -291,7 +304,9 @@ fn folds(aligned: &Aligned, protocol: Protocol, task: &TaskSpec, spec: &Experime
                     let cut = s.frames - ((s.frames as f32 * spec.split.validation.clamp(0.0, 0.5)).round() as usize);
                     train.add(s, 0..cut, target, k as u16);
                     validation.add(s, cut..s.frames, target, k as u16);
-                    train_activity.push(activity_rows(s, 0..cut));
+                    if activity {
+                        train_activity.push(activity_rows(s, 0..cut));
+                    }
                 }
                 test.add(test_series, 0..test_series.frames, target, held as u16);
                 out.push(FoldData {
@@ -378,21 +393,26 @@ pub async fn resume_experiment<H: Host>(
 ) -> Result<ExperimentResult, TrainError> {
     let started = web_time::Instant::now();
     check(spec, recordings)?;
-    let recordings: Vec<Recording> = match spec.preprocess.resample_hz {
-        Some(hz) => recordings.iter().map(|r| resample(r, hz)).collect::<Result<_, _>>()?,
-        None => recordings.to_vec(),
+    // the recordings are copied only when resampled (a big recording is held once)
+    let resampled: Vec<Recording>;
+    let recordings: &[Recording] = match spec.preprocess.resample_hz {
+        Some(hz) => {
+            resampled = recordings.iter().map(|r| resample(r, hz)).collect::<Result<_, _>>()?;
+            &resampled
+        }
+        None => recordings,
     };
-    // resampling may make more frames: all animals together may hold no more than a drop of files
+    // resampling may make more frames: all animals together may hold no more than an experiment may
     let values: u64 = recordings.iter().map(|r| (r.frames * r.neurons) as u64).sum();
-    if values > crate::data::formats::budget::DROP.values {
+    if values > crate::data::MAX_VALUES {
         return Err(DataError::Alignment(format!(
             "the recordings hold {values} values after resampling to {} Hz, more than the {} all animals may hold together",
             spec.preprocess.resample_hz.unwrap_or_default(),
-            crate::data::formats::budget::DROP.values
+            crate::data::MAX_VALUES
         ))
         .into());
     }
-    let aligned = align(&recordings, spec.preprocess.neuron_set)?;
+    let aligned = align(recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
     fits_memory(spec, neurons.len(), device)?;
     let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
@@ -408,7 +428,7 @@ pub async fn resume_experiment<H: Host>(
             classes.insert(name.clone(), merges.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>());
         }
         for &protocol in &spec.protocols {
-            for data in folds(&aligned, protocol, task, spec)? {
+            for data in folds(&aligned, protocol, task, spec, infers_graphs || needs_graph)? {
                 // one reference per protocol and fold: every task trains on the same frames
                 let known = reference_graphs.iter().any(|r: &ReferenceGraph| r.protocol == protocol.label() && r.fold == data.fold);
                 if infers_graphs && !known {
@@ -532,7 +552,7 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
     let incoming = fold.incoming.as_deref().filter(|_| model.kind.needs_graph());
     let setup = FitSetup { spec: model, objective: &fold.objective, incoming, train: &train };
     let fitted = fit(setup, &data.train, &data.validation, device, host).await?;
-    let eval = evaluate(&fitted.network, &data.test, incoming, &fold.objective, device).await?;
+    let eval = evaluate(&fitted.network, model, &data.test, incoming, &fold.objective, device).await?;
     let Scored { mut metrics, confusion, mut predictions } = score(&fold.objective, &eval, &data.test, &data.test_animals[0]);
     let mut rollout_curve = None;
     if fold.objective == Objective::NextStep && spec.rollout_horizon > 0 {
@@ -622,15 +642,16 @@ pub fn score(objective: &Objective, eval: &Evaluation, test: &Windows, animal: &
     let mut metrics = BTreeMap::new();
     match objective {
         Objective::NextStep => {
-            let s = masked_next_step(&eval.outputs, &test.last, &test.next, &test.mask, test.nodes);
+            let t = test.targets();
+            let s = masked_next_step(&eval.outputs, &t.last, &t.next, &t.mask, test.nodes);
             metrics.insert("mse".into(), s.mse);
             metrics.insert("r2".into(), s.r2);
             metrics.insert("persistence_mse".into(), s.persistence_mse);
             metrics.insert("persistence_r2".into(), s.persistence_r2);
             let n = test.nodes;
             let frames = test.len().min(PREDICTION_FRAMES);
-            let masked = |values: &[f32]| values[..frames * n].iter().zip(&test.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
-            let predictions = Some(PredictionSample { animal: animal.into(), frames, neurons: n, actual: masked(&test.next), predicted: masked(&eval.outputs), rolled_out: Vec::new() });
+            let masked = |values: &[f32]| values[..frames * n].iter().zip(&t.mask).map(|(&v, &m)| (m > 0.0).then_some(v)).collect();
+            let predictions = Some(PredictionSample { animal: animal.into(), frames, neurons: n, actual: masked(&t.next), predicted: masked(&eval.outputs), rolled_out: Vec::new() });
             Scored { metrics, confusion: None, predictions }
         }
         Objective::Classes { count, .. } => {

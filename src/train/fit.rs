@@ -21,8 +21,18 @@ use super::{Fault, Host, Progress, TrainConfig, TrainError, read_f32, read_scala
 use crate::data::task::Windows;
 use crate::model::{Head, Input, InputShape, ModelSpec, Network, animal_one_hot};
 
-/// Windows per forward pass when evaluating (bounds device memory).
+/// Most windows per forward pass when evaluating.
 const EVAL_CHUNK: usize = 256;
+/// Most floats in one evaluation pass's largest tensor (64 MB): NRI's pair states at 200
+/// neurons would otherwise take 1.3 GB a tensor for 256 windows.
+const EVAL_TENSOR_FLOATS: u64 = 16 << 20;
+
+/// Windows per forward pass when evaluating `spec` on windows of `shape`: [`EVAL_CHUNK`], or
+/// fewer where its largest tensor would pass [`EVAL_TENSOR_FLOATS`] (at least 1). At Kato size
+/// every model evaluates 256 windows a pass.
+pub fn eval_chunk(spec: &ModelSpec, shape: InputShape) -> usize {
+    (1..=EVAL_CHUNK).rev().find(|&b| spec.largest_tensor(shape, b) <= EVAL_TENSOR_FLOATS).unwrap_or(1)
+}
 
 /// What is being learnt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,7 +61,7 @@ impl Objective {
     }
 }
 
-/// Windows on a device.
+/// A batch of windows on a device.
 struct Batchable {
     x: Tensor<4>,
     mask: Tensor<2>,
@@ -62,36 +72,22 @@ struct Batchable {
     len: usize,
 }
 
-fn upload(w: &Windows, device: &Device) -> Batchable {
-    let (len, h, n, f) = (w.len(), w.history, w.nodes, w.features);
-    let floats = |v: &[f32], shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), device);
-    Batchable {
-        x: Tensor::from_data(TensorData::new(w.inputs.clone(), [len, h, n, f]), device),
-        mask: floats(&w.mask, [len, n]),
-        last: floats(&w.last, [len, n]),
-        next: (!w.next.is_empty()).then(|| floats(&w.next, [len, n])),
-        classes: Tensor::from_data(TensorData::new(w.classes.iter().map(|&c| i64::from(c)).collect::<Vec<_>>(), [len]), device),
-        animal: animal_one_hot(&w.source, device),
-        len,
-    }
-}
-
 impl Batchable {
-    fn rows(&self, idx: Tensor<1, Int>) -> Batchable {
+    /// Windows `idx` of `w`, read out on the host and uploaded (only the batch is ever on the
+    /// device, so device memory does not grow with the recording).
+    fn of(w: &Windows, idx: &[usize], device: &Device) -> Self {
+        let (len, h, n, f) = (idx.len(), w.history, w.nodes, w.features);
+        let b = w.batch(idx);
+        let floats = |v: Vec<f32>| Tensor::<2>::from_data(TensorData::new(v, [len, n]), device);
         Batchable {
-            x: self.x.clone().select(0, idx.clone()),
-            mask: self.mask.clone().select(0, idx.clone()),
-            last: self.last.clone().select(0, idx.clone()),
-            next: self.next.clone().map(|t| t.select(0, idx.clone())),
-            len: idx.dims()[0],
-            animal: self.animal.clone().select(0, idx.clone()),
-            classes: self.classes.clone().select(0, idx),
+            x: Tensor::from_data(TensorData::new(b.inputs, [len, h, n, f]), device),
+            mask: floats(b.mask),
+            last: floats(b.last),
+            next: (!b.next.is_empty()).then(|| floats(b.next)),
+            classes: Tensor::from_data(TensorData::new(b.classes.iter().map(|&c| i64::from(c)).collect::<Vec<_>>(), [len]), device),
+            animal: animal_one_hot(&b.source, device),
+            len,
         }
-    }
-
-    fn range(&self, start: usize, end: usize) -> Batchable {
-        let idx = Tensor::<1, Int>::arange(start as i64..end as i64, &self.x.device());
-        self.rows(idx)
     }
 }
 
@@ -123,72 +119,65 @@ fn with_kl(data_loss: Tensor<1>, kl: Option<Tensor<1>>, kl_weight: f64) -> Tenso
     }
 }
 
-/// What multi-step training needs besides the windows: where each window's chain goes on.
-struct Chains {
-    /// `[len]`: [`Windows::successor`].
-    successor: Tensor<1, Int>,
-    /// `[len, nodes]`: [`Windows::change_sd`], when windows carry the change feature.
-    change_sd: Option<Tensor<2>>,
-}
-
-impl Chains {
-    fn upload(w: &Windows, device: &Device) -> Self {
-        let successor = if w.successor.len() == w.len() { w.successor.clone() } else { vec![-1; w.len()] };
-        Self {
-            successor: Tensor::from_data(TensorData::new(successor.into_iter().map(i64::from).collect::<Vec<_>>(), [w.len()]), device),
-            change_sd: (w.features > 1).then(|| {
-                let sd = if w.change_sd.len() == w.len() * w.nodes { w.change_sd.clone() } else { vec![1.0; w.len() * w.nodes] };
-                Tensor::from_data(TensorData::new(sd, [w.len(), w.nodes]), device)
-            }),
+/// The windows a multi-step rollout from each window of a batch visits, worked out on the host
+/// from [`Windows::successor`]: at step `s`, the window whose last frame the rollout has
+/// reached, and whether its chain is still inside its series.
+fn chain_steps(w: &Windows, idx: &[usize], steps: usize) -> Vec<(Vec<usize>, Vec<f32>)> {
+    let mut at = idx.to_vec();
+    let mut alive = vec![1f32; idx.len()];
+    let mut out = vec![(at.clone(), alive.clone())];
+    for _ in 1..steps {
+        for (a, live) in at.iter_mut().zip(&mut alive) {
+            // a finished chain stays on its own last window (it no longer counts, but its rows
+            // still pool into its animal's NRI graph, so they must stay that animal's frames)
+            match usize::try_from(w.successor[*a]) {
+                Ok(next) => *a = next,
+                Err(_) => *live = 0.0,
+            }
         }
+        out.push((at.clone(), alive.clone()));
     }
+    out
 }
 
 /// The next-step loss of `steps` frames predicted one after another from the windows `idx`
-/// of `all`: each frame fed back is the true one with probability `p_true` (per window and
+/// of `w`: each frame fed back is the true one with probability `p_true` (per window and
 /// step), otherwise the prediction, through which gradients flow. A chain that reaches the end
 /// of its series stops counting. NRI's KL term is taken from the first step. Early stopping
 /// still compares one-step validation losses.
 #[allow(clippy::too_many_arguments)]
-fn rollout_loss(net: &Network, all: &Batchable, chains: &Chains, idx: Tensor<1, Int>, steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64, noise: f32) -> Tensor<1> {
-    let first = all.rows(idx.clone());
-    let device = first.x.device();
+fn rollout_loss(net: &Network, w: &Windows, idx: &[usize], steps: usize, p_true: f64, incoming: Option<Tensor<2>>, kl_weight: f64, noise: f32, device: &Device) -> Tensor<1> {
+    let first = Batchable::of(w, idx, device);
     let [len, h, n, f] = first.x.dims();
-    let next = all.next.clone().expect("next-step windows carry their next frame");
-    let change_sd = chains.change_sd.clone().map(|c| c.select(0, idx.clone()));
-    let (mut x, mut last, mut at) = (first.x, first.last, idx);
-    let mut alive = Tensor::<2>::ones([len, 1], &device);
-    let mut err = Tensor::<1>::zeros([1], &device);
-    let mut count = Tensor::<1>::zeros([1], &device);
+    let rows = |v: Vec<f32>, shape: [usize; 2]| Tensor::<2>::from_data(TensorData::new(v, shape), device);
+    let change_sd = (f > 1).then(|| rows(idx.iter().flat_map(|&k| w.change_sd(k).iter().copied()).collect(), [len, n]));
+    let chain = chain_steps(w, idx, steps);
+    let (mut x, mut last) = (first.x, first.last);
+    let mut err = Tensor::<1>::zeros([1], device);
+    let mut count = Tensor::<1>::zeros([1], device);
     let mut kl = None;
-    for step in 0..steps {
+    for (step, (at, alive)) in chain.iter().enumerate() {
         let out = net.forward(Input { x: x.clone(), mask: first.mask.clone(), incoming: incoming.clone(), animal: first.animal.clone(), noise });
         if step == 0 {
             kl = out.kl;
         }
         // neurons an animal does not have stay 0, as in the data and the evaluated rollout
         let pred = (last.clone() + out.y) * first.mask.clone();
-        let weight = first.mask.clone() * alive.clone();
-        err = err + ((pred.clone() - next.clone().select(0, at.clone())).powf_scalar(2.0) * weight.clone()).sum();
+        let weight = first.mask.clone() * rows(alive.clone(), [len, 1]);
+        let next = rows(at.iter().flat_map(|&k| w.next(k)).collect(), [len, n]);
+        err = err + ((pred.clone() - next).powf_scalar(2.0) * weight.clone()).sum();
         count = count + weight.sum();
-        if step + 1 == steps {
-            break;
-        }
-        let successor = chains.successor.clone().select(0, at.clone());
-        let ended = successor.clone().lower_elem(0);
-        alive = alive * ended.clone().bool_not().float().reshape([len, 1]);
-        // a finished chain stays on its own last window (it no longer counts, but its rows
-        // still pool into its animal's NRI graph, so they must stay that animal's frames)
-        at = successor.mask_where(ended, at);
+        let Some((at, _)) = chain.get(step + 1) else { break };
         // the frame fed back: the true next frame (all its features) or the prediction
-        let truth = all.x.clone().select(0, at.clone()).slice([0..len, h - 1..h, 0..n, 0..f]);
+        let truth = Tensor::<4>::from_data(TensorData::new(at.iter().flat_map(|&k| w.last_frame(k).iter().copied()).collect::<Vec<_>>(), [len, 1, n, f]), device);
+        let true_last = rows(at.iter().flat_map(|&k| w.last(k)).collect(), [len, n]);
         let predicted = match &change_sd {
             Some(sd) => Tensor::stack::<3>(vec![pred.clone(), (pred.clone() - last) / sd.clone()], 2).reshape([len, 1, n, f]),
             None => pred.clone().reshape([len, 1, n, 1]),
         };
-        let teach = Tensor::<2>::random([len, 1], Distribution::Bernoulli(p_true), &device);
+        let teach = Tensor::<2>::random([len, 1], Distribution::Bernoulli(p_true), device);
         let fed = truth * teach.clone().reshape([len, 1, 1, 1]) + predicted * (teach.clone().neg() + 1.0).reshape([len, 1, 1, 1]);
-        last = all.last.clone().select(0, at.clone()) * teach.clone() + pred * (teach.neg() + 1.0);
+        last = true_last * teach.clone() + pred * (teach.neg() + 1.0);
         x = if h > 1 { Tensor::cat(vec![x.slice([0..len, 1..h, 0..n, 0..f]), fed], 1) } else { fed };
     }
     with_kl(err / count.clamp_min(1.0), kl, kl_weight)
@@ -246,15 +235,13 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
     let mut net = Network::init(setup.spec, shape, setup.objective.head(), &train_device);
     let parameters = net.num_params();
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay as f32).init();
-    let all = upload(train, &train_device);
-    let held_out = upload(validation, device);
     let incoming_train = incoming_tensor(setup.incoming, shape.nodes, &train_device);
-    let chains = (cfg.rollout_steps > 1 && *setup.objective == Objective::NextStep).then(|| Chains::upload(train, &train_device));
+    let multi_step = cfg.rollout_steps > 1 && *setup.objective == Objective::NextStep;
     let incoming_eval = incoming_tensor(setup.incoming, shape.nodes, device);
 
     let batch = cfg.batch_size.clamp(1, train.len());
     let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut order: Vec<i64> = (0..train.len() as i64).collect();
+    let mut order: Vec<usize> = (0..train.len()).collect();
     let mut cursor = order.len();
     let mut report = FitReport { losses: vec![], validation_losses: vec![], best_step: 0, steps_run: 0, stopped: false, parameters, elapsed_s: 0.0 };
     let mut best: Option<(f32, Network)> = None;
@@ -266,12 +253,13 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
             order.shuffle(&mut rng);
             cursor = 0;
         }
-        let idx = Tensor::<1, Int>::from_ints(&order[cursor..cursor + batch], &train_device);
+        let idx = &order[cursor..cursor + batch];
         cursor += batch;
         let noise = setup.spec.noise(step, cfg.steps);
-        let loss = match &chains {
-            Some(c) => rollout_loss(&net, &all, c, idx, cfg.rollout_steps, cfg.teacher_forcing(step), incoming_train.clone(), setup.spec.kl_weight, noise),
-            None => loss_of(&net, &all.rows(idx), incoming_train.clone(), setup.objective, setup.spec.kl_weight, noise).0,
+        let loss = if multi_step {
+            rollout_loss(&net, train, idx, cfg.rollout_steps, cfg.teacher_forcing(step), incoming_train.clone(), setup.spec.kl_weight, noise, &train_device)
+        } else {
+            loss_of(&net, &Batchable::of(train, idx, &train_device), incoming_train.clone(), setup.objective, setup.spec.kl_weight, noise).0
         };
         let read_now = step % cfg.report_every.max(1) == 0 || step + 1 == cfg.steps;
         let value = if read_now { Some(read_scalar(loss.clone()).await?) } else { None };
@@ -292,7 +280,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
 
         if report.steps_run.is_multiple_of(eval_every) || report.steps_run == cfg.steps {
             let plain = net.valid();
-            let v = validation_loss(&plain, &held_out, incoming_eval.clone(), setup.objective).await?;
+            let v = validation_loss(&plain, validation, incoming_eval.clone(), setup.objective, eval_chunk(setup.spec, shape), device).await?;
             // a NaN is never "the best"; it means the network already outputs NaN
             if !v.is_finite() {
                 return Err(TrainError::Diverged { step: report.steps_run, loss: v });
@@ -328,14 +316,20 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
 }
 
 /// Mean loss over `set` without sampling (the early-stopping criterion).
-async fn validation_loss(net: &Network, set: &Batchable, incoming: Option<Tensor<2>>, objective: &Objective) -> Result<f32, TrainError> {
+async fn validation_loss(net: &Network, set: &Windows, incoming: Option<Tensor<2>>, objective: &Objective, size: usize, device: &Device) -> Result<f32, TrainError> {
     let mut total = 0f64;
-    for start in (0..set.len).step_by(EVAL_CHUNK) {
-        let end = (start + EVAL_CHUNK).min(set.len);
-        let (loss, _) = loss_of(net, &set.range(start, end), incoming.clone(), objective, 0.0, 0.0);
-        total += f64::from(read_scalar(loss).await?) * (end - start) as f64;
+    for chunk in chunks(set.len(), size) {
+        let len = chunk.len();
+        let (loss, _) = loss_of(net, &Batchable::of(set, &chunk, device), incoming.clone(), objective, 0.0, 0.0);
+        total += f64::from(read_scalar(loss).await?) * len as f64;
     }
-    Ok((total / set.len.max(1) as f64) as f32)
+    Ok((total / set.len().max(1) as f64) as f32)
+}
+
+/// `0..len` in consecutive chunks of `size` windows.
+fn chunks(len: usize, size: usize) -> impl Iterator<Item = Vec<usize>> {
+    let size = size.max(1);
+    (0..len).step_by(size).map(move |start| (start..(start + size).min(len)).collect())
 }
 
 /// A trained network's outputs on a set of windows.
@@ -348,16 +342,16 @@ pub struct Evaluation {
     pub edges: Vec<(u16, Vec<f32>)>,
 }
 
-/// Runs `net` over every window of `set` (on a plain device).
-pub async fn evaluate(net: &Network, set: &Windows, incoming: Option<&[f32]>, objective: &Objective, device: &Device) -> Result<Evaluation, TrainError> {
-    let data = upload(set, device);
+/// Runs `net` (built from `spec`) over every window of `set` (on a plain device).
+pub async fn evaluate(net: &Network, spec: &ModelSpec, set: &Windows, incoming: Option<&[f32]>, objective: &Objective, device: &Device) -> Result<Evaluation, TrainError> {
+    let size = eval_chunk(spec, InputShape { history: set.history, nodes: set.nodes, features: set.features });
     let incoming = incoming_tensor(incoming, set.nodes, device);
     let n = set.nodes;
     let mut outputs = Vec::new();
     let mut sums: Vec<(u16, Vec<f32>, usize)> = Vec::new();
-    for start in (0..data.len).step_by(EVAL_CHUNK) {
-        let end = (start + EVAL_CHUNK).min(data.len);
-        let b = data.range(start, end);
+    for chunk in chunks(set.len(), size) {
+        let start = chunk[0];
+        let b = Batchable::of(set, &chunk, device);
         let out = net.forward(Input { x: b.x.clone(), mask: b.mask.clone(), incoming: incoming.clone(), animal: b.animal.clone(), noise: 0.0 });
         let y = match objective {
             Objective::NextStep => b.last + out.y,
@@ -401,7 +395,7 @@ mod tests {
         let animal = align(&[rec], NeuronSet::AllColumns).unwrap().animals.remove(0);
         let series = Series::prepare::<&str, &[&str], &str>(&animal, 0..120, true, None).unwrap();
         let mut windows = Windows::new(HISTORY, series.nodes, series.features);
-        windows.add(&series, 0..120, Target::NextFrame, 0);
+        windows.add(&std::sync::Arc::new(series.clone()), 0..120, Target::NextFrame, 0);
         let device = Device::flex();
         let shape = InputShape { history: HISTORY, nodes: series.nodes, features: series.features };
         let net = Network::init(&ModelSpec { hidden: 16, dropout: 0.0, ..ModelSpec::new(ModelKind::Mlp) }, shape, Head::Nodes, &device);
@@ -415,13 +409,11 @@ mod tests {
     #[test]
     fn teacher_forced_rollout_loss_is_the_mean_of_one_step_losses() {
         let (_, windows, net, device) = setup();
-        let all = upload(&windows, &device);
-        let chains = Chains::upload(&windows, &device);
-        let starts = [0i64, 7, 40];
-        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), &device), 4, 1.0, None, 0.0, 0.0);
+        let starts = [0usize, 7, 40];
+        let rolled = rollout_loss(&net, &windows, &starts, 4, 1.0, None, 0.0, 0.0, &device);
         // fed the true frames, step s of a chain is the one-step prediction of window start + s
-        let followed: Vec<i64> = starts.iter().flat_map(|&s| s..s + 4).collect();
-        let (one_step, _) = loss_of(&net, &all.rows(Tensor::from_ints(followed.as_slice(), &device)), None, &Objective::NextStep, 0.0, 0.0);
+        let followed: Vec<usize> = starts.iter().flat_map(|&s| s..s + 4).collect();
+        let (one_step, _) = loss_of(&net, &Batchable::of(&windows, &followed, &device), None, &Objective::NextStep, 0.0, 0.0);
         let (a, b) = (value(rolled), value(one_step));
         assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "rollout {a} vs one step {b}");
     }
@@ -448,30 +440,26 @@ mod tests {
 
     fn free_running_matches(series: Series, net: Network, device: &Device) {
         let mut windows = Windows::new(HISTORY, series.nodes, series.features);
-        windows.add(&series, 0..series.frames, Target::NextFrame, 0);
-        let all = upload(&windows, device);
-        let chains = Chains::upload(&windows, device);
+        windows.add(&std::sync::Arc::new(series.clone()), 0..series.frames, Target::NextFrame, 0);
         let (horizon, stride) = (5, 9);
         let (evaluated, _) = pollster::block_on(rollout(&net, &series, 0..120, HISTORY, horizon, stride, 0, None, device)).unwrap();
         // the evaluated rollouts start at last frames HISTORY-1, +stride, ...: window t-(HISTORY-1)
-        let starts: Vec<i64> = (0..evaluated.starts as i64).map(|k| k * stride as i64).collect();
-        let rolled = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), device), horizon, 0.0, None, 0.0, 0.0));
+        let starts: Vec<usize> = (0..evaluated.starts).map(|k| k * stride).collect();
+        let rolled = value(rollout_loss(&net, &windows, &starts, horizon, 0.0, None, 0.0, 0.0, device));
         let mean = evaluated.mse.iter().sum::<f64>() / horizon as f64;
         assert!((f64::from(rolled) - mean).abs() <= 1e-5 * mean, "training rollout {rolled} vs evaluated {mean}");
         // and it is not the teacher-forced loss: the fed-back predictions matter
-        let forced = value(rollout_loss(&net, &all, &chains, Tensor::from_ints(starts.as_slice(), device), horizon, 1.0, None, 0.0, 0.0));
+        let forced = value(rollout_loss(&net, &windows, &starts, horizon, 1.0, None, 0.0, 0.0, device));
         assert!((forced - rolled).abs() > 1e-3 * rolled, "forced {forced} vs free {rolled}");
     }
 
     #[test]
     fn chains_stop_at_the_end_of_a_series() {
         let (_, windows, net, device) = setup();
-        let all = upload(&windows, &device);
-        let chains = Chains::upload(&windows, &device);
-        let last = windows.len() as i64 - 1;
+        let last = windows.len() - 1;
         // the last window has no successor: a 3-step rollout from it counts its first step only
-        let rolled = rollout_loss(&net, &all, &chains, Tensor::from_ints([last].as_slice(), &device), 3, 0.0, None, 0.0, 0.0);
-        let (one, _) = loss_of(&net, &all.rows(Tensor::from_ints([last].as_slice(), &device)), None, &Objective::NextStep, 0.0, 0.0);
+        let rolled = rollout_loss(&net, &windows, &[last], 3, 0.0, None, 0.0, 0.0, &device);
+        let (one, _) = loss_of(&net, &Batchable::of(&windows, &[last], &device), None, &Objective::NextStep, 0.0, 0.0);
         let (a, b) = (value(rolled), value(one));
         assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
     }

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::fit::{FitSetup, Fitted, Objective, evaluate, fit};
 use super::metrics::NextStepScores;
 use super::{Host, TrainConfig, TrainError};
-use crate::data::task::Windows;
-use crate::data::windows::{NextStepData, NextStepSet};
+use crate::data::windows::NextStepData;
 use crate::model::{ModelKind, ModelSpec, Network};
 
 /// What a next-step run learnt and how well it predicts held-out frames.
@@ -43,25 +42,6 @@ pub fn next_step_mlp(hidden: usize, layers: usize) -> ModelSpec {
     ModelSpec { kind, hidden, layers, dropout: 0.0, ..ModelSpec::new(kind) }
 }
 
-/// One set of single-feature windows as the generic [`Windows`] (every neuron recorded).
-fn as_windows(set: &NextStepSet) -> Windows {
-    let len = set.len();
-    Windows {
-        history: set.history,
-        nodes: set.neurons,
-        features: 1,
-        inputs: set.inputs.clone(),
-        mask: vec![1.0; len * set.neurons],
-        last: set.last_frames(),
-        next: set.targets.clone(),
-        classes: vec![0; len],
-        source: vec![0; len],
-        // the demo trains one step ahead only
-        successor: vec![-1; len],
-        change_sd: Vec::new(),
-    }
-}
-
 /// Trains `model` on `data.train` and scores it on `data.validation`.
 pub async fn fit_next_step<H: Host>(
     data: &NextStepData,
@@ -70,11 +50,12 @@ pub async fn fit_next_step<H: Host>(
     device: &Device,
     host: &mut H,
 ) -> Result<(Network, NextStepReport), TrainError> {
-    let (train, validation) = (as_windows(&data.train), as_windows(&data.validation));
+    let (train, validation) = (&data.train, &data.validation);
     let setup = FitSetup { spec: model, objective: &Objective::NextStep, incoming: None, train: cfg };
-    let Fitted { network, report } = fit(setup, &train, &validation, device, host).await?;
-    let predicted = evaluate(&network, &validation, None, &Objective::NextStep, device).await?.outputs;
-    let scores = NextStepScores::compute(&predicted, &validation.last, &validation.next, validation.nodes);
+    let Fitted { network, report } = fit(setup, train, validation, device, host).await?;
+    let predicted = evaluate(&network, model, validation, None, &Objective::NextStep, device).await?.outputs;
+    let truth = validation.targets();
+    let scores = NextStepScores::compute(&predicted, &truth.last, &truth.next, validation.nodes);
     let report = NextStepReport {
         losses: report.losses,
         steps_run: report.steps_run,

@@ -309,29 +309,29 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
     };
     let (history, features) = (saved.about.shape.history, saved.about.shape.features);
     // every window of a series for a target
-    let cut = |s: &Series, target: Target| {
+    let cut = |s: Series, target: Target| {
         let mut w = Windows::new(history, nodes, features);
-        w.add(s, 0..s.frames, target, 0);
+        w.add(&std::sync::Arc::new(s), 0..series.frames, target, 0);
         w
     };
     // a window ending at every frame from the first full one, for predicted states
-    let every_frame = || cut(&Series { classes: vec![Some(0); series.frames], ..series.clone() }, Target::Class);
+    let every_frame = || cut(Series { classes: vec![Some(0); series.frames], ..series.clone() }, Target::Class);
     let windows = match (&objective, labelled) {
-        (Objective::NextStep, _) => cut(&series, Target::NextFrame),
-        (Objective::Classes { .. }, true) => cut(&series, Target::Class),
+        (Objective::NextStep, _) => cut(series.clone(), Target::NextFrame),
+        (Objective::Classes { .. }, true) => cut(series.clone(), Target::Class),
         (Objective::Classes { .. }, false) => every_frame(),
     };
     if windows.is_empty() {
         return Err(TrainError::EmptySet("test"));
     }
     let incoming = saved.about.incoming.as_deref();
-    let eval = evaluate(&network, &windows, incoming, &objective, device).await?;
+    let eval = evaluate(&network, &saved.about.model, &windows, incoming, &objective, device).await?;
     // an unlabelled recording gets predicted states but no behaviour scores
     let scored = objective == Objective::NextStep || labelled;
     let Scored { metrics, confusion, predictions } = if scored { score(&objective, &eval, &windows, &rec.name) } else { Scored::default() };
     let (classes, predicted_states) = match (&saved.about.task, &objective) {
         (TaskSpec::Behaviour { classes, .. }, Objective::Classes { count, .. }) => {
-            let out = if labelled { evaluate(&network, &every_frame(), incoming, &objective, device).await?.outputs } else { eval.outputs.clone() };
+            let out = if labelled { evaluate(&network, &saved.about.model, &every_frame(), incoming, &objective, device).await?.outputs } else { eval.outputs.clone() };
             let mut states = vec![None; series.frames];
             for (k, class) in argmax_rows(&out, *count).into_iter().enumerate() {
                 states[k + history - 1] = Some(class as u16);

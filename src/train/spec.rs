@@ -180,7 +180,7 @@ fn count<T>(field: &str, list: &[T], lo: usize, hi: usize, what: &str) -> Result
 ///   past the presets, still within a browser's GPU memory for a few hundred neurons;
 /// - at most 32 models, 16 tasks, 100 seeds and 10,000 runs in all;
 /// - the synthetic worm: ≤ 20 animals, ≤ 1,000 neurons, ≤ 200,000 frames, and no more values in
-///   all than a drop of files may hold ([`crate::data::formats::budget::DROP`]);
+///   all than an experiment may hold ([`crate::data::MAX_VALUES`]: less in the page);
 /// - rates and probabilities in their natural ranges; the rollout horizon ≤ 1,000 frames.
 pub const MAX_STEPS: usize = 1_000_000;
 pub const MAX_BATCH: usize = 4096;
@@ -333,7 +333,8 @@ fn validate_synthetic(c: &SyntheticConfig) -> Result<(), SpecError> {
     within(format!("{at}.observation_noise"), c.observation_noise, 0.0, 10.0, "a standard deviation")?;
     within(format!("{at}.mean_dwell_s"), c.mean_dwell_s, 0.01, 100_000.0, "seconds")?;
     let values = (c.animals as u64) * (c.neurons as u64) * (c.frames as u64);
-    within("the synthetic worm's values (animals × neurons × frames)", values, 1, crate::data::formats::budget::DROP.values, "values, as many as a drop of files may hold")
+    let place = if cfg!(target_arch = "wasm32") { "values, as many as the page holds (the CLI holds 4×)" } else { "values, as many as an experiment holds" };
+    within("the synthetic worm's values (animals × neurons × frames)", values, 1, crate::data::MAX_VALUES, place)
 }
 
 #[cfg(test)]
