@@ -282,9 +282,15 @@ fn a_model_too_big_for_the_backend_is_refused_with_its_memory() {
     assert!(started.elapsed().as_secs_f64() < 5.0, "the refusal took {:?}", started.elapsed());
     // NRI's defaults (hidden 32, batch 32): 4.1 GB in one tensor fits the CPU's 4 GiB, but
     // training holds about 8 of them (32.8 GB), more than this machine has free
-    let defaults = ExperimentSpec { models: vec![ModelSpec::new(ModelKind::Nri)], ..spec.clone() };
-    let err = pollster::block_on(run_experiment(&defaults, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err().to_string();
-    assert!(err.starts_with("NRI on 1000 neurons needs about 32.77 GB while training (8 × its largest tensor, 4.10 GB for a batch of 32"), "{err}");
+    // (a machine with more than 41 GB free would train it: not tried there)
+    let free = neurognn::device::working_memory_bytes(&Device::flex());
+    if free < 32_000_000_000 {
+        let defaults = ExperimentSpec { models: vec![ModelSpec::new(ModelKind::Nri)], ..spec.clone() };
+        let err = pollster::block_on(run_experiment(&defaults, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).unwrap_err().to_string();
+        assert!(err.starts_with("NRI on 1000 neurons needs about 32.77 GB while training (8 × its largest tensor, 4.10 GB for a batch of 32"), "{err}");
+    } else {
+        println!("{:.1} GB free: NRI's defaults on 1000 neurons would fit this machine; not tried", free as f64 / 1e9);
+    }
     let mlp = ExperimentSpec { models: vec![ModelSpec { hidden: 16, ..ModelSpec::new(ModelKind::Mlp) }], ..spec };
     pollster::block_on(run_experiment(&mlp, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).expect("an MLP fits");
 }

@@ -112,6 +112,20 @@ fn a_3_gb_nwb_loads_its_traces_by_reading_a_few_megabytes() {
     assert_eq!((r.frames, r.neurons), (3000, 100));
     assert!(r.neuron_names.iter().flatten().count() > 50, "names: {:?}", r.neuron_names);
     assert!(bytes.bytes_read() < bytes.len() / 100, "read {} of {} bytes", bytes.bytes_read(), bytes.len());
+
+    // the same raw volume beside 40 MB of traces (1,000 neurons × 10,000 frames), for the page's
+    // memory measure (e2e): what a file costs there must follow its traces
+    let wide = root().join("target/fixtures/big-traces.nwb");
+    if !wide.exists() {
+        make(&["--big", wide.to_str().unwrap(), "3", "--neurons", "1000", "--frames", "10000"]);
+    }
+    let bytes = FileBytes::open(&wide).unwrap();
+    let dropped = formats::load_files(&[("big-traces.nwb".into(), bytes.clone())]);
+    assert!(dropped.errors.is_empty(), "{:?}", dropped.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
+    let r = &dropped.recordings[0].1;
+    assert_eq!((r.frames, r.neurons), (10_000, 1000));
+    // the traces are stored as f64 (80 MB): that and the metadata, not the volume
+    assert!(bytes.bytes_read() < 85_000_000, "read {} of {} bytes", bytes.bytes_read(), bytes.len());
 }
 
 /// A generic HDF5 file with its arrays picked in the spec (`data.files[].arrays`): the library,

@@ -94,6 +94,42 @@ const canvasInk = (page, sel) => page.evaluate((sel) => {
 
 /// Resident memory (MB) of every process this run started (the browser, its renderers, GPU and
 /// utility processes), from /proc.
+/** Drops target/fixtures/NAME (a ~3 GB NWB) after warming the reader worker, and checks the
+ * recording, where its parts came from, the time (< 5 s) and the browser's memory growth. */
+async function dropBig(ctx, name, expectStats, maxGrowthMb, goalMb = maxGrowthMb) {
+  const big = path.join(root, 'target/fixtures', name);
+  check(fs.existsSync(big), `target/fixtures/${name} is missing: \`cargo test --test layouts\` writes it`);
+  const page = await open(ctx, '?backend=cpu');
+  await waitFinished(page);
+  // the reader worker (its own module instance) starts at the first drop: start it with a
+  // small file, so that what is measured is what the big file costs
+  await dropFiles(page, [path.join(root, 'target/fixtures/osb_kato.nwb')]);
+  await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+  await page.waitForTimeout(1000);
+  const before = browserRssMb();
+  let peak = before;
+  const sampler = setInterval(() => { peak = Math.max(peak, browserRssMb()); }, 100);
+  const t0 = Date.now();
+  await dropFiles(page, [big]);
+  await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '2', null, { timeout: 60000 });
+  const seconds = (Date.now() - t0) / 1000;
+  // charts draw after the count changes: keep sampling while they do
+  await page.waitForTimeout(1500);
+  clearInterval(sampler);
+  peak = Math.max(peak, browserRssMb());
+  const stats = await text(page, '.animal:last-child .stats');
+  check(stats.startsWith(expectStats), `recording: "${stats}"`);
+  const from = await text(page, '.animal:last-child .source');
+  check(from.includes('RoiResponseSeries/data') && from.includes('neuron_name'), `the page does not say where the parts came from: "${from}"`);
+  const readLine = await text(page, '#import-messages li');
+  const gb = fs.statSync(big).size / 1e9;
+  check(seconds < 5, `the ${gb.toFixed(1)} GB file took ${seconds.toFixed(1)} s`);
+  check(peak - before < maxGrowthMb, `the browser's memory grew by ${(peak - before).toFixed(0)} MB, over ${maxGrowthMb} MB`);
+  check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+  console.log(`  ${name} (${gb.toFixed(2)} GB) loaded in the page in ${seconds.toFixed(2)} s ("${readLine}"); the browser's resident memory grew by ${(peak - before).toFixed(1)} MB (${before.toFixed(0)} MB before; goal ${goalMb} MB: ${peak - before < goalMb ? 'met' : 'NOT met'})`);
+  await page.close();
+}
+
 function browserRssMb() {
   const children = new Map();
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
@@ -178,39 +214,17 @@ const tests = {
   },
 
   async 'a 3 GB NWB dropped in the page loads its traces by reading a few MB of it'(ctx) {
-    const big = path.join(root, 'target/fixtures/big.nwb');
-    check(fs.existsSync(big), 'target/fixtures/big.nwb is missing: `cargo test --test layouts` writes it');
-    const page = await open(ctx, '?backend=cpu');
-    await waitFinished(page);
-    // the reader worker (its own module instance) starts at the first drop: start it with a
-    // small file, so that what is measured is what the big file costs
-    await dropFiles(page, [path.join(root, 'target/fixtures/osb_kato.nwb')]);
-    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
-    await page.waitForTimeout(1000);
-    const before = browserRssMb();
-    let peak = before;
-    const sampler = setInterval(() => { peak = Math.max(peak, browserRssMb()); }, 100);
-    const t0 = Date.now();
-    await dropFiles(page, [big]);
-    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '2', null, { timeout: 60000 });
-    const seconds = (Date.now() - t0) / 1000;
-    clearInterval(sampler);
-    peak = Math.max(peak, browserRssMb());
-    const stats = await text(page, '.animal:last-child .stats');
-    check(stats.startsWith('3000 frames · 100 neurons'), `recording: "${stats}"`);
-    const from = await text(page, '.animal:last-child .source');
-    check(from.includes('RoiResponseSeries/data') && from.includes('neuron_name'), `the page does not say where the parts came from: "${from}"`);
-    const readLine = await text(page, '#import-messages li');
-    const gb = fs.statSync(big).size / 1e9;
-    check(seconds < 5, `the ${gb.toFixed(1)} GB file took ${seconds.toFixed(1)} s`);
     // the traces are 1.2 MB and a file read whole would be 3,220 MB; the growth measured is the
     // whole browser's (the new animal's card and charts included): 50 MB on 2026-11-29
-    check(peak - before < 160, `the browser's memory grew by ${(peak - before).toFixed(0)} MB`);
-    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  big.nwb (${gb.toFixed(2)} GB) loaded in the page in ${seconds.toFixed(2)} s ("${readLine}"); the browser's resident memory grew by ${(peak - before).toFixed(1)} MB (${before.toFixed(0)} MB before)`);
-    await page.close();
+    await dropBig(ctx, 'big.nwb', '3000 frames · 100 neurons', 160);
   },
 
+  async 'a 3 GB NWB with 40 MB of traces loads in the page (memory measured against 4 × its traces)'(ctx) {
+    // 1,000 neurons × 10,000 frames: 40 MB as f32. Issue 14's bar is 4 × the traces (160 MB) for
+    // everything the drop costs the browser; NOT MET yet: 939 MB on 2026-11-29 (natively the
+    // same file peaks at 164 MB). Until the page's path is fixed this guards against it growing.
+    await dropBig(ctx, 'big-traces.nwb', '10000 frames · 1000 neurons', 1200, 4 * 40);
+  },
 
   async 'dropping WT_NoStim.mat shows 5 animals, 22 shared neurons and the 8 states'(ctx) {
     const page = await open(ctx, '?backend=cpu');
