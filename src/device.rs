@@ -61,14 +61,9 @@ pub fn working_memory_bytes(device: &Device) -> u64 {
 
 /// `MemAvailable` from `/proc/meminfo` (Linux), in bytes.
 fn available_memory() -> Option<u64> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
-    }
-    #[cfg(target_arch = "wasm32")]
-    None
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb * 1024)
 }
 
 /// The CPU backend, with the reason it was chosen.

@@ -159,11 +159,6 @@ impl Windows {
         self.source.is_empty()
     }
 
-    /// The series the windows are cut from (shared with whoever else holds them).
-    pub fn series(&self) -> &[Arc<Series>] {
-        &self.series
-    }
-
     /// Adds every window of `series` whose frames (and target) lie in `frames`. The series is
     /// shared, not copied.
     pub fn add(&mut self, series: &Arc<Series>, frames: Range<usize>, target: Target, source: u16) {
@@ -245,12 +240,6 @@ impl Windows {
     /// Windows `idx` read out.
     pub fn batch(&self, idx: &[usize]) -> Batch {
         self.read_out(idx.iter().copied(), idx.len(), true)
-    }
-
-    /// Windows `range` read out.
-    pub fn batch_range(&self, range: Range<usize>) -> Batch {
-        let len = range.len();
-        self.read_out(range, len, true)
     }
 
     /// Every window's mask, last and next frame, class and source, without the inputs (what
@@ -341,7 +330,7 @@ mod tests {
         assert_eq!(w.len(), 7); // last frames 2..=8, targets 3..=9
         // the series is held, not copied
         assert_eq!(Arc::strong_count(&s), 2);
-        let b = w.batch_range(0..7);
+        let b = w.batch(&(0..7).collect::<Vec<_>>());
         assert_eq!(b.inputs.len(), 7 * 3 * 2 * 2);
         // window 0 holds frames 0, 1, 2
         assert_eq!(&b.inputs[..4], &s.values[..4]);
@@ -359,9 +348,10 @@ mod tests {
         let mut parts = Windows::new(3, 2, 2);
         parts.add(&s, 0..5, Target::NextFrame, 0);
         parts.add(&s, 5..10, Target::NextFrame, 1);
-        assert_eq!(parts.series().len(), 1);
+        // held once more (by `parts`), not once per range
+        assert_eq!(Arc::strong_count(&s), 3);
         assert_eq!(parts.len(), 4); // last frames 2, 3 and 7, 8
-        let p = parts.batch_range(0..4);
+        let p = parts.batch(&[0, 1, 2, 3]);
         assert_eq!(p.last, [2usize, 3, 7, 8].iter().flat_map(|&t| [s.activity(t, 0), s.activity(t, 1)]).collect::<Vec<_>>());
         assert_eq!(p.source, vec![0, 0, 1, 1]);
         assert_eq!(parts.successor, vec![1, -1, 3, -1]);

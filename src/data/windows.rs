@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::preprocess::AlignedAnimal;
+use super::preprocess::{NeuronSet, align};
 use super::task::{Series, Target, Windows};
 use super::{DataError, Recording};
 
@@ -114,14 +114,9 @@ impl NextStepData {
                 });
             }
         }
-        let animal = AlignedAnimal {
-            name: rec.name.clone(),
-            frames: rec.frames,
-            fps: rec.fps,
-            traces: rec.traces.clone(),
-            present: vec![true; rec.neurons],
-            labels: None,
-        };
+        // every column of the one animal, in order
+        let mut aligned = align(std::slice::from_ref(rec), NeuronSet::AllColumns)?;
+        let animal = aligned.animals.remove(0);
         let series = std::sync::Arc::new(Series::prepare::<&str, &[&str], &str>(&animal, split.train.clone(), false, None)?);
         let set = |r: &Range<usize>| {
             let mut w = Windows::new(history, rec.neurons, 1);
@@ -129,7 +124,7 @@ impl NextStepData {
             w
         };
         Ok(Self {
-            neuron_names: (0..rec.neurons).map(|i| rec.neuron_label(i)).collect(),
+            neuron_names: aligned.neurons,
             train: set(&split.train),
             validation: set(&split.validation),
             test: set(&split.test),
@@ -158,7 +153,7 @@ mod tests {
         // z-scored with the training frames 0..20: frame t is (t - 9.5) / sd
         let sd = ((0..20).map(|t| (t as f32 - 9.5).powi(2)).sum::<f32>() / 20.0).sqrt();
         let frame = |z: f32| (z * sd + 9.5).round();
-        let v = data.validation.batch_range(0..data.validation.len());
+        let v = data.validation.batch(&(0..data.validation.len()).collect::<Vec<_>>());
         assert_eq!(v.len(), 7); // last frames 22..=28, targets 23..=29
         assert_eq!(v.inputs[..3].iter().map(|&z| frame(z)).collect::<Vec<_>>(), vec![20.0, 21.0, 22.0]);
         assert_eq!(v.next.iter().map(|&z| frame(z)).collect::<Vec<_>>(), (23..30).map(|t| t as f32).collect::<Vec<_>>());

@@ -238,6 +238,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
     let incoming_train = incoming_tensor(setup.incoming, shape.nodes, &train_device);
     let multi_step = cfg.rollout_steps > 1 && *setup.objective == Objective::NextStep;
     let incoming_eval = incoming_tensor(setup.incoming, shape.nodes, device);
+    let eval_size = eval_chunk(setup.spec, shape);
 
     let batch = cfg.batch_size.clamp(1, train.len());
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -280,7 +281,7 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
 
         if report.steps_run.is_multiple_of(eval_every) || report.steps_run == cfg.steps {
             let plain = net.valid();
-            let v = validation_loss(&plain, validation, incoming_eval.clone(), setup.objective, eval_chunk(setup.spec, shape), device).await?;
+            let v = validation_loss(&plain, validation, incoming_eval.clone(), setup.objective, eval_size, device).await?;
             // a NaN is never "the best"; it means the network already outputs NaN
             if !v.is_finite() {
                 return Err(TrainError::Diverged { step: report.steps_run, loss: v });

@@ -8,6 +8,7 @@
 //! synchronously, which WebGPU forbids, so the page could not save with them.) Files are CBOR.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
@@ -297,7 +298,7 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
         TaskSpec::Behaviour { classes, .. } => Some(classes.as_slice()),
         TaskSpec::NextStep => None,
     };
-    let series = Series::prepare(animal, 0..animal.frames, pre.change, merges)?;
+    let series = Arc::new(Series::prepare(animal, 0..animal.frames, pre.change, merges)?);
     if series.features != saved.about.shape.features {
         return Err(ModelFileError::Mismatch(format!("it reads {} features per neuron, the preprocessing gives {}", saved.about.shape.features, series.features)).into());
     }
@@ -309,16 +310,16 @@ pub async fn apply(saved: &SavedModel, recording: &Recording, device: &Device) -
     };
     let (history, features) = (saved.about.shape.history, saved.about.shape.features);
     // every window of a series for a target
-    let cut = |s: Series, target: Target| {
+    let cut = |s: &Arc<Series>, target: Target| {
         let mut w = Windows::new(history, nodes, features);
-        w.add(&std::sync::Arc::new(s), 0..series.frames, target, 0);
+        w.add(s, 0..s.frames, target, 0);
         w
     };
     // a window ending at every frame from the first full one, for predicted states
-    let every_frame = || cut(Series { classes: vec![Some(0); series.frames], ..series.clone() }, Target::Class);
+    let every_frame = || cut(&Arc::new(Series { classes: vec![Some(0); series.frames], ..(*series).clone() }), Target::Class);
     let windows = match (&objective, labelled) {
-        (Objective::NextStep, _) => cut(series.clone(), Target::NextFrame),
-        (Objective::Classes { .. }, true) => cut(series.clone(), Target::Class),
+        (Objective::NextStep, _) => cut(&series, Target::NextFrame),
+        (Objective::Classes { .. }, true) => cut(&series, Target::Class),
         (Objective::Classes { .. }, false) => every_frame(),
     };
     if windows.is_empty() {

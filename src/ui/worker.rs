@@ -178,12 +178,12 @@ fn post_with_recordings(message: &FromWorker, recordings: &[(String, Recording)]
     }
 }
 
-/// Reads the `File`s that came with a message (synchronously: workers may) and parses them as
-/// one drop, telling the page which file it is reading.
 /// Files up to this size are read in one go: a reader walking an HDF5 file makes hundreds of
 /// reads, each a `Blob.slice` read (WT_NoStim.mat, 14 MB: 430 ms read whole, 760 ms by parts).
 const READ_WHOLE_BYTES: u64 = 64 << 20;
 
+/// Reads the `File`s that came with a message (synchronously: workers may) and parses them as
+/// one drop, telling the page which file it is reading.
 fn parse_files(data: &JsValue) {
     let list = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
     let mut files = Vec::new();
