@@ -219,6 +219,13 @@ fn incoming_tensor(incoming: Option<&[f32]>, nodes: usize, device: &Device) -> O
     incoming.map(|a| Tensor::from_data(TensorData::new(a.to_vec(), [nodes, nodes]), device))
 }
 
+/// burn's CPU backend draws every random number (initial weights, dropout, NRI's edge samples) from one
+/// generator for the whole process, so two runs training at once would take each other's draws and neither
+/// would repeat from its seed. Natively, runs in one process therefore train one at a time; the page's
+/// worker runs one at a time anyway.
+#[cfg(not(target_arch = "wasm32"))]
+static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Trains on `train`, stops early on `validation`, and returns the best network.
 pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Windows, device: &Device, host: &mut H) -> Result<Fitted, TrainError> {
     if train.is_empty() {
@@ -227,6 +234,8 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
     if validation.is_empty() {
         return Err(TrainError::EmptySet("validation"));
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _one_at_a_time = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let cfg = setup.train;
     let started = Instant::now();
     let shape = InputShape { history: train.history, nodes: train.nodes, features: train.features };
