@@ -29,15 +29,15 @@ pub fn normalize(raw: &str) -> Option<String> {
 }
 
 /// Identified neurons present in every recording, sorted.
-pub fn shared_identified(recordings: &[Recording]) -> Vec<String> {
-    let mut sets = recordings.iter().map(identified_set);
+pub fn shared_identified<'a>(recordings: impl IntoIterator<Item = &'a Recording>) -> Vec<String> {
+    let mut sets = recordings.into_iter().map(identified_set);
     let Some(first) = sets.next() else { return Vec::new() };
     sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect()).into_iter().collect()
 }
 
 /// Identified neurons present in any recording, sorted.
-pub fn union_identified(recordings: &[Recording]) -> Vec<String> {
-    recordings.iter().flat_map(identified_set).collect::<BTreeSet<_>>().into_iter().collect()
+pub fn union_identified<'a>(recordings: impl IntoIterator<Item = &'a Recording>) -> Vec<String> {
+    recordings.into_iter().flat_map(identified_set).collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// Distinct identified names of one recording.

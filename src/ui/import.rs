@@ -5,12 +5,13 @@
 //! kill the page); nothing is uploaded. A file that cannot be read — or that kills the reader —
 //! is reported by name, and what was loaded stays.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
-use super::worker::{FromWorker, ParsedDrop, TrainingWorker};
+use super::worker::{FromWorker, ParsedDrop, ToWorker, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
-use crate::data::formats;
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
@@ -40,8 +41,8 @@ pub struct Message {
 #[derive(Debug, Clone, Copy)]
 pub struct Library {
     pub files: RwSignal<Vec<FileEntry>>,
-    /// Each animal with the file it came from.
-    pub animals: RwSignal<Vec<(String, Recording)>>,
+    /// Each animal with the file it came from (shared: panels read it without copying traces).
+    pub animals: RwSignal<Vec<(String, Arc<Recording>)>>,
     pub messages: RwSignal<Vec<Message>>,
     pub neuron_set: RwSignal<NeuronSet>,
     /// The state merge, as typed (`labels::parse_merges`).
@@ -80,7 +81,7 @@ impl Library {
     /// Reads files by URL: only the byte ranges a reader uses are fetched (HTTP range requests).
     pub fn open_urls(&self, urls: Vec<String>) {
         if self.start_reading(urls.clone()) {
-            self.reader.with_value(|w| if let Some(w) = w { w.open_urls(urls) });
+            self.reader.with_value(|w| if let Some(w) = w { w.send(&ToWorker::OpenUrls { urls }, &[]) });
         }
     }
 
@@ -131,9 +132,18 @@ impl Library {
         }
     }
 
+    /// The recordings, shared (for a run or a model to apply).
+    pub fn recordings(&self) -> Vec<Arc<Recording>> {
+        self.animals.with_untracked(|a| a.iter().map(|(_, r)| r.clone()).collect())
+    }
+
     /// Adds what a drop of files held; a file that failed is reported and changes nothing.
     /// Recordings from a file of the same name are replaced.
-    fn accept(&self, dropped: ParsedDrop) {
+    fn accept(&self, mut dropped: ParsedDrop) {
+        if let Some((file, choice)) = dropped.picked.take() {
+            self.picked(dropped, &file, choice);
+            return;
+        }
         let failed: Vec<&str> = dropped.errors.iter().map(|(f, _)| f.as_str()).collect();
         let size = |file: &str| dropped.sizes.iter().find(|(f, _)| f == file).map_or(0, |(_, b)| *b as usize);
         // every listed file, also one whose guess failed: its arrays can be picked by hand
@@ -153,9 +163,10 @@ impl Library {
         });
         let entries: Vec<FileEntry> = listed.chain(sides).collect();
         let loaded: Vec<String> = dropped.recordings.iter().map(|(f, _)| f.clone()).collect();
+        let count = dropped.recordings.len();
         self.animals.update(|a| {
             a.retain(|(f, _)| !loaded.contains(f));
-            a.extend(dropped.recordings.iter().cloned());
+            a.extend(dropped.recordings.drain(..).map(|(f, r)| (f, Arc::new(r))));
         });
         self.files.update(|list| {
             for e in entries {
@@ -173,7 +184,7 @@ impl Library {
                 "Read {} file(s), {megabytes:.1} MB{part}, in {:.0} ms: {} recording(s).",
                 dropped.sizes.len(),
                 dropped.seconds * 1e3,
-                dropped.recordings.len()
+                count
             ),
         }];
         messages.extend(dropped.notes.into_iter().map(|text| Message { error: false, text }));
@@ -181,28 +192,35 @@ impl Library {
         self.messages.set(messages);
     }
 
-    /// Replaces a file's recordings by the one `choice` describes, or says why it cannot.
+    /// Asks the reader for `file`'s recording built from the arrays `choice` picks (it reads
+    /// them from the file again: the page's listing holds large arrays by their shape only).
     fn apply(&self, file: &str, choice: &Choice) {
-        let Some(inv) = self.files.with_untracked(|f| f.iter().find(|e| e.file == file).and_then(|e| e.inventory.clone())) else { return };
-        match inventory::assemble(&inv, choice).and_then(|rec| {
-            rec.validate().map_err(|source| formats::FormatError::Data { file: file.to_string(), source })?;
-            Ok(rec)
-        }) {
-            Ok(rec) => {
-                let text = format!("{file}: now one recording from '{}' ({} frames × {} neurons).", choice.traces, rec.frames, rec.neurons);
-                self.animals.update(|a| {
-                    let at = a.iter().position(|(f, _)| f == file).unwrap_or(a.len());
-                    a.retain(|(f, _)| f != file);
-                    a.insert(at.min(a.len()), (file.to_string(), rec));
-                });
-                self.messages.set(vec![Message { error: false, text }]);
-                self.picks.update(|p| {
-                    p.retain(|f| f.name != file);
-                    p.push(FileArrays { name: file.to_string(), arrays: choice.clone() });
-                });
-            }
-            Err(e) => self.messages.set(vec![Message { error: true, text: format!("{e} (nothing was changed)") }]),
+        if self.start_reading(vec![file.to_string()]) {
+            let message = ToWorker::Assemble { file: file.to_string(), choice: choice.clone() };
+            self.reader.with_value(|w| if let Some(w) = w { w.send(&message, &[]) });
         }
+    }
+
+    /// What the reader built from picked arrays: it replaces the file's recordings, or nothing
+    /// changes and the page says why.
+    fn picked(&self, mut dropped: ParsedDrop, file: &str, choice: Choice) {
+        let Some((_, rec)) = dropped.recordings.pop().filter(|_| dropped.errors.is_empty()) else {
+            let why: Vec<String> = dropped.errors.into_iter().map(|(_, e)| e).collect();
+            let why = if why.is_empty() { format!("{file}: the arrays picked make no recording") } else { why.join("; ") };
+            self.messages.set(vec![Message { error: true, text: format!("{why} (nothing was changed)") }]);
+            return;
+        };
+        let text = format!("{file}: now one recording from '{}' ({} frames × {} neurons).", choice.traces, rec.frames, rec.neurons);
+        self.animals.update(|a| {
+            let at = a.iter().position(|(f, _)| f == file).unwrap_or(a.len());
+            a.retain(|(f, _)| f != file);
+            a.insert(at.min(a.len()), (file.to_string(), Arc::new(rec)));
+        });
+        self.messages.set(vec![Message { error: false, text }]);
+        self.picks.update(|p| {
+            p.retain(|f| f.name != file);
+            p.push(FileArrays { name: file.to_string(), arrays: choice });
+        });
     }
 }
 
@@ -403,7 +421,8 @@ fn Animals() -> impl IntoView {
         <h3>"Animals: " <span id="animal-count">{count}</span></h3>
         <div class="animals">
             <For each={move || library.animals.get().into_iter().enumerate().collect::<Vec<_>>()}
-                key={|(i, (f, r)): &(usize, (String, Recording))| (*i, f.clone(), r.name.clone(), r.frames, r.neurons)} let:item>
+                // keyed by the shared recording: one replaced by another of the same size is redrawn
+                key={|(i, (_, r)): &(usize, (String, Arc<Recording>))| (*i, Arc::as_ptr(r) as usize)} let:item>
                 <AnimalCard index=item.0 file=item.1.0 rec=item.1.1 />
             </For>
         </div>
@@ -414,7 +433,7 @@ fn Animals() -> impl IntoView {
 ///
 /// * `index`: its position (for the canvas id); `file`: where it came from; `rec`: the data.
 #[component]
-fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
+fn AnimalCard(index: usize, file: String, rec: Arc<Recording>) -> impl IntoView {
     let library = expect_context::<Library>();
     let identified = rec.neuron_names.iter().flatten().count();
     let stats = format!(
@@ -446,10 +465,9 @@ fn AnimalCard(index: usize, file: String, rec: Recording) -> impl IntoView {
 #[component]
 fn SharedNeurons() -> impl IntoView {
     let library = expect_context::<Library>();
-    let recs = move || library.animals.with(|a| a.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>());
-    let shared = Memo::new(move |_| names::shared_identified(&recs()).len());
-    let union = Memo::new(move |_| names::union_identified(&recs()).len());
-    let coverage = Signal::derive(move || library.animals.with(|a| Coverage::of(&a.iter().map(|(_, r)| r).collect::<Vec<_>>())));
+    let shared = Memo::new(move |_| library.animals.with(|a| names::shared_identified(a.iter().map(|(_, r)| &**r)).len()));
+    let union = Memo::new(move |_| library.animals.with(|a| names::union_identified(a.iter().map(|(_, r)| &**r)).len()));
+    let coverage = Signal::derive(move || library.animals.with(|a| Coverage::of(&a.iter().map(|(_, r)| &**r).collect::<Vec<_>>())));
     let set_to = move |s: NeuronSet| move |_| library.neuron_set.set(s);
     view! {
         <Show when=move || library.animals.with(|a| !a.is_empty())>

@@ -328,7 +328,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         }
     };
     let worker = StoredValue::new_local(worker);
-    let send = move |m: ToWorker, recordings: &[Recording]| worker.with_value(|w| if let Some(w) = w { w.send(&m, recordings) });
+    let send = move |m: ToWorker, recordings: &[Arc<Recording>]| worker.with_value(|w| if let Some(w) = w { w.send(&m, recordings) });
 
     // the URL always holds the experiment on screen
     Effect::new(move |_| {
@@ -347,8 +347,8 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
             lab.phase.set(Phase::Failed(format!("the experiment cannot be run: {e}")));
             return;
         }
-        let recordings: Vec<Recording> = match &spec.data {
-            DataSpec::Files { .. } => library.animals.get_untracked().into_iter().map(|(_, r)| r).collect(),
+        let recordings = match &spec.data {
+            DataSpec::Files { .. } => library.recordings(),
             _ => Vec::new(),
         };
         if matches!(spec.data, DataSpec::Files { .. }) && recordings.is_empty() {
@@ -375,8 +375,8 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     };
     let run_unfinished = move |_| {
         let Some(spec) = lab.ran.get_untracked() else { return };
-        let recordings: Vec<Recording> = match &spec.data {
-            DataSpec::Files { .. } => library.animals.get_untracked().into_iter().map(|(_, r)| r).collect(),
+        let recordings = match &spec.data {
+            DataSpec::Files { .. } => library.recordings(),
             _ => Vec::new(),
         };
         let done = lab.runs.get_untracked();
@@ -476,7 +476,7 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
         let data = match event_target_value(&ev).as_str() {
             "kato" => DataSpec::Kato,
             "files" => {
-                let names: Vec<String> = library.animals.get_untracked().into_iter().map(|(f, _)| f).collect();
+                let names: Vec<String> = library.animals.with_untracked(|a| a.iter().map(|(f, _)| f.clone()).collect());
                 let files = library.picks.get_untracked().into_iter().filter(|p| names.contains(&p.name)).collect();
                 DataSpec::Files { names, files }
             }
@@ -720,7 +720,7 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_
     let recordings = move || library.animals.with(Vec::len);
     let apply = move |_| {
         let Some((_, bytes)) = lab.model_file.get_untracked() else { return };
-        let recordings: Vec<Recording> = library.animals.get_untracked().into_iter().map(|(_, r)| r).collect();
+        let recordings = library.recordings();
         lab.applying.set(true);
         lab.applied.set(None);
         let message = ToWorker::Apply { model: bytes.to_vec(), prefer_gpu: prefer_gpu.get_untracked() };
@@ -730,7 +730,7 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_
     let results = move || match lab.applied.get() {
         None => ().into_any(),
         Some(Err(message)) => view! { <p id="applied-error" class="error" role="alert">{message}</p> }.into_any(),
-        Some(Ok(results)) => applied_view(&results, &library.animals.get_untracked()).into_any(),
+        Some(Ok(results)) => library.animals.with_untracked(|a| applied_view(&results, a)).into_any(),
     };
     view! {
         <h3>"Apply a saved model to new recordings"</h3>
@@ -748,7 +748,7 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_
 
 /// A table of what a model did on each recording, and the first behaviour recording's
 /// predicted states under its activity.
-fn applied_view(results: &[Application], animals: &[(String, Recording)]) -> impl IntoView + use<> {
+fn applied_view(results: &[Application], animals: &[(String, Arc<Recording>)]) -> impl IntoView + use<> {
     let fmt = |m: &BTreeMap<String, f64>, k: &str| m.get(k).map_or_else(|| "–".to_string(), |v| format!("{v:.4}"));
     let rows = results
         .iter()
@@ -777,7 +777,7 @@ fn applied_view(results: &[Application], animals: &[(String, Recording)]) -> imp
     let raster = results.iter().find_map(|a| {
         let states = a.predicted_states.clone()?;
         let (_, rec) = animals.iter().find(|(_, r)| r.name == a.recording)?;
-        let mut rec = rec.clone();
+        let mut rec = Recording::clone(rec);
         if rec.frames != states.len() {
             return None; // resampled for the model: the states are on another time base
         }

@@ -14,6 +14,7 @@
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -22,7 +23,8 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::data::Recording;
-use crate::data::formats::{self, FileBytes, inventory::Inventory, source::ReadAt};
+use crate::data::formats::inventory::{Choice, Inventory};
+use crate::data::formats::{self, FileBytes, source::ReadAt};
 use crate::device::{self, BackendKind};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, RunResult, resume_experiment};
 use crate::plot::DataPreview;
@@ -58,6 +60,10 @@ pub enum ToWorker {
     Parse,
     /// Read files at these URLs as one drop, by HTTP range requests (only the parts used).
     OpenUrls { urls: Vec<String> },
+    /// Build `file`'s recording from the arrays `choice` picks (the page's "Use these arrays"
+    /// form): the worker reads the file again (it keeps the dropped `File`s and opened URLs),
+    /// since the page's listing holds large arrays by their shape only.
+    Assemble { file: String, choice: Choice },
     /// Are you there? (answered with `Pong` whenever the worker's loop is free)
     Ping,
     /// Apply a saved model (a model file's bytes) to the recordings that come with the message.
@@ -111,6 +117,9 @@ pub struct ParsedDrop {
     #[serde(default)]
     pub transferred: Vec<(String, f64)>,
     pub seconds: f64,
+    /// For an [`ToWorker::Assemble`]: the file and the arrays picked.
+    #[serde(default)]
+    pub picked: Option<(String, Choice)>,
     #[serde(skip)]
     pub recordings: Vec<(String, Recording)>,
 }
@@ -130,13 +139,31 @@ fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String>
     ciborium::from_reader(bytes.as_slice()).map_err(|e| e.to_string())
 }
 
-/// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`.
-fn recording_to_js(r: &Recording) -> JsValue {
-    let meta = to_js(&Recording { traces: Vec::new(), ..r.clone() });
+/// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`
+/// whose buffer is added to `transfer` (moved to the other side, not copied again).
+fn recording_to_js(r: &Recording, transfer: &js_sys::Array) -> JsValue {
+    let meta = Recording {
+        name: r.name.clone(),
+        source: r.source.clone(),
+        frames: r.frames,
+        neurons: r.neurons,
+        traces: Vec::new(),
+        neuron_names: r.neuron_names.clone(),
+        fps: r.fps,
+        labels: r.labels.clone(),
+    };
+    let meta = to_js(&meta);
     let out = js_sys::Object::new();
+    let traces = js_sys::Float32Array::from(r.traces.as_slice());
+    transfer.push(&traces.buffer());
     let _ = js_sys::Reflect::set(&out, &"meta".into(), &meta);
-    let _ = js_sys::Reflect::set(&out, &"traces".into(), &js_sys::Float32Array::from(r.traces.as_slice()));
+    let _ = js_sys::Reflect::set(&out, &"traces".into(), &traces);
     out.into()
+}
+
+/// The recordings as a JS array for a message, their buffers added to `transfer`.
+fn recordings_to_js<'a>(recordings: impl IntoIterator<Item = &'a Recording>, transfer: &js_sys::Array) -> js_sys::Array {
+    recordings.into_iter().map(|r| recording_to_js(r, transfer)).collect()
 }
 
 fn recording_from_js(v: &JsValue) -> Result<Recording, String> {
@@ -169,11 +196,12 @@ fn post(message: &FromWorker) {
 fn post_with_recordings(message: &FromWorker, recordings: &[(String, Recording)]) {
     let out = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(message));
-    let list: js_sys::Array = recordings.iter().map(|(_, r)| recording_to_js(r)).collect();
+    let transfer = js_sys::Array::new();
+    let list = recordings_to_js(recordings.iter().map(|(_, r)| r), &transfer);
     let files: js_sys::Array = recordings.iter().map(|(f, _)| JsValue::from_str(f)).collect();
     let _ = js_sys::Reflect::set(&out, &"recordings".into(), &list);
     let _ = js_sys::Reflect::set(&out, &"files".into(), &files);
-    if let Err(e) = scope().post_message(&out) {
+    if let Err(e) = scope().post_message_with_transfer(&out, &transfer) {
         log::error!("the worker could not post a message: {e:?}");
     }
 }
@@ -182,47 +210,85 @@ fn post_with_recordings(message: &FromWorker, recordings: &[(String, Recording)]
 /// reads, each a `Blob.slice` read (WT_NoStim.mat, 14 MB: 430 ms read whole, 760 ms by parts).
 const READ_WHOLE_BYTES: u64 = 64 << 20;
 
+/// A file the reader was given, kept so that it can be read again with other arrays picked:
+/// a dropped `File` (a handle, not its bytes) or a URL.
+#[derive(Clone)]
+enum Kept {
+    File(web_sys::File),
+    Url(String),
+}
+
+thread_local! {
+    /// Every file read, by name (a later file of the same name replaces it).
+    static KEPT: RefCell<Vec<(String, Kept)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn keep(name: &str, kept: Kept) {
+    KEPT.with_borrow_mut(|k| {
+        k.retain(|(n, _)| n != name);
+        k.push((name.to_string(), kept));
+    });
+}
+
+/// Opens a kept file for reading: by offset when large (a `File`) or always (a URL).
+fn open_kept(name: &str, kept: Kept) -> Result<FileBytes, String> {
+    match kept {
+        Kept::File(file) => {
+            let len = file.size() as u64;
+            if len > READ_WHOLE_BYTES {
+                return Ok(FileBytes::lazy(BlobReader { file, len }));
+            }
+            web_sys::FileReaderSync::new()
+                .and_then(|reader| reader.read_as_array_buffer(&file))
+                .map(|buffer| FileBytes::from(js_sys::Uint8Array::new(&buffer).to_vec()))
+                .map_err(|e| format!("{name}: the browser could not read the file: {e:?}"))
+        }
+        Kept::Url(url) => UrlReader::open(&url).map(FileBytes::lazy).map_err(|e| format!("{url}: {e}")),
+    }
+}
+
 /// Reads the `File`s that came with a message (synchronously: workers may) and parses them as
 /// one drop, telling the page which file it is reading.
 fn parse_files(data: &JsValue) {
     let list = js_sys::Reflect::get(data, &"files".into()).ok().filter(|v| v.is_array()).map(|v| js_sys::Array::from(&v)).unwrap_or_default();
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for value in list.iter() {
-        let Ok(file) = value.dyn_into::<web_sys::File>() else { continue };
-        let (name, len) = (file.name(), file.size() as u64);
-        if len > READ_WHOLE_BYTES {
-            files.push((name, FileBytes::lazy(BlobReader { file, len })));
-            continue;
-        }
-        match web_sys::FileReaderSync::new().and_then(|reader| reader.read_as_array_buffer(&file)) {
-            Ok(buffer) => files.push((name, FileBytes::from(js_sys::Uint8Array::new(&buffer).to_vec()))),
-            Err(e) => errors.push((name.clone(), format!("{name}: the browser could not read the file: {e:?}"))),
-        }
-    }
-    parse_drop(files, errors);
+    let kept = list.iter().filter_map(|v| v.dyn_into::<web_sys::File>().ok()).map(|file| (file.name(), Kept::File(file))).collect();
+    parse_drop(kept, None);
 }
 
 /// Opens files by URL (only the byte ranges used are fetched) and parses them as one drop.
 fn open_urls(urls: &[String]) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for url in urls {
-        match UrlReader::open(url) {
-            Ok(reader) => files.push((url.clone(), FileBytes::lazy(reader))),
-            Err(e) => errors.push((url.clone(), format!("{url}: {e}"))),
-        }
-    }
-    parse_drop(files, errors);
+    parse_drop(urls.iter().map(|url| (url.clone(), Kept::Url(url.clone()))).collect(), None);
 }
 
-/// Parses files as one drop and posts what they held, with the bytes read of each.
-fn parse_drop(files: Vec<(String, FileBytes)>, mut errors: Vec<(String, String)>) {
-    let started = web_time::Instant::now();
-    for (name, bytes) in &files {
-        post(&FromWorker::Reading { file: name.clone(), bytes: bytes.len() as f64 });
+/// Reads a kept file again with the arrays `choice` picks.
+fn assemble(file: String, choice: Choice) {
+    match KEPT.with_borrow(|k| k.iter().find(|(n, _)| *n == file).map(|(_, kept)| kept.clone())) {
+        Some(kept) => parse_drop(vec![(file.clone(), kept)], Some((file, choice))),
+        None => {
+            let message = format!("{file}: the reader no longer holds this file (it was restarted): drop it again");
+            let drop = ParsedDrop { errors: vec![(file.clone(), message)], picked: Some((file, choice)), ..Default::default() };
+            post(&FromWorker::Parsed { drop: Box::new(drop) });
+        }
     }
-    let dropped = formats::load_files(&files);
+}
+
+/// Parses files as one drop (with the arrays `picked` for one of them) and posts what they
+/// held, with the bytes read of each. The files are kept for later picks.
+fn parse_drop(kept: Vec<(String, Kept)>, picked: Option<(String, Choice)>) {
+    let started = web_time::Instant::now();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for (name, k) in kept {
+        keep(&name, k.clone());
+        match open_kept(&name, k) {
+            Ok(bytes) => {
+                post(&FromWorker::Reading { file: name.clone(), bytes: bytes.len() as f64 });
+                files.push((name, bytes));
+            }
+            Err(e) => errors.push((name, e)),
+        }
+    }
+    let dropped = formats::load_files_picked(&files, picked.as_slice());
     errors.extend(dropped.errors.iter().map(|e| (e.file().to_string(), e.to_string())));
     let message = FromWorker::Parsed {
         drop: Box::new(ParsedDrop {
@@ -233,6 +299,7 @@ fn parse_drop(files: Vec<(String, FileBytes)>, mut errors: Vec<(String, String)>
             sizes: files.iter().map(|(n, b)| (n.clone(), b.len() as f64)).collect(),
             transferred: files.iter().map(|(n, b)| (n.clone(), b.bytes_read() as f64)).collect(),
             seconds: started.elapsed().as_secs_f64(),
+            picked,
             recordings: Vec::new(),
         }),
     };
@@ -390,6 +457,7 @@ pub fn serve() {
             }
             Ok(ToWorker::Parse) => parse_files(&data),
             Ok(ToWorker::OpenUrls { urls }) => open_urls(&urls),
+            Ok(ToWorker::Assemble { file, choice }) => assemble(file, choice),
             Ok(ToWorker::Ping) => post(&FromWorker::Pong),
             Ok(ToWorker::Apply { model, prefer_gpu }) => {
                 let recordings = attached_recordings(&data);
@@ -611,7 +679,8 @@ pub struct TrainingWorker {
 struct Inner {
     worker: RefCell<Option<Worker>>,
     ready: Cell<bool>,
-    waiting: RefCell<Vec<JsValue>>,
+    /// Messages (with the buffers they transfer) sent before the worker was ready.
+    waiting: RefCell<Vec<(JsValue, js_sys::Array)>>,
     on_message: RefCell<Box<dyn FnMut(FromWorker)>>,
     /// When the worker last said anything (ms since the epoch).
     heard: Cell<f64>,
@@ -670,8 +739,8 @@ impl TrainingWorker {
                 Ok(FromWorker::Ready) => {
                     me.ready.set(true);
                     if let Some(w) = me.worker.borrow().as_ref() {
-                        for m in me.waiting.borrow_mut().drain(..) {
-                            let _ = w.post_message(&m);
+                        for (m, transfer) in me.waiting.borrow_mut().drain(..) {
+                            let _ = w.post_message_with_transfer(&m, &transfer);
                         }
                     }
                 }
@@ -745,14 +814,15 @@ impl TrainingWorker {
     }
 
     /// Sends a message (with recordings for "your files").
-    pub fn send(&self, message: &ToWorker, recordings: &[Recording]) {
+    pub fn send(&self, message: &ToWorker, recordings: &[Arc<Recording>]) {
         let out = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(message));
+        let transfer = js_sys::Array::new();
         if !recordings.is_empty() {
-            let list: js_sys::Array = recordings.iter().map(recording_to_js).collect();
+            let list = recordings_to_js(recordings.iter().map(|r| &**r), &transfer);
             let _ = js_sys::Reflect::set(&out, &"recordings".into(), &list);
         }
-        self.post(message, out.into());
+        self.post(message, out.into(), transfer);
     }
 
     /// Sends the browser's `File`s to be read and parsed in the worker (never on the page).
@@ -761,28 +831,20 @@ impl TrainingWorker {
         let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(&ToWorker::Parse));
         let list: js_sys::Array = files.iter().collect();
         let _ = js_sys::Reflect::set(&out, &"files".into(), &list);
-        self.post(&ToWorker::Parse, out.into());
+        self.post(&ToWorker::Parse, out.into(), js_sys::Array::new());
     }
 
-    /// Asks the worker to read files by URL (as one drop).
-    pub fn open_urls(&self, urls: Vec<String>) {
-        let message = ToWorker::OpenUrls { urls };
-        let out = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&out, &"message".into(), &to_js(&message));
-        self.post(&message, out.into());
-    }
-
-    fn post(&self, message: &ToWorker, envelope: JsValue) {
-        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse | ToWorker::OpenUrls { .. }) {
+    fn post(&self, message: &ToWorker, envelope: JsValue, transfer: js_sys::Array) {
+        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse | ToWorker::OpenUrls { .. } | ToWorker::Assemble { .. }) {
             self.inner.busy.set(self.inner.busy.get() + 1);
             self.inner.heard.set(js_sys::Date::now());
         }
         if self.inner.ready.get() {
             if let Some(w) = self.inner.worker.borrow().as_ref() {
-                let _ = w.post_message(&envelope);
+                let _ = w.post_message_with_transfer(&envelope, &transfer);
             }
         } else {
-            self.inner.waiting.borrow_mut().push(envelope);
+            self.inner.waiting.borrow_mut().push((envelope, transfer));
         }
     }
 }

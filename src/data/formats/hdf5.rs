@@ -20,14 +20,15 @@ use std::collections::HashMap;
 use hdf5_pure::{AttrValue, DType, Dataset, File, Group, Object, VlenStringReadOptions};
 
 use super::budget::{Budget, product};
-use super::inventory::{Array, Entry as InvEntry, Inventory};
+use super::inventory::{self, Array, Choice, Entry as InvEntry, Inventory};
 use super::matlab::MatValue;
 use super::{FileBytes, FormatError, Parsed};
+use crate::data::Recording;
 
 /// The file being read: its name (for messages) and what it may still decode.
 pub(super) struct Src<'a> {
     name: &'a str,
-    budget: &'a Budget,
+    pub(super) budget: &'a Budget,
 }
 
 impl std::ops::Deref for Src<'_> {
@@ -85,17 +86,25 @@ fn open(file: &Src<'_>, input: &FileBytes) -> Result<(File, Layout), FormatError
 }
 
 /// Reads a MATLAB v7.3, NWB 2 or plain HDF5 file once, within `budget`: its recordings and the
-/// listing of its arrays (MATLAB variables flattened, or every dataset and numeric attribute).
+/// listing of its arrays (MATLAB variables flattened, or every dataset and numeric attribute;
+/// large datasets by their shape only). With `pick`, the recording is built from the picked
+/// arrays instead of the layout's rules or the guess, reading only those.
 /// hdf5-pure gives no object addresses to remember visits by, so walks are bounded by the
 /// budget's count of objects (and by depth) instead.
-pub(crate) fn read(file: &str, input: &FileBytes, budget: &Budget) -> Result<Parsed, FormatError> {
+pub(crate) fn read(file: &str, input: &FileBytes, budget: &Budget, pick: Option<&Choice>) -> Result<Parsed, FormatError> {
     let file = &Src { name: file, budget };
     let (h5, layout) = open(file, input)?;
-    let mut parsed = match layout {
-        Layout::Matlab => Parsed::matlab(file, "MATLAB v7.3", &mat73_variables(file, &h5)?),
-        Layout::Nwb => Parsed { recordings: super::nwb::read(file, &h5), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
-        Layout::Plain => Parsed::guessed(plain_inventory(file, &h5)?),
+    let build = |inv: &Inventory, choice: &Choice| assemble_reading(file, &h5, inv, choice);
+    let mut parsed = match (layout, pick) {
+        (Layout::Matlab, _) => Parsed::matlab(file, "MATLAB v7.3", &mat73_variables(file, &h5)?),
+        (Layout::Nwb, None) => Parsed { recordings: super::nwb::read(file, &h5), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
+        (Layout::Nwb, Some(_)) => Parsed { recordings: Ok(Vec::new()), inventory: Inventory { format: "NWB".into(), ..plain_inventory(file, &h5)? } },
+        (Layout::Plain, None) => Parsed::guessed(plain_inventory(file, &h5)?, build),
+        (Layout::Plain, Some(_)) => Parsed { recordings: Ok(Vec::new()), inventory: plain_inventory(file, &h5)? },
     };
+    if let Some(choice) = pick {
+        parsed.recordings = build(&parsed.inventory, choice).map(|r| vec![r]);
+    }
     if parsed.recordings.as_ref().is_ok_and(Vec::is_empty) {
         parsed.recordings = Err(FormatError::invalid(file, "the file holds no recordings (an empty cell of animals)"));
     }
@@ -113,11 +122,12 @@ fn plain_inventory(file: &Src<'_>, h5: &File) -> Result<Inventory, FormatError> 
 }
 
 /// Numeric and text datasets under `group`, plus numeric scalar attributes as `path@name`
-/// (NWB keeps the frame rate in one). Groups that cannot be listed and datasets of other
-/// types (references, compounds) are left out of the listing; datasets over the budget (a
-/// raw imaging volume beside the traces) are left out and named in `left_out`.
+/// (NWB keeps the frame rate in one). Groups hdf5-pure cannot list are probed for the names
+/// NWB files use. Datasets of other types (references, compounds) are left out of the listing;
+/// large numeric ones (a raw imaging volume, the traces) are listed by their shape only, and
+/// datasets over the budget are left out and named in `left_out`.
 fn list_group(file: &Src<'_>, group: &Group, at: &str, depth: usize, out: &mut Vec<InvEntry>, left_out: &mut Vec<String>) -> Result<(), FormatError> {
-    let Ok((datasets, groups)) = members(file, group, at) else { return Ok(()) };
+    let (datasets, groups) = super::nwb::members_or_probed(file, group, at);
     let scalar_attrs = |attrs: HashMap<String, AttrValue>, path: &str, out: &mut Vec<InvEntry>| {
         let mut named: Vec<_> = attrs.into_iter().filter_map(|(k, v)| v.as_f64().or_else(|| v.as_i64().map(|i| i as f64)).map(|x| (k, x))).collect();
         named.sort_by(|a, b| a.0.cmp(&b.0));
@@ -132,10 +142,12 @@ fn list_group(file: &Src<'_>, group: &Group, at: &str, depth: usize, out: &mut V
         let array = match ds.dtype() {
             Ok(DType::String | DType::VariableLengthString) => read_strings(file, &ds, &path).map(|data| Array::Text { shape: vec![data.len()], data }),
             Ok(DType::ObjectReference) | Err(_) => continue,
-            Ok(DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64) => {
-                read_numeric(file, &ds, &path).map(|(shape, data)| Array::Int { shape, data: data.into_iter().map(|v| v as i64).collect() })
-            }
-            Ok(_) => read_numeric(file, &ds, &path).map(|(shape, data)| Array::Float { shape, data }),
+            Ok(dtype) => match shape_of(file, &ds, &path) {
+                // large arrays are read when a recording is built from them
+                Ok((shape, count)) if Array::listed_by_shape(&shape, count) => Ok(Array::Unread { shape, integer: is_integer(&dtype) }),
+                Ok(_) => numeric_array(file, &ds, &path),
+                Err(e) => Err(e),
+            },
         };
         match array {
             Ok(array) => out.push(InvEntry { path: path.clone(), array }),
@@ -155,6 +167,35 @@ fn list_group(file: &Src<'_>, group: &Group, at: &str, depth: usize, out: &mut V
         }
     }
     Ok(())
+}
+
+fn is_integer(dtype: &DType) -> bool {
+    matches!(dtype, DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64)
+}
+
+/// A numeric dataset's values, as integers or floats as stored.
+fn numeric_array(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<Array, FormatError> {
+    let (shape, data) = read_numeric(file, ds, at)?;
+    Ok(match ds.dtype() {
+        Ok(dtype) if is_integer(&dtype) => Array::Int { shape, data: data.into_iter().map(|v| v as i64).collect() },
+        _ => Array::Float { shape, data },
+    })
+}
+
+/// The recording `choice` describes, reading from the file the chosen arrays that the listing
+/// keeps by their shape only.
+fn assemble_reading(file: &Src<'_>, h5: &File, inv: &Inventory, choice: &Choice) -> Result<Recording, FormatError> {
+    let unread = inv.unread_in(choice);
+    if unread.is_empty() {
+        return inventory::assemble(inv, choice);
+    }
+    let mut filled = inv.clone();
+    for path in unread {
+        file.visit(&path)?;
+        let ds = h5.dataset(&path).within(file, &path)?;
+        filled.fill(&path, numeric_array(file, &ds, &path)?);
+    }
+    inventory::assemble(&filled, choice)
 }
 
 /// Adds the file and the place being read to an `hdf5-pure` error.
@@ -229,6 +270,37 @@ pub(super) fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Ve
     }
     file.budget.values(count as u64, || format!("{at} (shape {dims:?})")).map_err(|e| FormatError::over(file, e))?;
     let values = ds.read_f64().within(file, at)?;
+    if values.len() != count {
+        return Err(FormatError::invalid(file, format!("{at}: shape {dims:?} declares {count} values, but {} were read", values.len())));
+    }
+    Ok((dims, values))
+}
+
+/// Values decoded per read of [`read_numeric_f32`] (1 MB as f64).
+const ROWS_READ_VALUES: usize = 1 << 17;
+
+/// A numeric dataset's dimensions and values as `f32`, each mapped by `map` first (in `f64`),
+/// read a block of rows at a time: the memory beside the result is one block, not a `f64` copy
+/// of the dataset (traces stored as f64 would otherwise cost three times their f32 size).
+pub(super) fn read_numeric_f32(file: &Src<'_>, ds: &Dataset, at: &str, map: impl Fn(f64) -> f64) -> Result<(Vec<usize>, Vec<f32>), FormatError> {
+    let (dims, count) = shape_of(file, ds, at)?;
+    match ds.dtype().within(file, at)? {
+        DType::F32 | DType::F64 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64 => {}
+        other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected numbers"))),
+    }
+    file.budget.values(count as u64, || format!("{at} (shape {dims:?})")).map_err(|e| FormatError::over(file, e))?;
+    let rows = dims.first().copied().unwrap_or(1);
+    let row_len = dims.iter().skip(1).product::<usize>().max(1);
+    let block = (ROWS_READ_VALUES / row_len).max(1);
+    let mut values = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| FormatError::invalid(file, format!("{at}: no memory for {count} values")))?;
+    let mut start = 0;
+    while start < rows {
+        let n = block.min(rows - start);
+        let part = ds.read_f64_rows(start as u64, n as u64).within(file, at)?;
+        values.extend(part.into_iter().map(|v| map(v) as f32));
+        start += n;
+    }
     if values.len() != count {
         return Err(FormatError::invalid(file, format!("{at}: shape {dims:?} declares {count} values, but {} were read", values.len())));
     }
@@ -394,7 +466,7 @@ mod tests {
 
     /// The recordings of an HDF5 file (this reader only, no sniffing).
     fn read(file: &str, bytes: &[u8]) -> Result<Vec<Recording>, FormatError> {
-        super::read(file, &bytes.into(), &Budget::new(crate::data::formats::budget::FILE))?.recordings
+        super::read(file, &bytes.into(), &Budget::new(crate::data::formats::budget::FILE), None)?.recordings
     }
 
     fn text(s: &str) -> AttrValue {
@@ -424,7 +496,7 @@ mod tests {
         rec.create_dataset("behaviour").with_i32_data(&[0, 0, 1, -1]);
         b.add_group(rec.finish());
         let bytes = b.finish().unwrap();
-        let inv = super::read("p.h5", &bytes.clone().into(), &Budget::new(crate::data::formats::budget::FILE)).unwrap().inventory;
+        let inv = super::read("p.h5", &bytes.clone().into(), &Budget::new(crate::data::formats::budget::FILE), None).unwrap().inventory;
         let listed: Vec<String> = inv.entries.iter().map(|e| format!("{} {}", e.path, e.array.describe())).collect();
         assert!(listed.contains(&"/rec/calcium float 2×4".to_string()), "{listed:?}");
         let r = &read("p.h5", &bytes).unwrap()[0];

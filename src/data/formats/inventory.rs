@@ -20,12 +20,21 @@ pub enum Array {
     Float { shape: Vec<usize>, data: Vec<f64> },
     Int { shape: Vec<usize>, data: Vec<i64> },
     Text { shape: Vec<usize>, data: Vec<String> },
+    /// Listed by its shape and type only: a large numeric array whose values stay in the file
+    /// until a recording is built from it (see [`LISTED_VALUES`]).
+    Unread { shape: Vec<usize>, integer: bool },
 }
+
+/// Numeric arrays of two or more dimensions holding more values than this are listed by their
+/// shape only ([`Array::Unread`]): a listing is for choosing, and the traces a recording is
+/// built from are read when it is built. Vectors (labels, times, names) are always listed
+/// whole, since the guess looks at their values.
+pub const LISTED_VALUES: usize = 1 << 16;
 
 impl Array {
     pub fn shape(&self) -> &[usize] {
         match self {
-            Array::Float { shape, .. } | Array::Int { shape, .. } | Array::Text { shape, .. } => shape,
+            Array::Float { shape, .. } | Array::Int { shape, .. } | Array::Text { shape, .. } | Array::Unread { shape, .. } => shape,
         }
     }
 
@@ -41,8 +50,8 @@ impl Array {
     /// "float 3137×109", for listings and messages.
     pub fn describe(&self) -> String {
         let kind = match self {
-            Array::Float { .. } => "float",
-            Array::Int { .. } => "integer",
+            Array::Float { .. } | Array::Unread { integer: false, .. } => "float",
+            Array::Int { .. } | Array::Unread { integer: true, .. } => "integer",
             Array::Text { .. } => "text",
         };
         let dims: Vec<String> = self.shape().iter().map(ToString::to_string).collect();
@@ -53,7 +62,27 @@ impl Array {
         match self {
             Array::Float { data, .. } => Some(data.clone()),
             Array::Int { data, .. } => Some(data.iter().map(|&v| v as f64).collect()),
-            Array::Text { .. } => None,
+            Array::Text { .. } | Array::Unread { .. } => None,
+        }
+    }
+
+    /// Whether the values are left in the file (listed by shape only).
+    pub fn is_unread(&self) -> bool {
+        matches!(self, Array::Unread { .. })
+    }
+
+    /// Whether a listing keeps a numeric array of this shape by its shape only: not a vector,
+    /// more than [`LISTED_VALUES`] values.
+    pub fn listed_by_shape(shape: &[usize], count: usize) -> bool {
+        shape.iter().filter(|&&d| d > 1).count() >= 2 && count > LISTED_VALUES
+    }
+
+    /// This array as a listing keeps it: large numeric arrays by their shape only.
+    fn listed(self) -> Self {
+        match self {
+            Array::Float { shape, .. } if Self::listed_by_shape(&shape, shape.iter().product()) => Array::Unread { shape, integer: false },
+            Array::Int { shape, .. } if Self::listed_by_shape(&shape, shape.iter().product()) => Array::Unread { shape, integer: true },
+            other => other,
         }
     }
 
@@ -93,6 +122,25 @@ pub struct Inventory {
 impl Inventory {
     pub fn new(file: &str, format: &str, entries: Vec<Entry>) -> Self {
         Self { file: file.into(), format: format.into(), entries, left_out: Vec::new() }
+    }
+
+    /// The listing without the values of its large numeric arrays (kept by shape only): what
+    /// the page holds and shows, a few kB however large the file.
+    pub fn listing(self) -> Self {
+        Self { entries: self.entries.into_iter().map(|e| Entry { array: e.array.listed(), ..e }).collect(), ..self }
+    }
+
+    /// The paths among `choice`'s arrays whose values the listing left in the file.
+    pub fn unread_in(&self, choice: &Choice) -> Vec<String> {
+        let chosen = [Some(&choice.traces), choice.names.as_ref(), choice.labels.as_ref(), choice.state_names.as_ref()];
+        chosen.into_iter().flatten().filter(|p| self.get(p).is_ok_and(Array::is_unread)).cloned().collect()
+    }
+
+    /// Puts values read from the file in place of the entry at `path`.
+    pub fn fill(&mut self, path: &str, array: Array) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.path == path) {
+            e.array = array;
+        }
     }
 
     fn get(&self, path: &str) -> Result<&Array, FormatError> {
@@ -230,6 +278,9 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
     let file = inv.file.as_str();
     let err = |m: String| FormatError::invalid(file, m);
     let traces = inv.get(&choice.traces)?;
+    if let Some(path) = inv.unread_in(choice).first() {
+        return Err(err(format!("'{path}' is listed by its shape only: its values must be read from the file first")));
+    }
     let (Some(values), [rows, cols]) = (traces.numeric(), traces.shape()) else {
         return Err(err(format!("traces '{}' are {}, expected a 2-D numeric array", choice.traces, traces.describe())));
     };
@@ -259,6 +310,7 @@ pub fn assemble(inv: &Inventory, choice: &Choice) -> Result<Recording, FormatErr
                     Some(ints) => integer_labels(inv, path, &ints, choice.state_names.as_deref())?,
                     None => return Err(err(format!("labels '{path}' are fractional numbers, expected integers or text"))),
                 },
+                Array::Unread { .. } => return Err(err(format!("labels '{path}' were not read"))),
             })
         }
     };

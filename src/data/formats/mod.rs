@@ -100,12 +100,13 @@ impl Parsed {
     /// A recording built from the guess over the arrays (NPZ, NPY, plain HDF5). Labels the
     /// guess picked that do not fit (fractional numbers, another length) are not used: the
     /// traces load without them, and the recording's source says why.
-    fn guessed(inventory: inventory::Inventory) -> Self {
+    /// `build` assembles a choice (reading arrays the listing keeps by shape only).
+    fn guessed(inventory: inventory::Inventory, build: impl Fn(&inventory::Inventory, &inventory::Choice) -> Result<Recording, FormatError>) -> Self {
         let recordings = inventory::guess(&inventory)
-            .and_then(|choice| match inventory::assemble(&inventory, &choice) {
+            .and_then(|choice| match build(&inventory, &choice) {
                 Err(FormatError::Invalid { message, .. }) if choice.labels.is_some() => {
                     let without = inventory::Choice { labels: None, state_names: None, ..choice };
-                    inventory::assemble(&inventory, &without).map(|mut r| {
+                    build(&inventory, &without).map(|mut r| {
                         r.source = format!("{}; labels not used: {message}", r.source.trim_end_matches(')'));
                         r.source.push(')');
                         r
@@ -133,12 +134,16 @@ enum Contents {
 }
 
 /// Parses a file once, within `budget`. HDF5 files are read by offset (only what is used);
-/// the others whole. The error is for files whose container cannot be read at all.
-fn parse(file: &str, input: &FileBytes, budget: &Budget) -> Result<Contents, FormatError> {
+/// the others whole. With `pick`, the recording is the one those arrays make (the layout's
+/// rules and the guess are not used). The listing returned keeps large arrays by their shape
+/// only ([`inventory::Inventory::listing`]). The error is for files whose container cannot be
+/// read at all.
+fn parse(file: &str, input: &FileBytes, budget: &Budget, pick: Option<&inventory::Choice>) -> Result<Contents, FormatError> {
     let head = input.head(4096).map_err(|e| FormatError::invalid(file, format!("could not be read: {e}")))?;
-    let mut parsed = match sniff(&head) {
+    let format = sniff(&head);
+    let mut parsed = match format {
         None => return Err(unsupported(file, &head)),
-        Some(Format::Hdf5) => hdf5::read(file, input, budget)?,
+        Some(Format::Hdf5) => hdf5::read(file, input, budget, pick)?,
         Some(Format::Csv) => {
             let bytes = input.whole(file, "CSV")?;
             match csv::read(file, &bytes, budget) {
@@ -150,12 +155,19 @@ fn parse(file: &str, input: &FileBytes, budget: &Budget) -> Result<Contents, For
         Some(format) => {
             let bytes = input.whole(file, format.name())?;
             match format {
-                Format::Npz => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, &bytes, budget)?)),
-                Format::Npy => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, &bytes, budget)?)),
+                Format::Npz => Parsed::guessed(inventory::Inventory::new(file, "NPZ", npz::npz_arrays(file, &bytes, budget)?), inventory::assemble),
+                Format::Npy => Parsed::guessed(inventory::Inventory::new(file, "NPY", npz::npy_arrays(file, &bytes, budget)?), inventory::assemble),
                 _ => Parsed::matlab(file, "MATLAB v5", &mat5::variables(file, &bytes, budget)?),
             }
         }
     };
+    // HDF5 files read the picked arrays themselves; the others hold every array already
+    if let Some(choice) = pick
+        && format != Some(Format::Hdf5)
+    {
+        parsed.recordings = inventory::assemble(&parsed.inventory, choice).map(|r| vec![r]);
+    }
+    parsed.inventory = parsed.inventory.listing();
     if let Ok(recordings) = &mut parsed.recordings {
         for rec in recordings.iter_mut() {
             rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
@@ -172,7 +184,7 @@ fn side_file_alone(file: &str, side: &companion::Companion) -> FormatError {
 /// Reads every recording in a file; `file` names it in messages and in `Recording::source`.
 /// Decodes at most [`budget::FILE`].
 pub fn load(file: &str, bytes: impl Into<FileBytes>) -> Result<Vec<Recording>, FormatError> {
-    match parse(file, &bytes.into(), &Budget::new(budget::FILE))? {
+    match parse(file, &bytes.into(), &Budget::new(budget::FILE), None)? {
         Contents::File(parsed) => parsed.recordings,
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -181,7 +193,7 @@ pub fn load(file: &str, bytes: impl Into<FileBytes>) -> Result<Vec<Recording>, F
 /// Everything `bytes` holds that could be part of a recording, for the page to list and the
 /// user to assign (see [`inventory`]), also when no recording could be guessed from it.
 pub fn inventory(file: &str, bytes: impl Into<FileBytes>) -> Result<inventory::Inventory, FormatError> {
-    match parse(file, &bytes.into(), &Budget::new(budget::FILE))? {
+    match parse(file, &bytes.into(), &Budget::new(budget::FILE), None)? {
         Contents::File(parsed) => Ok(parsed.inventory),
         Contents::Side(side) => Err(side_file_alone(file, &side)),
     }
@@ -242,11 +254,9 @@ pub fn load_files_picked(files: &[(String, FileBytes)], picks: &[(String, invent
     }
     for (file, bytes) in files {
         let budget = Budget::for_file(&drop);
-        let mut parsed = parse(file, bytes, &budget);
+        let pick = picks.iter().find(|(name, _)| names_file(name, file)).map(|(_, choice)| choice);
+        let parsed = parse(file, bytes, &budget, pick);
         drop.spend(&budget);
-        if let (Ok(Contents::File(p)), Some((_, choice))) = (&mut parsed, picks.iter().find(|(name, _)| names_file(name, file))) {
-            p.recordings = inventory::assemble(&p.inventory, choice).map(|r| vec![r]);
-        }
         match parsed {
             Ok(Contents::File(Parsed { recordings: Ok(recs), inventory })) => {
                 dropped.recordings.extend(recs.into_iter().map(|r| (file.clone(), r)));

@@ -158,6 +158,7 @@ fn to_c_order(array: Array) -> Array {
         Array::Float { shape, data } => Array::Float { data: c_order(&shape, data), shape },
         Array::Int { shape, data } => Array::Int { data: c_order(&shape, data), shape },
         Array::Text { shape, data } => Array::Text { data: c_order(&shape, data), shape },
+        unread @ Array::Unread { .. } => unread,
     }
 }
 

@@ -30,7 +30,7 @@ use std::collections::HashMap;
 
 use hdf5_pure::{AttrValue, File, Group};
 
-use super::hdf5::{Src, TOP, Within, attr_f64, members, read_numeric, read_strings};
+use super::hdf5::{Src, TOP, Within, attr_f64, members, read_numeric, read_numeric_f32, read_strings};
 use super::{FormatError, fps_from_times, labels_from_names, rate_or_default, stem};
 use crate::data::{Labels, Recording, names};
 
@@ -101,11 +101,7 @@ const NWB_GROUPS: &[&str] = &[
 /// PlaneSegmentation's `imaging_plane`), so a group that cannot be listed is searched by probing
 /// the names this reader needs ([`NWB_DATASETS`], [`NWB_GROUPS`]).
 fn walk(file: &Src<'_>, group: Group, path: String, depth: usize, out: &mut Vec<Entry>) -> Result<(), FormatError> {
-    let (datasets, groups) = members(file, &group, &path).unwrap_or_else(|_| {
-        let probe = NWB_DATASETS.iter().chain(NAME_COLUMNS).chain(STATE_COLUMNS);
-        let datasets = probe.filter(|n| group.dataset(n).is_ok()).map(|n| (*n).to_string()).collect();
-        (datasets, NWB_GROUPS.iter().filter(|n| group.group(n).is_ok()).map(|n| (*n).to_string()).collect())
-    });
+    let (datasets, groups) = members_or_probed(file, &group, &path);
     // Some NWB attributes (object references, vlen string arrays such as `colnames`) are beyond
     // hdf5-pure; only `neurodata_type` and `rate` matter here, so an unreadable set is skipped.
     let attrs = group.attrs().unwrap_or_default();
@@ -120,6 +116,16 @@ fn walk(file: &Src<'_>, group: Group, path: String, depth: usize, out: &mut Vec<
         walk(file, group.group(&name).within(file, &child)?, child, depth - 1, out)?;
     }
     Ok(())
+}
+
+/// A group's datasets and groups; for a group hdf5-pure cannot list (see [`walk`]), those of
+/// the names an NWB reader looks for that it holds.
+pub(super) fn members_or_probed(file: &Src<'_>, group: &Group, at: &str) -> (Vec<String>, Vec<String>) {
+    members(file, group, at).unwrap_or_else(|_| {
+        let probe = NWB_DATASETS.iter().chain(NAME_COLUMNS).chain(STATE_COLUMNS);
+        let datasets = probe.filter(|n| group.dataset(n).is_ok()).map(|n| (*n).to_string()).collect();
+        (datasets, NWB_GROUPS.iter().filter(|n| group.group(n).is_ok()).map(|n| (*n).to_string()).collect())
+    })
 }
 
 /// Neuron names, one per column, and where they came from.
@@ -161,7 +167,11 @@ pub(super) fn read(file: &Src<'_>, h5: &File) -> Result<Vec<Recording>, FormatEr
         Activity::PerNeuron(members) => {
             let (first, _) = members[0];
             let (neurons, frames) = (members.len(), first.data_shape().and_then(|s| s.first().copied()).unwrap_or(0) as usize);
-            let mut values = vec![0.0; frames * neurons];
+            // the first series' declared length sizes the matrix: no more than the budget allows
+            let count = frames.checked_mul(neurons).filter(|&c| c as u64 <= file.budget.values_left()).ok_or_else(|| {
+                FormatError::invalid(file, format!("{} series of {frames} frames are more values than a file may hold", neurons))
+            })?;
+            let mut values = vec![0.0f32; count];
             for (column, (member, _)) in members.iter().enumerate() {
                 let at = format!("{}/data", member.path);
                 let (_, column_values) = read_scaled(file, member, &at)?;
@@ -219,23 +229,19 @@ pub(super) fn read(file: &Src<'_>, h5: &File) -> Result<Vec<Recording>, FormatEr
         source: format!("{file} (NWB {}{fps_note})", parts.join(", ")),
         frames,
         neurons,
-        traces: values.iter().map(|&v| v as f32).collect(),
+        traces: values,
         neuron_names,
         fps,
         labels: labels.map(|(l, _)| l),
     }])
 }
 
-/// A series' data with its `conversion` and `offset` applied.
-fn read_scaled(file: &Src<'_>, series: &Entry, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+/// A series' data with its `conversion` and `offset` applied, as `f32`.
+fn read_scaled(file: &Src<'_>, series: &Entry, at: &str) -> Result<(Vec<usize>, Vec<f32>), FormatError> {
     let data = series.group.dataset("data").within(file, at)?;
-    let (dims, mut values) = read_numeric(file, &data, at)?;
     let attrs = data.attrs().within(file, at)?;
     let (scale, offset) = (attr_f64(&attrs, "conversion").unwrap_or(1.0), attr_f64(&attrs, "offset").unwrap_or(0.0));
-    if scale != 1.0 || offset != 0.0 {
-        values.iter_mut().for_each(|v| *v = *v * scale + offset);
-    }
-    Ok((dims, values))
+    read_numeric_f32(file, &data, at, |v| if scale != 1.0 || offset != 0.0 { v * scale + offset } else { v })
 }
 
 /// The best 2-D activity series: a `RoiResponseSeries` first, a signal before a reference
