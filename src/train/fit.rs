@@ -227,6 +227,7 @@ fn incoming_tensor(incoming: Option<&[f32]>, nodes: usize, device: &Device) -> O
 static ONE_RUN_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Trains on `train`, stops early on `validation`, and returns the best network.
+#[allow(clippy::await_holding_lock)] // ONE_RUN_AT_A_TIME, held for the whole run
 pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Windows, device: &Device, host: &mut H) -> Result<Fitted, TrainError> {
     if train.is_empty() {
         return Err(TrainError::EmptySet("training"));
@@ -234,6 +235,8 @@ pub async fn fit<H: Host>(setup: FitSetup<'_>, train: &Windows, validation: &Win
     if validation.is_empty() {
         return Err(TrainError::EmptySet("validation"));
     }
+    // held across the awaits on purpose: natively a run is driven to its end on one thread
+    // (`pollster::block_on`), and the next one must wait for it
     #[cfg(not(target_arch = "wasm32"))]
     let _one_at_a_time = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let cfg = setup.train;

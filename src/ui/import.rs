@@ -164,9 +164,11 @@ impl Library {
         let entries: Vec<FileEntry> = listed.chain(sides).collect();
         let loaded: Vec<String> = dropped.recordings.iter().map(|(f, _)| f.clone()).collect();
         let count = dropped.recordings.len();
+        // shared before the recordings they replace are dropped: see `Animals`' key
+        let new: Vec<(String, Arc<Recording>)> = dropped.recordings.drain(..).map(|(f, r)| (f, Arc::new(r))).collect();
         self.animals.update(|a| {
             a.retain(|(f, _)| !loaded.contains(f));
-            a.extend(dropped.recordings.drain(..).map(|(f, r)| (f, Arc::new(r))));
+            a.extend(new);
         });
         self.files.update(|list| {
             for e in entries {
@@ -211,10 +213,12 @@ impl Library {
             return;
         };
         let text = format!("{file}: now one recording from '{}' ({} frames × {} neurons).", choice.traces, rec.frames, rec.neurons);
+        // shared before the recording it replaces is dropped: see `Animals`' key
+        let rec = Arc::new(rec);
         self.animals.update(|a| {
             let at = a.iter().position(|(f, _)| f == file).unwrap_or(a.len());
             a.retain(|(f, _)| f != file);
-            a.insert(at.min(a.len()), (file.to_string(), Arc::new(rec)));
+            a.insert(at.min(a.len()), (file.to_string(), rec));
         });
         self.messages.set(vec![Message { error: false, text }]);
         self.picks.update(|p| {
@@ -421,7 +425,9 @@ fn Animals() -> impl IntoView {
         <h3>"Animals: " <span id="animal-count">{count}</span></h3>
         <div class="animals">
             <For each={move || library.animals.get().into_iter().enumerate().collect::<Vec<_>>()}
-                // keyed by the shared recording: one replaced by another of the same size is redrawn
+                // keyed by the shared recording's address, so that a recording replaced by another
+                // of the same size is redrawn: a new one is always made before the one it replaces
+                // is dropped, so it never takes the old one's address
                 key={|(i, (_, r)): &(usize, (String, Arc<Recording>))| (*i, Arc::as_ptr(r) as usize)} let:item>
                 <AnimalCard index=item.0 file=item.1.0 rec=item.1.1 />
             </For>
