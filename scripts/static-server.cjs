@@ -6,7 +6,8 @@
 // This file owns everything between the socket and the file system: parsing and refusing
 // request targets, confining paths to the served folders, response headers (the Content
 // Security Policy included), validators and conditional requests (ETag, Last-Modified, 304),
-// byte ranges (206/416), and the bounded request log and byte counts the tests read.
+// byte ranges (206/416), precompressed files (NAME.br / NAME.gz, Content-Encoding), and the
+// bounded request log and byte counts (bytes on the wire) the tests read.
 //
 // It must survive hostile input: a request it cannot make sense of is answered 4xx and the
 // server keeps going. Nothing a client sends may throw out of the request handler; even a bug
@@ -34,6 +35,12 @@ const TYPES = {
   '.mat': 'application/octet-stream', '.npz': 'application/octet-stream',
 };
 const DEFAULT_TYPE = 'application/octet-stream';
+
+/// Files the build precompresses (scripts/precompress.cjs writes NAME.br and NAME.gz beside
+/// them), served compressed to clients that accept it, as production static hosts do.
+const COMPRESSIBLE = new Set(['.wasm', '.js', '.mjs', '.css', '.svg', '.json', '.map']);
+/// Content codings in order of preference, with the suffix of their precompressed file.
+const ENCODINGS = [['br', '.br'], ['gzip', '.gz']];
 
 /// What the app needs and nothing more: its own scripts and wasm ('wasm-unsafe-eval' lets
 /// WebAssembly compile; it does not allow JS eval), its module worker, fetches of its own files,
@@ -160,6 +167,34 @@ async function resolveFile(base, segments, wantDir) {
   } catch (e) { return fail(e); }
 }
 
+/// Whether an Accept-Encoding header accepts `coding` (its own entry, else `*`; q=0 refuses).
+function accepts(header, coding) {
+  if (typeof header !== 'string') return false;
+  let star = false;
+  for (const part of header.split(',')) {
+    const [token, ...params] = part.split(';').map((p) => p.trim());
+    const q = params.find((p) => /^q=/i.test(p));
+    const ok = q === undefined || Number(q.slice(2)) > 0; // a malformed q is NaN: refused
+    if (token.toLowerCase() === coding) return ok;
+    if (token === '*') star = ok;
+  }
+  return star;
+}
+
+/// The precompressed file to send instead of `named` (a COMPRESSIBLE file asked for whole), as
+/// { coding, file, stat }, or null: the first coding the client accepts whose NAME.br / NAME.gz
+/// exists beside it, inside the same folder rules, and is not older than the file itself (a stale
+/// one, left by an earlier build, is never sent).
+async function precompressed(req, base, named, stat) {
+  for (const [coding, suffix] of ENCODINGS) {
+    if (!accepts(req.headers['accept-encoding'], coding)) continue;
+    const sibling = [...named.slice(0, -1), named[named.length - 1] + suffix];
+    const found = await resolveFile(base, sibling, false).catch(() => null);
+    if (found && found.stat.mtimeMs >= stat.mtimeMs) return { coding, file: found.file, stat: found.stat };
+  }
+  return null;
+}
+
 /// ETag from size and mtime, as nginx does. Strong, so If-Range (which compares strongly) can
 /// resume a range read; a rewrite within the same millisecond at the same size would go unseen.
 function etagOf(stat) {
@@ -277,13 +312,21 @@ async function serve(root, port = 0, mounts = {}, options = {}) {
       body = await fs.promises.readFile(file);
       scriptHashes = inlineScriptHashes(body.toString('utf8'));
     }
-    const size = body ? body.length : stat.size;
-    const etag = etagOf(stat);
+    // a compressible file asked for whole goes out precompressed when the client accepts it; a
+    // range always reads the file itself (ranges count its bytes, not the compressed ones)
+    const compressible = !body && !index && named.length > 0 && COMPRESSIBLE.has(path.extname(name).toLowerCase());
+    const encoded = compressible && req.headers.range === undefined ? await precompressed(req, base, named, stat) : null;
+    const sent = encoded ? encoded.stat : stat;
+    const size = body ? body.length : sent.size;
+    // the compressed form is another representation: its own validator
+    const etag = encoded ? etagOf(sent).replace(/"$/, `-${encoded.coding}"`) : etagOf(stat);
     const lastModified = new Date(stat.mtimeMs).toUTCString();
     const headers = {
       ...securityHeaders(scriptHashes),
       'cache-control': 'no-cache', etag, 'last-modified': lastModified, 'accept-ranges': 'bytes',
     };
+    if (compressible) headers.vary = 'Accept-Encoding';
+    if (encoded) headers['content-encoding'] = encoded.coding;
     if (notModified(req, etag, stat)) { res.writeHead(304, headers).end(); return; }
 
     const range = rangeOf(req, etag, lastModified, size);
@@ -301,7 +344,7 @@ async function serve(root, port = 0, mounts = {}, options = {}) {
       return;
     }
     // streamed, never read whole: recordings can be gigabytes
-    const stream = fs.createReadStream(file, { start, end });
+    const stream = fs.createReadStream(encoded ? encoded.file : file, { start, end });
     stream.on('data', (chunk) => count(pathname, chunk.length));
     pipeline(stream, res, () => {}); // a client gone mid-file is no error of ours
   }
@@ -347,7 +390,7 @@ async function serve(root, port = 0, mounts = {}, options = {}) {
   });
 }
 
-module.exports = { serve, CONTENT_SECURITY_POLICY, MAX_LOGGED_REQUESTS, MAX_TRACKED_PATHS, contentSecurityPolicy, inlineScriptHashes };
+module.exports = { serve, CONTENT_SECURITY_POLICY, MAX_LOGGED_REQUESTS, MAX_TRACKED_PATHS, COMPRESSIBLE, ENCODINGS, accepts, contentSecurityPolicy, inlineScriptHashes };
 
 if (require.main === module) {
   const args = process.argv.slice(2);

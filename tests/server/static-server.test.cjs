@@ -14,6 +14,7 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const { execFileSync } = require('node:child_process');
 const { serve, CONTENT_SECURITY_POLICY, MAX_LOGGED_REQUESTS } = require('../../scripts/static-server.cjs');
 
@@ -67,7 +68,21 @@ function makeFixture() {
   fs.symlinkSync(kato, path.join(tmp, 'mountlink'));
   let fifo = false;
   try { execFileSync('mkfifo', [path.join(root, 'pipe')]); fifo = true; } catch { /* no mkfifo: skip */ }
-  return { tmp, root, mount: path.join(tmp, 'mountlink'), data, big, worm, fifo };
+  // precompressed files, written by the build's own script: a bundle and a stylesheet; a binary
+  // file whose hand-made .br must never be sent; a script whose .br is older than it (stale)
+  const pre = path.join(root, 'pre');
+  fs.mkdirSync(pre);
+  const bundle = Buffer.from(Array.from({ length: 4000 }, (_, i) => `export const v${i} = ${i * 3};\n`).join(''));
+  fs.writeFileSync(path.join(pre, 'bundle.js'), bundle);
+  fs.writeFileSync(path.join(pre, 'style.css'), 'body { margin: 0; }\n'.repeat(200));
+  fs.writeFileSync(path.join(pre, 'rec.bin'), data);
+  execFileSync(process.execPath, [path.join(__dirname, '../../scripts/precompress.cjs'), pre], { stdio: 'pipe' });
+  fs.writeFileSync(path.join(pre, 'rec.bin.br'), 'not the file');
+  fs.writeFileSync(path.join(pre, 'old.js'), 'export const fresh = true;\n');
+  fs.writeFileSync(path.join(pre, 'old.js.br'), zlib.brotliCompressSync('export const stale = true;\n'));
+  const past = new Date(Date.now() - 3600 * 1000);
+  fs.utimesSync(path.join(pre, 'old.js.br'), past, past);
+  return { tmp, root, mount: path.join(tmp, 'mountlink'), data, big, worm, fifo, bundle };
 }
 
 /// One request through Node's client (well-formed requests only); body as a Buffer.
@@ -354,6 +369,65 @@ async function main() {
     assert.equal(srv.bytesByPath.get('/big.bin'), perPath + 100);
     await request(port, '/data.bin');
     assert.equal(srv.bytesSent, before + 100 + 1000);
+  });
+
+  await test('precompressed files go to clients that accept their coding, brotli first', async () => {
+    const { bundle } = fixture;
+    const br = await request(port, '/pre/bundle.js', { headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    assert.equal(br.status, 200);
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers['content-type'], 'text/javascript');
+    assert.equal(br.headers.vary, 'Accept-Encoding');
+    assert.equal(Number(br.headers['content-length']), br.body.length);
+    assert.ok(br.body.length < bundle.length / 4, `brotli sent ${br.body.length} of ${bundle.length} bytes`);
+    assert.deepEqual(zlib.brotliDecompressSync(br.body), bundle);
+    assert.match(br.headers.etag, /-br"$/);
+    const gz = await request(port, '/pre/bundle.js', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.deepEqual(zlib.gunzipSync(gz.body), bundle);
+    assert.notEqual(gz.headers.etag, br.headers.etag);
+    const css = await request(port, '/pre/style.css', { headers: { 'accept-encoding': 'br' } });
+    assert.equal(css.headers['content-encoding'], 'br');
+    assert.equal(zlib.brotliDecompressSync(css.body).toString(), 'body { margin: 0; }\n'.repeat(200));
+    for (const refused of [undefined, 'identity', 'br;q=0, gzip;q=0', 'zstd', 'br;q=nonsense']) {
+      const r = await request(port, '/pre/bundle.js', { headers: refused === undefined ? {} : { 'accept-encoding': refused } });
+      assert.equal(r.headers['content-encoding'], undefined, `Accept-Encoding: ${refused}`);
+      assert.equal(r.headers.vary, 'Accept-Encoding');
+      assert.deepEqual(r.body, bundle, `Accept-Encoding: ${refused}`);
+    }
+    assert.equal((await request(port, '/pre/bundle.js', { headers: { 'accept-encoding': '*' } })).headers['content-encoding'], 'br');
+  });
+  await test('precompressed: validators, HEAD, ranges, stale and foreign files', async () => {
+    const accept = { 'accept-encoding': 'br' };
+    const br = await request(port, '/pre/bundle.js', { headers: accept });
+    const again = await request(port, '/pre/bundle.js', { headers: { ...accept, 'if-none-match': br.headers.etag } });
+    assert.equal(again.status, 304);
+    assert.equal(again.headers['content-encoding'], 'br');
+    // the identity validator does not match the compressed form, and the other way round
+    const plain = await request(port, '/pre/bundle.js');
+    assert.equal((await request(port, '/pre/bundle.js', { headers: { ...accept, 'if-none-match': plain.headers.etag } })).status, 200);
+    assert.equal((await request(port, '/pre/bundle.js', { headers: { 'if-none-match': br.headers.etag } })).status, 200);
+    const head = await request(port, '/pre/bundle.js', { method: 'HEAD', headers: accept });
+    assert.equal(head.headers['content-length'], String(br.body.length));
+    assert.equal(head.body.length, 0);
+    // a range reads the file itself, never the compressed bytes
+    const range = await request(port, '/pre/bundle.js', { headers: { ...accept, range: 'bytes=0-5' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers['content-encoding'], undefined);
+    assert.deepEqual(range.body, fixture.bundle.subarray(0, 6));
+    // a .br older than its file (left by an earlier build) is not sent
+    const old = await request(port, '/pre/old.js', { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(old.headers['content-encoding'], undefined);
+    assert.equal(old.body.toString(), 'export const fresh = true;\n');
+    // only the types the build compresses: a recording's .br beside it is never sent for it
+    const bin = await request(port, '/pre/rec.bin', { headers: accept });
+    assert.equal(bin.headers['content-encoding'], undefined);
+    assert.equal(bin.headers.vary, undefined);
+    assert.deepEqual(bin.body, fixture.data);
+    // the bytes on the wire are counted
+    const before = srv.bytesByPath.get('/pre/bundle.js');
+    await request(port, '/pre/bundle.js', { headers: accept });
+    assert.equal(srv.bytesByPath.get('/pre/bundle.js'), before + br.body.length);
   });
 
   await test(`the request log keeps the newest ${MAX_LOGGED_REQUESTS} paths`, async () => {
