@@ -137,7 +137,8 @@ fn a_3_gb_nwb_loads_its_traces_by_reading_a_few_megabytes() {
 
 /// A generic HDF5 file with its arrays picked in the spec (`data.files[].arrays`): the library,
 /// `inspect --spec` and `run` give the recording the page's "Use these arrays" form gives (the
-/// form assembles the file's listing with the choice).
+/// form has the reader worker call `load_files_picked`, as the spec does; assembling the listing
+/// with the choice, which holds this small file's arrays whole, gives the same).
 #[test]
 fn arrays_picked_in_a_spec_give_what_the_page_form_gives() {
     use neurognn::data::formats::inventory::{self, Choice};

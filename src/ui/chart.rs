@@ -99,7 +99,8 @@ fn draw_on_canvas<T: Chart>(element: &HtmlCanvasElement, chart: &T, id: &str) {
         log::error!("{e}");
     }
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    if ms > 100.0 {
+    // a long task is one over 50 ms: say which chart made one
+    if ms > 50.0 {
         log::warn!("drawing {id} took {ms:.0} ms");
     }
 }

@@ -22,6 +22,11 @@ fn run_groups(runs: &[RunResult], keep: impl Fn(&RunResult) -> bool) -> Vec<Stri
     groups
 }
 
+/// The runs at places `ix` of `runs` (places past the end, of runs since cleared, are skipped).
+fn runs_at<'a>(runs: &'a [RunResult], ix: &[usize]) -> Vec<&'a RunResult> {
+    ix.iter().filter_map(|&i| runs.get(i)).collect()
+}
+
 fn group_of(r: &RunResult) -> String {
     format!("{} · {} · {}", r.model, r.task, r.protocol)
 }
@@ -30,7 +35,7 @@ fn group_of(r: &RunResult) -> String {
 #[component]
 pub fn Results() -> impl IntoView {
     let lab = expect_context::<Lab>();
-    let grouped = Memo::new(move |_| tables(&summarise(&lab.runs.get())));
+    let grouped = Memo::new(move |_| lab.runs.with(|runs| tables(&summarise(runs))));
     let sections = move || {
         grouped
             .get()
@@ -187,9 +192,8 @@ fn Confusion() -> impl IntoView {
     let options = Memo::new(move |_| lab.runs.with(|runs| run_groups(runs, |r| r.confusion.is_some())));
     let chosen = RwSignal::new(String::new());
     keep_valid(options, chosen);
-    let matrix = Signal::derive(move || {
+    let matrix = Signal::derive(move || lab.runs.with(|runs| {
         let key = chosen.get();
-        let runs = lab.runs.get();
         let picked: Vec<&RunResult> = runs.iter().filter(|r| group_of(r) == key).collect();
         let task = picked.first().map(|r| r.task.clone()).unwrap_or_default();
         let classes: Vec<String> = lab.ran.with(|s| {
@@ -211,7 +215,7 @@ fn Confusion() -> impl IntoView {
             }
         }
         Matrix::confusion(format!("{key} (summed over {} runs)", picked.len()), &classes, &sum)
-    });
+    }));
     view! {
         <Show when=move || !options.get().is_empty()>
             <h4>"Confusion matrix"</h4>
@@ -227,7 +231,7 @@ fn Confusion() -> impl IntoView {
 fn Predictions() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let options = Memo::new(move |_| {
-        lab.runs.get().iter().filter(|r| r.predictions.is_some()).map(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed)).collect::<Vec<_>>()
+        lab.runs.with(|runs| runs.iter().filter(|r| r.predictions.is_some()).map(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed)).collect::<Vec<_>>())
     });
     let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
     let chosen = RwSignal::new(String::new());
@@ -236,8 +240,7 @@ fn Predictions() -> impl IntoView {
     keep_valid(neurons, neuron);
     let traces = Signal::derive(move || {
         let key = chosen.get();
-        let runs = lab.runs.get();
-        let sample = runs.iter().find(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed) == key).and_then(|r| r.predictions.clone());
+        let sample = lab.runs.with(|runs| runs.iter().find(|r| format!("{} · {} · {} · seed {}", r.model, r.protocol, r.fold, r.seed) == key).and_then(|r| r.predictions.clone()));
         let i = neurons.with(|n| n.iter().position(|x| *x == neuron.get()));
         let series = match (sample, i) {
             (Some(s), Some(i)) if i < s.neurons => {
@@ -253,8 +256,7 @@ fn Predictions() -> impl IntoView {
         };
         Curves { title: format!("{} · {key}", neuron.get()), x_desc: "test frame".into(), y_desc: "activity (z)".into(), series, from_zero: false }
     });
-    let rollout = Signal::derive(move || {
-        let runs = lab.runs.get();
+    let rollout = Signal::derive(move || lab.runs.with(|runs| {
         let mut series: Vec<LossSeries> = Vec::new();
         let mut models: Vec<String> = Vec::new();
         for r in runs.iter().filter(|r| r.rollout.is_some()) {
@@ -274,7 +276,7 @@ fn Predictions() -> impl IntoView {
             series.push(LossSeries { name: "persistence".into(), points: curve(&|r: &RunResult| r.rollout.as_ref().map(|o| o.persistence_mse.clone())) });
         }
         Curves { title: "rollout: MSE by frames predicted ahead (mean over runs)".into(), x_desc: "frames ahead".into(), y_desc: "MSE (z-scored)".into(), series, from_zero: true }
-    });
+    }));
     view! {
         <Show when=move || !options.get().is_empty()>
             <h4>"Predicted versus actual"</h4>
@@ -300,18 +302,21 @@ fn Graphs() -> impl IntoView {
     // the references come with the plan: the worker has the data they are built from
     let truth = Memo::new(move |_| lab.plan.with(|p| p.as_ref().and_then(|p| p.truth.clone())));
     let connectome = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.connectome.clone()).unwrap_or_default()));
+    // the chosen runs, by their place in `lab.runs` (runs are read in place, never copied: a
+    // finished run updates every chart, and copying all runs' predictions for each was slow)
     let picked = Memo::new(move |_| {
         let key = chosen.get();
-        lab.runs.get().into_iter().filter(|r| !r.graphs.is_empty() && group_of(r) == key).collect::<Vec<_>>()
+        lab.runs.with(|runs| runs.iter().enumerate().filter(|(_, r)| !r.graphs.is_empty() && group_of(r) == key).map(|(i, _)| i).collect::<Vec<_>>())
     });
     let inferred = Memo::new(move |_| {
-        let runs = picked.get();
         let n = neurons.with(Vec::len);
         let mut mean = vec![0f32; n * n];
-        let graphs: Vec<&Vec<f32>> = runs.iter().flat_map(|r| r.graphs.iter().map(|g| &g.edges)).filter(|e| e.len() == n * n).collect();
-        for e in &graphs {
-            mean.iter_mut().zip(e.iter()).for_each(|(m, v)| *m += v / graphs.len() as f32);
-        }
+        lab.runs.with(|runs| picked.with(|ix| {
+            let graphs: Vec<&Vec<f32>> = runs_at(runs, ix).into_iter().flat_map(|r| r.graphs.iter().map(|g| &g.edges)).filter(|e| e.len() == n * n).collect();
+            for e in &graphs {
+                mean.iter_mut().zip(e.iter()).for_each(|(m, v)| *m += v / graphs.len() as f32);
+            }
+        }));
         mean
     });
     let heat = move |title: String, values: Vec<f32>| Matrix::adjacency(title, &neurons.get(), values);
@@ -328,8 +333,7 @@ fn Graphs() -> impl IntoView {
         Network { title: chosen.get(), neurons: neurons.get(), edges: inferred.get(), reference: Some(reference), top: 2 * neurons.with(Vec::len) }
     });
     let scores = move || {
-        let runs = picked.get();
-        let metric = |m: &str| mean_sd(&runs.iter().filter_map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>());
+        let metric = |m: &str| mean_sd(&lab.runs.with(|runs| picked.with(|ix| runs_at(runs, ix).iter().filter_map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>())));
         let fmt = |name: &str, v: Option<(f64, f64)>, null: Option<(f64, f64)>| {
             v.map(|(m, s)| format!("AUROC vs {name} {m:.3} ± {s:.3} (shuffled-graph null {:.3})", null.map_or(f64::NAN, |n| n.0)))
         };
