@@ -258,17 +258,26 @@ fn shape_of(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize
     Ok((dims, count))
 }
 
-/// A numeric dataset's dimensions and values (an empty MATLAB array reads as no values).
-pub(super) fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+/// The dimensions and value count of a numeric dataset about to be read, refused when it is not
+/// numeric or over the budget (which is charged for it).
+fn numeric_to_read(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, usize), FormatError> {
     let (dims, count) = shape_of(file, ds, at)?;
-    if matlab_empty(&ds.attrs().within(file, at)?) {
-        return Ok((vec![0], Vec::new()));
-    }
     match ds.dtype().within(file, at)? {
-        DType::F32 | DType::F64 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64 => {}
+        DType::F32 | DType::F64 => {}
+        other if is_integer(&other) => {}
         other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected numbers"))),
     }
     file.budget.values(count as u64, || format!("{at} (shape {dims:?})")).map_err(|e| FormatError::over(file, e))?;
+    Ok((dims, count))
+}
+
+/// A numeric dataset's dimensions and values (an empty MATLAB array reads as no values).
+pub(super) fn read_numeric(file: &Src<'_>, ds: &Dataset, at: &str) -> Result<(Vec<usize>, Vec<f64>), FormatError> {
+    shape_of(file, ds, at)?; // a shape that overflows is refused, also for an empty array
+    if matlab_empty(&ds.attrs().within(file, at)?) {
+        return Ok((vec![0], Vec::new()));
+    }
+    let (dims, count) = numeric_to_read(file, ds, at)?;
     let values = ds.read_f64().within(file, at)?;
     if values.len() != count {
         return Err(FormatError::invalid(file, format!("{at}: shape {dims:?} declares {count} values, but {} were read", values.len())));
@@ -283,12 +292,7 @@ const ROWS_READ_VALUES: usize = 1 << 17;
 /// read a block of rows at a time: the memory beside the result is one block, not a `f64` copy
 /// of the dataset (traces stored as f64 would otherwise cost three times their f32 size).
 pub(super) fn read_numeric_f32(file: &Src<'_>, ds: &Dataset, at: &str, map: impl Fn(f64) -> f64) -> Result<(Vec<usize>, Vec<f32>), FormatError> {
-    let (dims, count) = shape_of(file, ds, at)?;
-    match ds.dtype().within(file, at)? {
-        DType::F32 | DType::F64 | DType::I8 | DType::I16 | DType::I32 | DType::I64 | DType::U8 | DType::U16 | DType::U32 | DType::U64 => {}
-        other => return Err(FormatError::invalid(file, format!("{at} holds {other} values, expected numbers"))),
-    }
-    file.budget.values(count as u64, || format!("{at} (shape {dims:?})")).map_err(|e| FormatError::over(file, e))?;
+    let (dims, count) = numeric_to_read(file, ds, at)?;
     let rows = dims.first().copied().unwrap_or(1);
     let row_len = dims.iter().skip(1).product::<usize>().max(1);
     let block = (ROWS_READ_VALUES / row_len).max(1);
