@@ -22,6 +22,33 @@ impl std::fmt::Display for BackendKind {
     }
 }
 
+/// Which backend a person asked for: the faster one here (timed on the first run), or one by name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendChoice {
+    #[default]
+    Auto,
+    #[serde(rename = "webgpu")]
+    WebGpu,
+    Cpu,
+}
+
+impl BackendChoice {
+    /// From a URL's `backend=` value or a remembered setting ("auto", "webgpu", "cpu").
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(text.to_ascii_lowercase())).ok()
+    }
+
+    /// The name [`BackendChoice::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::WebGpu => "webgpu",
+            BackendChoice::Cpu => "cpu",
+        }
+    }
+}
+
 /// A device plus what to tell the user about it.
 #[derive(Debug, Clone)]
 pub struct Compute {
@@ -109,9 +136,10 @@ pub fn gpu_lost(why: &str) {
     WEBGPU.with(|w| *w.borrow_mut() = None);
 }
 
-/// WebGPU when available and wanted, otherwise the CPU with the reason.
-pub async fn pick(prefer_gpu: bool) -> Compute {
-    if !prefer_gpu {
+/// The CPU when chosen; otherwise WebGPU when available, else the CPU with the reason. (`Auto`
+/// is resolved by timing in [`crate::train::bench::pick_backend`]; here it means WebGPU first.)
+pub async fn pick(choice: BackendChoice) -> Compute {
+    if choice == BackendChoice::Cpu {
         return cpu("chosen by the user");
     }
     if let Some(why) = GPU_LOST.with(|l| l.borrow().clone()) {
@@ -164,6 +192,13 @@ mod browser {
             .filter_map(|k| get(&info, k).as_string())
             .filter(|s| !s.is_empty())
             .collect();
-        Ok(if parts.is_empty() { "unnamed adapter".into() } else { parts.join(" ") })
+        let mut name = if parts.is_empty() { "unnamed adapter".to_string() } else { parts.join(" ") };
+        // a software rasteriser standing in for a GPU (Chromium's SwiftShader, WARP, llvmpipe)
+        // says so since Chrome 136 in `info`, before that on the adapter itself
+        let fallback = [get(&info, "isFallbackAdapter"), get(&adapter, "isFallbackAdapter")].iter().any(|v| v.as_bool() == Some(true));
+        if fallback {
+            name.push_str(", a software fallback adapter (no GPU)");
+        }
+        Ok(name)
     }
 }

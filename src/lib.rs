@@ -4,7 +4,7 @@
 //! own GPU through WebGPU (burn's wgpu backend), or natively on the CPU from the same code.
 //!
 //! Data flows one way: [`data`] (recordings → windows) → [`model`] / [`train`] (modules, loops,
-//! metrics, reports) → [`plot`] and, in the browser, `ui`. The one place that chooses a backend
+//! metrics, reports) → [`plot`] and, in the browser, `ui` (the page) and `worker` (where it trains). The one place that chooses a backend
 //! is [`device`].
 
 pub mod data;
@@ -14,3 +14,5 @@ pub mod plot;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

@@ -16,9 +16,9 @@ fn main() {
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
     let _ = console_log::init_with_level(log::Level::Info);
-    if neurognn::ui::worker::in_worker() {
+    if neurognn::worker::in_worker() {
         // public/worker.js loaded this module to train off the main thread
-        neurognn::ui::worker::serve();
+        neurognn::worker::serve();
     } else {
         leptos::mount::mount_to_body(neurognn::ui::App);
     }

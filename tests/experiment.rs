@@ -294,3 +294,65 @@ fn a_model_too_big_for_the_backend_is_refused_with_its_memory() {
     let mlp = ExperimentSpec { models: vec![ModelSpec { hidden: 16, ..ModelSpec::new(ModelKind::Mlp) }], ..spec };
     pollster::block_on(run_experiment(&mlp, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default())).expect("an MLP fits");
 }
+
+/// A pool member: takes the runs `take` allows, in the order the plan asks for them.
+struct Member {
+    take: fn(usize) -> bool,
+    trained: Vec<usize>,
+}
+
+impl Host for Member {
+    async fn yield_now(&mut self) {}
+    fn progress(&mut self, _: &neurognn::train::Progress) -> std::ops::ControlFlow<()> {
+        std::ops::ControlFlow::Continue(())
+    }
+    async fn claim(&mut self, index: usize) -> bool {
+        let mine = (self.take)(index);
+        if mine {
+            self.trained.push(index);
+        }
+        mine
+    }
+}
+
+#[test]
+fn runs_shared_out_by_a_pool_and_gathered_give_one_run_s_numbers() {
+    use neurognn::train::experiment::{Share, resume_experiment};
+    let mut spec = small_spec();
+    spec.tasks = vec![TaskSpec::NextStep];
+    spec.models = [ModelKind::Mlp, ModelKind::Gcn, ModelKind::Nri].iter().map(|&k| ModelSpec { hidden: 8, ..ModelSpec::new(k) }).collect();
+    let whole = run(&spec);
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let DataSpec::Synthetic { config } = &spec.data else { unreachable!() };
+    let worm = config.generate();
+    let part = |take: fn(usize) -> bool| {
+        let mut member = Member { take, trained: Vec::new() };
+        let result = pollster::block_on(resume_experiment(&spec, &worm.recordings, Some(&worm.graph), "CPU", &Device::flex(), &mut member, &[], Share::Pool)).unwrap();
+        (result, member.trained)
+    };
+    // two members; the second trains its runs first (out of the plan's order, as a pool may)
+    let (odd, odd_runs) = part(|i| i % 2 == 1);
+    let (even, even_runs) = part(|i| i % 2 == 0);
+    assert_eq!(odd.runs.iter().map(|r| r.index).collect::<Vec<_>>(), odd_runs);
+    assert_eq!(even.runs.iter().map(|r| r.index).collect::<Vec<_>>(), even_runs);
+    assert_eq!(even.runs.len() + odd.runs.len(), whole.runs.len());
+    let mut done: Vec<_> = odd.runs.into_iter().chain(even.runs).collect();
+    done.sort_by_key(|r| r.index);
+    // gathering trains nothing and gives the one run's result
+    let mut gatherer = Member { take: |_| panic!("gathering asks for no run"), trained: Vec::new() };
+    let gathered = pollster::block_on(resume_experiment(&spec, &worm.recordings, Some(&worm.graph), "CPU", &Device::flex(), &mut gatherer, &done, Share::Gather)).unwrap();
+    assert_eq!(gathered.runs.len(), whole.runs.len());
+    for (a, b) in gathered.runs.iter().zip(&whole.runs) {
+        assert_eq!((a.index, &a.model, &a.fold), (b.index, &b.model, &b.fold));
+        assert_eq!(a.metrics, b.metrics, "run {} differs", a.index);
+    }
+    assert_eq!(serde_json::to_string(&gathered.summary).unwrap(), serde_json::to_string(&whole.summary).unwrap());
+    // a kept run is matched by its place too: two runs of one kind are not confused
+    let mut twice = spec.clone();
+    twice.models = vec![ModelSpec { hidden: 8, ..ModelSpec::new(ModelKind::Mlp) }, ModelSpec { hidden: 4, ..ModelSpec::new(ModelKind::Mlp) }];
+    let both = pollster::block_on(resume_experiment(&twice, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default(), &[], Share::All)).unwrap();
+    let first_only = vec![both.runs[0].clone()];
+    let resumed = pollster::block_on(resume_experiment(&twice, &worm.recordings, None, "CPU", &Device::flex(), &mut NativeHost::default(), &first_only, Share::All)).unwrap();
+    assert_eq!(resumed.runs[1].parameters, both.runs[1].parameters);
+    assert_ne!(resumed.runs[1].parameters, resumed.runs[0].parameters);
+}

@@ -38,7 +38,7 @@ fn small_demo() -> DemoSpec {
 }
 
 async fn webgpu() -> device::Compute {
-    let compute = device::pick(true).await;
+    let compute = device::pick(device::BackendChoice::WebGpu).await;
     assert_eq!(compute.kind, BackendKind::WebGpu, "no WebGPU in this browser: {}", compute.label);
     compute
 }
@@ -58,7 +58,7 @@ async fn demo_trains_on_webgpu_and_the_loss_falls() {
 
 #[wasm_bindgen_test]
 async fn demo_trains_on_the_cpu_fallback_in_the_browser() {
-    let compute = device::pick(false).await;
+    let compute = device::pick(device::BackendChoice::Cpu).await;
     assert_eq!(compute.kind, BackendKind::Cpu);
     let report = run_demo(&small_demo(), &compute.device, &mut BrowserHost::default()).await.expect("CPU demo should train");
     assert!(report.run.last_loss() < 0.9 * report.run.first_loss(), "loss did not fall: {:?}", report.run.losses);

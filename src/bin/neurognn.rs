@@ -227,7 +227,7 @@ mod cli {
                     spec.train.seed = seed;
                 }
                 let compute = if gpu {
-                    pollster::block_on(device::pick(true))
+                    pollster::block_on(device::pick(device::BackendChoice::WebGpu))
                 } else {
                     device::cpu("the command line's default; --gpu uses wgpu")
                 };
@@ -262,7 +262,7 @@ mod cli {
     }
 
     fn compute(gpu: bool) -> device::Compute {
-        if gpu { pollster::block_on(device::pick(true)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
+        if gpu { pollster::block_on(device::pick(device::BackendChoice::WebGpu)) } else { device::cpu("the command line's default; --gpu uses wgpu") }
     }
 
     fn read_spec(path: &std::path::Path) -> Result<ExperimentSpec, String> {
@@ -375,43 +375,17 @@ mod cli {
 
     /// Times training steps of every model on random windows of the given size.
     fn bench_models(steps: usize, batch: usize, nodes: usize, history: usize, gpu: bool) -> Result<(), String> {
-        use neurognn::data::task::{Series, Target, Windows};
         use neurognn::model::{ModelKind, ModelSpec};
-        use neurognn::train::TrainConfig;
-        use neurognn::train::fit::{FitSetup, Objective, fit};
+        use neurognn::train::bench::{StepShape, time_steps};
         let compute = compute(gpu);
         println!("backend: {}; batch {batch}, {nodes} nodes, history {history}, 2 features", compute.label);
         println!("{:<8} {:>10} {:>14} {:>16}", "model", "params", "ms per step", "peak RSS MB");
-        // 4 batches of windows over random frames
-        let frames = 4 * batch + history;
-        let mut x = 0u32;
-        let mut noise = || { x = x.wrapping_mul(1664525).wrapping_add(1013904223); (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5 };
-        let series = std::sync::Arc::new(Series {
-            name: "noise".into(),
-            frames,
-            nodes,
-            features: 2,
-            values: (0..frames * nodes * 2).map(|_| noise()).collect(),
-            present: vec![true; nodes],
-            classes: (0..frames).map(|t| Some((t % 4) as u16)).collect(),
-            change_sd: vec![1.0; nodes],
-        });
-        let mut w = Windows::new(history, nodes, 2);
-        w.add(&series, 0..frames, Target::NextFrame, 0);
-        let incoming = vec![1.0 / nodes as f32; nodes * nodes];
+        let shape = StepShape { nodes, history, features: 2, batch };
         for kind in ModelKind::ALL {
-            let spec = ModelSpec::new(kind);
-            let objective = Objective::NextStep;
-            let warm = TrainConfig { steps: 3, batch_size: batch, eval_every: 1000, ..TrainConfig::default() };
-            let setup = |cfg| FitSetup { spec: &spec, objective: &objective, incoming: kind.needs_graph().then_some(incoming.as_slice()), train: cfg };
-            pollster::block_on(fit(setup(&warm), &w, &w, &compute.device, &mut NativeHost::default())).map_err(|e| e.to_string())?;
-            let timed = TrainConfig { steps, eval_every: steps * 10, report_every: steps * 10, ..warm.clone() };
-            let started = std::time::Instant::now();
-            let fitted = pollster::block_on(fit(setup(&timed), &w, &w, &compute.device, &mut NativeHost::default())).map_err(|e| e.to_string())?;
-            let ms = started.elapsed().as_secs_f64() * 1e3 / steps as f64;
-            println!("{:<8} {:>10} {:>14.2} {:>16}", kind.label(), fitted.report.parameters, ms, peak_rss_mb().map_or("–".into(), |m| format!("{m:.0}")));
+            let t = pollster::block_on(time_steps(&ModelSpec::new(kind), shape, 3, steps, f64::INFINITY, &compute.device)).map_err(|e| e.to_string())?;
+            println!("{:<8} {:>10} {:>14.2} {:>16}", kind.label(), t.parameters, t.ms, peak_rss_mb().map_or("–".into(), |m| format!("{m:.0}")));
         }
-        println!("(peak RSS is the process's high-water mark so far; native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
+        println!("(ms per step: the mean of {steps} steps after 3 warm-up steps, each reading its loss back; peak RSS is the process's high-water mark so far; native, {} build)", if cfg!(debug_assertions) { "debug" } else { "release" });
         Ok(())
     }
 

@@ -4,7 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::next_step::{NextStepReport, fit_next_step, next_step_mlp};
+use super::bench::StepShape;
 use super::{Host, TrainConfig, TrainError};
+use crate::data::Recording;
+use crate::model::ModelSpec;
 use crate::data::synthetic::SyntheticConfig;
 use crate::data::windows::{NextStepData, SplitFractions};
 use burn::prelude::Device;
@@ -44,13 +47,37 @@ pub struct DemoReport {
     pub run: NextStepReport,
 }
 
+/// The demo's animal, cut into windows, and its network.
+pub struct DemoData {
+    recording: Recording,
+    data: NextStepData,
+    pub model: ModelSpec,
+}
+
+impl DemoData {
+    /// Generates the synthetic animal and prepares its windows.
+    pub fn prepare(spec: &DemoSpec) -> Result<Self, TrainError> {
+        let recording = spec.data.generate().recordings.swap_remove(0);
+        let data = NextStepData::prepare(&recording, spec.history, spec.split)?;
+        Ok(Self { recording, data, model: next_step_mlp(spec.hidden, spec.layers) })
+    }
+
+    /// The size of one training step (to time backends with).
+    pub fn step(&self, spec: &DemoSpec) -> StepShape {
+        let w = &self.data.train;
+        StepShape { nodes: w.nodes, history: w.history, features: w.features, batch: spec.train.batch_size.clamp(1, w.len().max(1)) }
+    }
+}
+
 /// Generates the synthetic animal, prepares windows and trains.
 pub async fn run_demo<H: Host>(spec: &DemoSpec, device: &Device, host: &mut H) -> Result<DemoReport, TrainError> {
-    let worm = spec.data.generate();
-    let rec = &worm.recordings[0];
-    let data = NextStepData::prepare(rec, spec.history, spec.split)?;
-    let model = next_step_mlp(spec.hidden, spec.layers);
-    let (_, run) = fit_next_step(&data, &model, &spec.train, device, host).await?;
+    train_demo(spec, &DemoData::prepare(spec)?, device, host).await
+}
+
+/// Trains the demo's network on its prepared data.
+pub async fn train_demo<H: Host>(spec: &DemoSpec, prepared: &DemoData, device: &Device, host: &mut H) -> Result<DemoReport, TrainError> {
+    let (rec, data) = (&prepared.recording, &prepared.data);
+    let (_, run) = fit_next_step(data, &prepared.model, &spec.train, device, host).await?;
     Ok(DemoReport {
         neurons: rec.neurons,
         frames: rec.frames,

@@ -21,6 +21,7 @@ use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
 use super::saved::{ModelAbout, SavedModel, trained_on};
+use super::bench::StepShape;
 use super::{Host, TrainConfig, TrainError};
 pub use super::report::{TaskTable, format_table, tables};
 use crate::data::graph::{FixedGraph, GraphScore, correlation_graph, incoming_normalised, regression_graph, score_graph};
@@ -103,6 +104,19 @@ fn fits_memory(spec: &ExperimentSpec, neurons: usize, device: &Device) -> Result
     Ok(())
 }
 
+/// The size of a training step of `spec` on `recordings` (the batch of the experiment; a model
+/// may set its own), to time backends with; `None` when the recordings cannot be aligned (the
+/// experiment then says why).
+pub fn step_shape(spec: &ExperimentSpec, recordings: &[Recording]) -> Option<StepShape> {
+    let nodes = align(recordings, spec.preprocess.neuron_set).ok()?.neurons.len();
+    Some(StepShape {
+        nodes: nodes.max(1),
+        history: spec.preprocess.history.max(1),
+        features: if spec.preprocess.change { 2 } else { 1 },
+        batch: spec.train.batch_size.max(1),
+    })
+}
+
 /// An inferred graph (NRI), averaged over an animal's test windows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferredGraph {
@@ -118,6 +132,9 @@ pub struct InferredGraph {
 /// One trained and tested model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
+    /// The run's place in the experiment's plan (0-based; the order of [`Plan::runs`]).
+    #[serde(default)]
+    pub index: usize,
     pub model: String,
     pub protocol: String,
     pub task: String,
@@ -377,11 +394,35 @@ pub async fn run_experiment<H: Host>(
     device: &Device,
     host: &mut H,
 ) -> Result<ExperimentResult, TrainError> {
-    resume_experiment(spec, recordings, truth, backend, device, host, &[]).await
+    resume_experiment(spec, recordings, truth, backend, device, host, &[], Share::All).await
 }
 
-/// [`run_experiment`], taking the first `done.len()` runs' results from `done` instead of
-/// training them again (the page resumes on the CPU this way when the GPU is lost).
+/// Which of an experiment's runs a call trains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Share {
+    /// Every run (but those already done).
+    #[default]
+    All,
+    /// The runs the host is given when it asks for them ([`Host::claim`]): a pool of workers
+    /// shares the runs out this way, each taking the next one nobody has when it is free.
+    Pool,
+    /// None: the result gathers the runs already done (a pool's parts, once all have finished).
+    Gather,
+}
+
+/// The result in `done` of run `index`, when it is the run of `model` with `seed` on this
+/// task, protocol and fold (the data may have changed since).
+fn kept<'a>(done: &'a [RunResult], index: usize, fold: &FoldContext<'_>, model: &ModelSpec, seed: u64) -> Option<&'a RunResult> {
+    let (task, protocol) = (fold.task.label(), fold.protocol.label());
+    done.iter().find(|r| r.index == index && r.model == model.kind.label() && r.fold == fold.data.fold && r.seed == seed && r.task == task && r.protocol == protocol)
+}
+
+/// [`run_experiment`], taking the results of runs in `done` instead of training them again
+/// (the page resumes on the CPU this way when the GPU is lost, and after a worker died), and
+/// training only the runs `share` gives this call (a pool of workers splits the runs this way
+/// and gathers their results with [`Share::Gather`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn resume_experiment<H: Host>(
     spec: &ExperimentSpec,
     recordings: &[Recording],
@@ -390,6 +431,7 @@ pub async fn resume_experiment<H: Host>(
     device: &Device,
     host: &mut H,
     done: &[RunResult],
+    share: Share,
 ) -> Result<ExperimentResult, TrainError> {
     let started = web_time::Instant::now();
     check(spec, recordings)?;
@@ -421,6 +463,8 @@ pub async fn resume_experiment<H: Host>(
     let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
     let needs_graph = spec.models.iter().any(|m| m.kind.needs_graph());
     let mut runs: Vec<RunResult> = Vec::new();
+    // the index of the next run in the plan (runs kept or left to other workers count too)
+    let mut next = 0;
     let mut reference_graphs = Vec::new();
     let mut classes = BTreeMap::new();
     for task in &spec.tasks {
@@ -459,18 +503,28 @@ pub async fn resume_experiment<H: Host>(
                 };
                 for &seed in &spec.seeds {
                     for model in &spec.models {
-                        let index = runs.len();
+                        let index = next;
+                        next += 1;
                         // a kept result is used only for the same run (the data may have changed)
-                        if let Some(run) = done.get(index).filter(|r| r.model == model.kind.label() && r.fold == fold.data.fold && r.seed == seed && r.task == task.label() && r.protocol == protocol.label()) {
+                        if let Some(run) = kept(done, index, &fold, model, seed) {
                             runs.push(run.clone());
                             continue;
                         }
+                        let mine = match share {
+                            Share::All => true,
+                            Share::Pool => host.claim(index).await,
+                            Share::Gather => false,
+                        };
+                        if !mine {
+                            continue;
+                        }
                         host.run_started(&plan.runs[index], index, plan.runs.len());
-                        let (run, trained, stopped) = match run_model(&fold, model, seed, device, host).await {
+                        let (mut run, trained, stopped) = match run_model(&fold, model, seed, device, host).await {
                             // a diverged run is one result, not the end of the experiment
                             Err(e @ TrainError::Diverged { .. }) => (failed_run(&fold, model, seed, e.to_string()), None, false),
                             other => other?,
                         };
+                        run.index = index;
                         host.run_finished(index, &run);
                         if let Some(trained) = trained {
                             host.model_trained(index, trained);
@@ -490,6 +544,7 @@ pub async fn resume_experiment<H: Host>(
 /// The result of a run that failed with `why`: no metrics.
 fn failed_run(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, why: String) -> RunResult {
     RunResult {
+        index: 0,
         model: model.kind.label().into(),
         protocol: fold.protocol.label().into(),
         task: fold.task.label(),
@@ -591,6 +646,7 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
         }
     }
     let run = RunResult {
+        index: 0,
         model: model.kind.label().into(),
         protocol: fold.protocol.label().into(),
         task: fold.task.label(),

@@ -5,6 +5,7 @@
 //! they report progress as plain values through a [`Host`]. The CLI drives the same loops with
 //! [`NativeHost`]. No DOM, no signals, no file I/O.
 
+pub mod bench;
 pub mod demo;
 pub mod experiment;
 pub mod fit;
@@ -152,6 +153,12 @@ pub trait Host {
     /// Run `index`'s trained network, with what it needs to be applied to new recordings.
     fn model_trained(&mut self, index: usize, model: saved::SavedModel) {
         let _ = (index, model);
+    }
+    /// May this host train run `index` of an experiment shared by a pool ([`experiment::Share::Pool`])?
+    /// Yes unless another member of the pool took it first.
+    fn claim(&mut self, index: usize) -> impl Future<Output = bool> {
+        let _ = index;
+        std::future::ready(true)
     }
     /// Fault injection, for tests only (the page takes it from `?fault=` in its URL): the fault
     /// to act out at the next loss read, if any.

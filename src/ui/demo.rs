@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::UrlSettings;
 use super::chart::LossChart;
-use super::worker::{FromWorker, ToWorker, TrainingWorker};
+use crate::worker::{FromWorker, ToWorker, TrainingWorker};
 use crate::plot::LossSeries;
 use crate::train::Progress;
 use crate::train::demo::{DemoReport, DemoSpec};
@@ -86,7 +86,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
         set_phase.set(Phase::Running);
         set_report.set(None);
         set_progress.set(None);
-        send(ToWorker::Demo { spec: Box::new(spec.clone()), prefer_gpu: settings.prefer_gpu, fault: None });
+        send(ToWorker::Demo { spec: Box::new(spec.clone()), backend: settings.backend, fault: None });
     };
     // a link to an experiment opens the lab; the demo then waits for its button
     if !settings.experiment_link {

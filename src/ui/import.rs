@@ -10,7 +10,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
-use super::worker::{FromWorker, ParsedDrop, ToWorker, TrainingWorker};
+use crate::worker::{FromWorker, ParsedDrop, ToWorker, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;

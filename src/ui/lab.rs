@@ -12,8 +12,10 @@ use super::UrlSettings;
 use super::chart::{LossChart, PlotCanvas, download_bytes, download_text};
 use super::import::Library;
 use super::results::Results;
-use super::worker::{FromWorker, ToWorker, TrainingWorker};
+use crate::worker::pool::pool_size;
+use crate::worker::{FromWorker, Pool, ToWorker, TrainingWorker};
 use crate::data::Recording;
+use crate::device::BackendChoice;
 use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
 use crate::plot::{DataPreview, LossSeries, Raster};
@@ -63,6 +65,8 @@ pub struct QueueRow {
     /// Set when the run finished: its result's headline ("MSE 0.0312").
     pub outcome: Option<String>,
     pub seconds: Option<f64>,
+    /// The worker training it (0-based), once it started.
+    pub worker: Option<usize>,
 }
 
 /// A model file held by the page: its name and bytes (shared, not copied, by views).
@@ -111,6 +115,12 @@ fn outcome(run: &RunResult) -> String {
 }
 
 impl Lab {
+    /// Nothing trains any more (a failure): no run is shown as running.
+    fn halt(&self) {
+        self.running.set(None);
+        self.queue.update(|q| q.iter_mut().filter(|r| r.outcome.is_none()).for_each(|r| r.worker = None));
+    }
+
     fn new(spec: ExperimentSpec, base_url: String) -> Self {
         Self {
             spec: RwSignal::new(spec),
@@ -133,10 +143,10 @@ impl Lab {
         }
     }
 
-    /// Applies a message from the worker.
-    fn receive(&self, message: FromWorker) {
+    /// Applies a message from worker `from` of the pool.
+    fn receive(&self, from: usize, message: FromWorker) {
         match message {
-            FromWorker::Ready | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
+            FromWorker::Ready | FromWorker::Claim { .. } | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
             FromWorker::Lost { message } => {
                 // said where the work was lost: beside Apply, and/or in the experiment's status
                 if self.applying.get_untracked() {
@@ -144,7 +154,7 @@ impl Lab {
                     self.applied.set(Some(Err(message.clone())));
                 }
                 if self.phase.get_untracked().busy() {
-                    self.running.set(None);
+                    self.halt();
                     let kept = self.runs.with_untracked(Vec::len);
                     self.phase.set(Phase::Failed(format!("{message}. The {kept} finished run(s) are kept.")));
                 }
@@ -154,10 +164,10 @@ impl Lab {
             FromWorker::Planned { plan } => {
                 // runs kept from an earlier attempt (run again after a failure) keep their rows
                 let old = self.queue.get_untracked();
-                let kept = self.runs.with_untracked(Vec::len);
-                let rows = plan.runs.iter().enumerate().map(|(i, label)| match old.get(i).filter(|r| i < kept && &r.label == label && r.outcome.is_some()) {
+                let kept = |i: usize| self.runs.with_untracked(|runs| runs.iter().any(|r| r.index == i));
+                let rows = plan.runs.iter().enumerate().map(|(i, label)| match old.get(i).filter(|r| kept(i) && &r.label == label && r.outcome.is_some()) {
                     Some(row) => row.clone(),
-                    None => QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None },
+                    None => QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None, worker: None },
                 });
                 self.queue.set(rows.collect());
                 self.plan.set(Some(plan));
@@ -167,6 +177,11 @@ impl Lab {
             }
             FromWorker::RunStarted { index } => {
                 self.running.set(Some(index));
+                self.queue.update(|q| {
+                    if let Some(row) = q.get_mut(index) {
+                        row.worker = Some(from);
+                    }
+                });
                 let label = self.queue.with_untracked(|q| q.get(index).map(|r| r.label.clone())).unwrap_or_default();
                 self.losses.set(vec![
                     LossSeries { name: format!("training · {label}"), points: Vec::new() },
@@ -207,7 +222,7 @@ impl Lab {
                 self.phase.set(if complete { Phase::Done } else { Phase::Stopped });
             }
             FromWorker::Failed { message } => {
-                self.running.set(None);
+                self.halt();
                 self.phase.set(Phase::Failed(message));
             }
             FromWorker::Data { preview } => self.data.set(Some(*preview)),
@@ -318,17 +333,22 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     lab.notice.set(link.problem.clone());
     provide_context(lab);
     let library = expect_context::<Library>();
-    let prefer_gpu = RwSignal::new(settings.prefer_gpu);
+    let backend = RwSignal::new(settings.backend);
 
-    let worker = match TrainingWorker::start(move |m| lab.receive(m)) {
-        Ok(w) => Some(w),
+    let pool = match Pool::start(settings.workers.unwrap_or_else(pool_size), move |k, m| lab.receive(k, m)) {
+        Ok(p) => Some(p),
         Err(e) => {
             lab.phase.set(Phase::Failed(e));
             None
         }
     };
-    let worker = StoredValue::new_local(worker);
-    let send = move |m: ToWorker, recordings: &[Arc<Recording>]| worker.with_value(|w| if let Some(w) = w { w.send(&m, recordings) });
+    let worker = StoredValue::new_local(pool.as_ref().and_then(Pool::first));
+    let pool = StoredValue::new_local(pool);
+    let run = move |spec: ExperimentSpec, done: Vec<RunResult>, fault, recordings: Vec<Arc<Recording>>| {
+        let base_url = absolute(&lab.base_url.get_untracked());
+        pool.with_value(|p| if let Some(p) = p { p.run(spec, backend.get_untracked(), base_url, done, fault, recordings) });
+    };
+    let tell_all = move |m: ToWorker| pool.with_value(|p| if let Some(p) = p { p.tell_all(&m) });
 
     // the URL always holds the experiment on screen
     Effect::new(move |_| {
@@ -364,8 +384,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         lab.losses.set(Vec::new());
         lab.ran.set(Some(spec.clone()));
         lab.phase.set(Phase::Loading("starting the worker".into()));
-        let base_url = absolute(&lab.base_url.get_untracked());
-        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url, done: Vec::new(), fault: settings.fault }, &recordings);
+        run(spec, Vec::new(), settings.fault, recordings);
     };
     // after a failure (a worker that died), the runs that did not finish, without the others
     let unfinished = move || {
@@ -381,21 +400,20 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         };
         let done = lab.runs.get_untracked();
         lab.phase.set(Phase::Loading(format!("running the {} unfinished run(s)", lab.plan.with_untracked(|p| p.as_ref().map_or(0, |p| p.runs.len())) - done.len())));
-        let base_url = absolute(&lab.base_url.get_untracked());
-        send(ToWorker::Run { spec: Box::new(spec), prefer_gpu: prefer_gpu.get_untracked(), base_url, done, fault: None }, &recordings);
+        run(spec, done, None, recordings);
     };
     if link.run && link.problem.is_none() {
         start();
     }
     let pause = move |_| {
-        send(ToWorker::Pause, &[]);
+        tell_all(ToWorker::Pause);
         lab.phase.set(Phase::Paused);
     };
     let resume = move |_| {
-        send(ToWorker::Resume, &[]);
+        tell_all(ToWorker::Resume);
         lab.phase.set(Phase::Running);
     };
-    let stop = move |_| send(ToWorker::Stop, &[]);
+    let stop = move |_| tell_all(ToWorker::Stop);
     let busy = move || lab.phase.get().busy();
     let paused = move || lab.phase.get() == Phase::Paused;
 
@@ -403,7 +421,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
         <section class="panel" id="lab" aria-labelledby="lab-title">
             <h2 id="lab-title">"Experiments: graph networks versus structure-agnostic networks"</h2>
             <Presets />
-            <Builder prefer_gpu=prefer_gpu />
+            <Builder backend=backend />
             <div class="controls">
                 <button id="run" on:click=move |_| start() prop:disabled=busy>"Run experiment"</button>
                 <button id="pause" class="secondary" on:click=pause prop:disabled=move || !busy() || paused()>"Pause"</button>
@@ -425,7 +443,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
             <LossChart series=lab.losses id="lab-loss" />
             <Results />
             <Keep />
-            <ApplyModel worker=worker prefer_gpu=prefer_gpu />
+            <ApplyModel worker=worker backend=backend />
         </section>
     }
 }
@@ -461,9 +479,9 @@ fn Presets() -> impl IntoView {
 /// The experiment builder: data, tasks, models, protocols, training settings, and the whole
 /// spec as JSON for everything else.
 ///
-/// * `prefer_gpu`: the backend the next run asks for.
+/// * `backend`: the backend the next run asks for.
 #[component]
-fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
+fn Builder(backend: RwSignal<BackendChoice>) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let library = expect_context::<Library>();
     let spec = lab.spec;
@@ -584,8 +602,13 @@ fn Builder(prefer_gpu: RwSignal<bool>) -> impl IntoView {
                 on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.preprocess.history = v) } /></label>
             <label>"Seeds " <input id="seeds" prop:value=seeds_text on:change=set_seeds /></label>
             <label>"Backend "
-                <select id="backend-choice" prop:value=move || if prefer_gpu.get() { "webgpu" } else { "cpu" }
-                    on:change=move |ev| prefer_gpu.set(event_target_value(&ev) != "cpu")>
+                <select id="backend-choice" prop:value=move || backend.get().as_str()
+                    on:change=move |ev| {
+                        let choice = BackendChoice::parse(&event_target_value(&ev)).unwrap_or_default();
+                        backend.set(choice);
+                        super::remember_backend(choice);
+                    }>
+                    <option value="auto">"The faster here (a few steps timed on each)"</option>
                     <option value="webgpu">"WebGPU when available"</option>
                     <option value="cpu">"CPU"</option>
                 </select>
@@ -611,6 +634,8 @@ fn set_steps(spec: &mut ExperimentSpec, steps: usize) {
 #[component]
 fn Queue() -> impl IntoView {
     let lab = expect_context::<Lab>();
+    // several workers have trained (or train) this experiment's runs
+    let pooled = move || lab.queue.with(|q| q.iter().any(|r| r.worker.is_some_and(|k| k > 0)));
     let overall = move || {
         let q = lab.queue.get();
         let done: Vec<f64> = q.iter().filter_map(|r| r.seconds).collect();
@@ -619,7 +644,9 @@ fn Queue() -> impl IntoView {
         }
         let per_run = done.iter().sum::<f64>() / done.len().max(1) as f64;
         let left = q.len() - done.len();
-        let eta = if done.is_empty() { "–".into() } else { format!("about {:.0} s left", per_run * left as f64) };
+        // runs go as many at a time as workers train them
+        let workers = q.iter().filter_map(|r| r.worker).max().map_or(1, |k| k + 1);
+        let eta = if done.is_empty() { "–".into() } else { format!("about {:.0} s left", per_run * left as f64 / workers as f64) };
         format!("{} of {} runs finished · {eta}", done.len(), q.len())
     };
     let rows = move || {
@@ -628,13 +655,13 @@ fn Queue() -> impl IntoView {
             .into_iter()
             .enumerate()
             .map(|(i, row)| {
-                let state = if row.outcome.is_some() {
-                    "finished"
-                } else if lab.running.get() == Some(i) {
-                    "running"
-                } else {
-                    "waiting"
+                let state = match (&row.outcome, row.worker) {
+                    (Some(_), _) => "finished",
+                    (None, Some(_)) => "running",
+                    (None, None) => "waiting",
                 };
+                // which worker runs (or ran) it, when several share the runs
+                let worker = row.worker.filter(|_| pooled()).map(|k| view! { <span class="worker">{format!("worker {}", k + 1)}</span> });
                 let (step, steps) = row.progress.as_ref().map_or((0, 1), |p| (p.step, p.steps));
                 let detail = match (&row.outcome, &row.progress) {
                     (Some(o), _) => format!("{o} · {:.1} s", row.seconds.unwrap_or(0.0)),
@@ -648,7 +675,7 @@ fn Queue() -> impl IntoView {
                 });
                 view! {
                     <li data-state=state>
-                        <span class="label">{row.label}</span>
+                        <span class="label">{row.label}{worker}</span>
                         <progress max=steps value=value aria-label="run progress"></progress>
                         <span class="detail">{detail}</span>
                         {model}
@@ -698,9 +725,9 @@ fn Keep() -> impl IntoView {
 
 /// Load a saved model and apply it to dropped recordings: the unseen-animal case in practice.
 ///
-/// * `worker`: the training worker, which also applies models; `prefer_gpu`: the backend choice.
+/// * `worker`: the training worker, which also applies models; `backend`: the backend choice.
 #[component]
-fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_gpu: RwSignal<bool>) -> impl IntoView {
+fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, backend: RwSignal<BackendChoice>) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let library = expect_context::<Library>();
     let choose = move |ev: leptos::ev::Event| {
@@ -723,7 +750,7 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, prefer_
         let recordings = library.recordings();
         lab.applying.set(true);
         lab.applied.set(None);
-        let message = ToWorker::Apply { model: bytes.to_vec(), prefer_gpu: prefer_gpu.get_untracked() };
+        let message = ToWorker::Apply { model: bytes.to_vec(), backend: backend.get_untracked() };
         worker.with_value(|w| if let Some(w) = w { w.send(&message, &recordings) });
     };
     let disabled = move || lab.applying.get() || lab.model_file.with(Option::is_none) || recordings() == 0;

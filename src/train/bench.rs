@@ -1,0 +1,224 @@
+//! Timing training steps: `neurognn bench models`, and the page's choice of the faster backend.
+
+use std::cell::RefCell;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use burn::prelude::Device;
+
+use super::fit::{FitSetup, Objective, fit};
+use super::{Host, Progress, TrainConfig, TrainError};
+use crate::data::task::{Series, Target, Windows};
+use crate::device::{self, BackendChoice, BackendKind, Compute};
+use crate::model::{ModelKind, ModelSpec};
+
+/// The size of one training step: a batch of windows of `history` frames of `nodes` neurons,
+/// `features` values each (activity, and its change when the spec asks for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepShape {
+    pub nodes: usize,
+    pub history: usize,
+    pub features: usize,
+    pub batch: usize,
+}
+
+/// Four batches of next-step windows over noise (a fixed sequence: timings compare like with like).
+pub fn noise_windows(shape: StepShape) -> Windows {
+    let StepShape { nodes, history, features, batch } = shape;
+    let frames = 4 * batch + history;
+    let mut x = 0u32;
+    let mut noise = || {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (x >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+    };
+    let series = Arc::new(Series {
+        name: "noise".into(),
+        frames,
+        nodes,
+        features,
+        values: (0..frames * nodes * features).map(|_| noise()).collect(),
+        present: vec![true; nodes],
+        classes: (0..frames).map(|t| Some((t % 4) as u16)).collect(),
+        change_sd: vec![1.0; nodes],
+    });
+    let mut windows = Windows::new(history, nodes, features);
+    windows.add(&series, 0..frames, Target::NextFrame, 0);
+    windows
+}
+
+/// Milliseconds per training step of one model, and its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepTime {
+    pub ms: f64,
+    pub parameters: usize,
+    /// Steps the figure is the mean of.
+    pub steps: usize,
+}
+
+/// Reads the clock at each step's report and stops once `budget_s` have passed.
+struct Stopwatch {
+    budget_s: f64,
+    first: Option<(usize, f64)>,
+    last: Option<(usize, f64)>,
+}
+
+impl Host for Stopwatch {
+    async fn yield_now(&mut self) {}
+
+    fn progress(&mut self, p: &Progress) -> ControlFlow<()> {
+        self.first.get_or_insert((p.step, p.elapsed_s));
+        self.last = Some((p.step, p.elapsed_s));
+        let (_, from) = self.first.unwrap_or_default();
+        if p.elapsed_s - from > self.budget_s { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+}
+
+/// Times up to `steps` training steps of `spec` on `device` (after `warm` untimed ones, which
+/// compile the GPU's kernels), stopping early once `budget_s` seconds have been timed. The
+/// figure runs from the first step's read to the last's, so it leaves out building the
+/// network and the final evaluation; each timed step reads its loss back (a GPU round trip,
+/// as every tenth step of a real run does).
+pub async fn time_steps(spec: &ModelSpec, shape: StepShape, warm: usize, steps: usize, budget_s: f64, device: &Device) -> Result<StepTime, TrainError> {
+    let windows = noise_windows(shape);
+    let objective = Objective::NextStep;
+    let incoming = vec![1.0 / shape.nodes as f32; shape.nodes * shape.nodes];
+    let incoming = spec.kind.needs_graph().then_some(incoming.as_slice());
+    let quiet = TrainConfig { steps: warm.max(1), batch_size: shape.batch, eval_every: usize::MAX, report_every: usize::MAX, ..TrainConfig::default() };
+    let mut watch = Stopwatch { budget_s: f64::INFINITY, first: None, last: None };
+    fit(FitSetup { spec, objective: &objective, incoming, train: &quiet }, &windows, &windows, device, &mut watch).await?;
+    // one more step than timed: the clock starts at the first step's read
+    let timed = TrainConfig { steps: steps.max(1) + 1, report_every: 1, ..quiet };
+    let mut watch = Stopwatch { budget_s, first: None, last: None };
+    let fitted = fit(FitSetup { spec, objective: &objective, incoming, train: &timed }, &windows, &windows, device, &mut watch).await?;
+    let ((s0, t0), (s1, t1)) = (watch.first.unwrap_or_default(), watch.last.unwrap_or_default());
+    let steps = s1.saturating_sub(s0).max(1);
+    Ok(StepTime { ms: (t1 - t0).max(0.0) * 1e3 / steps as f64, parameters: fitted.report.parameters, steps })
+}
+
+/// What was measured to choose a backend: the model and shape timed, and each backend's figure.
+#[derive(Debug, Clone, PartialEq)]
+struct Race {
+    model: ModelKind,
+    shape: StepShape,
+    cpu_ms: f64,
+    gpu_ms: f64,
+}
+
+thread_local! {
+    /// Races already run in this module instance (a page session's worker): one per set of
+    /// models and shape.
+    static RACES: RefCell<Vec<(Vec<ModelKind>, StepShape, Race)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How much slower than the CPU WebGPU may be on the cheapest model before the costly one is
+/// not timed on it at all: a GPU gains on bigger networks, but not that much.
+const CLEARLY_SLOWER: f64 = 4.0;
+
+/// Times `spec` at `shape` on the CPU, then on `gpu` (after the CPU: a GPU's queued work must
+/// not run under the CPU's clock). A few steps each, at most about a second and a half.
+async fn race(spec: &ModelSpec, shape: StepShape, gpu: &Device) -> Result<Race, String> {
+    let cpu_ms = time_steps(spec, shape, 1, 8, 1.0, &Device::flex()).await.map_err(|e| format!("timing the CPU failed ({e})"))?.ms;
+    let gpu_ms = time_steps(spec, shape, 1, 8, 1.0, gpu).await.map_err(|e| format!("WebGPU failed while being timed ({e})"))?.ms;
+    Ok(Race { model: spec.kind, shape, cpu_ms, gpu_ms })
+}
+
+/// The compute device for training `models` (at `shape`; each with its own batch), as `choice`
+/// asks. `Auto` times a few steps on the CPU and on WebGPU and takes the faster, saying so with
+/// both figures: first the cheapest of the models (a software GPU, or a weak one, is shown up
+/// in a second or two), then, unless WebGPU was clearly slower, the costliest (which decides).
+/// Once per set of models and shape in this module instance. Without a usable WebGPU it is the
+/// CPU, with the reason.
+pub async fn pick_backend(choice: BackendChoice, models: &[ModelSpec], shape: StepShape) -> Compute {
+    let (Some(cheapest), Some(costliest)) = (models.iter().min_by_key(|m| cost_rank(m.kind)), models.iter().max_by_key(|m| cost_rank(m.kind))) else {
+        return device::pick(choice).await;
+    };
+    if choice != BackendChoice::Auto {
+        return device::pick(choice).await;
+    }
+    let gpu = device::pick(BackendChoice::WebGpu).await;
+    if gpu.kind != BackendKind::WebGpu {
+        return gpu;
+    }
+    let kinds: Vec<ModelKind> = models.iter().map(|m| m.kind).collect();
+    let known = RACES.with_borrow(|r| r.iter().find(|(k, s, _)| *k == kinds && *s == shape).map(|(_, _, race)| race.clone()));
+    let race = match known {
+        Some(race) => race,
+        None => {
+            let batch = |m: &ModelSpec| StepShape { batch: m.batch_size.unwrap_or(shape.batch).max(1), ..shape };
+            let mut outcome = race(cheapest, batch(cheapest), &gpu.device).await;
+            if let Ok(probe) = &outcome
+                && probe.gpu_ms <= CLEARLY_SLOWER * probe.cpu_ms
+                && costliest.kind != cheapest.kind
+            {
+                outcome = race(costliest, batch(costliest), &gpu.device).await;
+            }
+            match outcome {
+                Ok(race) => {
+                    RACES.with_borrow_mut(|r| r.push((kinds, shape, race.clone())));
+                    race
+                }
+                Err(why) => {
+                    log::warn!("{why}");
+                    return device::cpu(&why);
+                }
+            }
+        }
+    };
+    let figures = format!(
+        "CPU {} ms/step, WebGPU {} ms/step ({}, {} neurons, batch {})",
+        fmt_ms(race.cpu_ms),
+        fmt_ms(race.gpu_ms),
+        race.model.label(),
+        race.shape.nodes,
+        race.shape.batch
+    );
+    if race.cpu_ms < race.gpu_ms {
+        let adapter = gpu.label.trim_start_matches("WebGPU — ");
+        device::cpu(&format!("faster here: {figures}: using the CPU (WebGPU: {adapter})"))
+    } else {
+        Compute { label: format!("{} — faster here: {figures}: using WebGPU", gpu.label), ..gpu }
+    }
+}
+
+/// Models in the order of what a training step costs (linear, MLP, GRU, GCN, GAT, NRI).
+pub fn cost_rank(kind: ModelKind) -> usize {
+    ModelKind::ALL.iter().position(|k| *k == kind).unwrap_or(0)
+}
+
+/// A step time for people: "0.42", "4.1", "61".
+fn fmt_ms(ms: f64) -> String {
+    match ms {
+        m if m < 1.0 => format!("{m:.2}"),
+        m if m < 10.0 => format!("{m:.1}"),
+        m => format!("{m:.0}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timing_steps_on_the_cpu_gives_a_positive_figure_and_stops_at_its_budget() {
+        let shape = StepShape { nodes: 6, history: 4, features: 2, batch: 8 };
+        let spec = ModelSpec::new(ModelKind::Gcn);
+        let t = pollster::block_on(time_steps(&spec, shape, 1, 5, 60.0, &Device::flex())).unwrap();
+        assert!(t.ms > 0.0 && t.ms.is_finite(), "{t:?}");
+        assert_eq!(t.steps, 5);
+        assert!(t.parameters > 0);
+        // a budget of nothing stops after the first timed step
+        let t = pollster::block_on(time_steps(&spec, shape, 1, 50, 0.0, &Device::flex())).unwrap();
+        assert_eq!(t.steps, 1, "{t:?}");
+    }
+
+    #[test]
+    fn auto_without_webgpu_is_the_cpu_with_the_reason() {
+        let shape = StepShape { nodes: 6, history: 4, features: 2, batch: 8 };
+        let c = pollster::block_on(pick_backend(BackendChoice::Auto, &[ModelSpec::new(ModelKind::Mlp)], shape));
+        assert_eq!(c.kind, BackendKind::Cpu);
+        assert!(c.label.contains("no GPU backend"), "{}", c.label);
+        assert_eq!(fmt_ms(0.421), "0.42");
+        assert_eq!(fmt_ms(4.12), "4.1");
+        assert_eq!(fmt_ms(61.4), "61");
+    }
+}
