@@ -49,6 +49,9 @@ impl BackendChoice {
     }
 }
 
+/// Ends the label of a WebGPU adapter that is software standing in for a GPU.
+pub const SOFTWARE_ADAPTER: &str = ", a software fallback adapter (no GPU)";
+
 /// A device plus what to tell the user about it.
 #[derive(Debug, Clone)]
 pub struct Compute {
@@ -197,7 +200,7 @@ mod browser {
         // says so since Chrome 136 in `info`, before that on the adapter itself
         let fallback = [get(&info, "isFallbackAdapter"), get(&adapter, "isFallbackAdapter")].iter().any(|v| v.as_bool() == Some(true));
         if fallback {
-            name.push_str(", a software fallback adapter (no GPU)");
+            name.push_str(super::SOFTWARE_ADAPTER);
         }
         Ok(name)
     }

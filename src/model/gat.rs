@@ -5,7 +5,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, softmax};
 
-use super::nodes::{Encoder, Readout};
+use super::nodes::{Encoder, Readout, dense};
 use super::{Head, Input, InputShape, ModelSpec};
 
 /// One attention round (single head).
@@ -45,15 +45,15 @@ impl Gat {
     /// Needs `input.incoming`: node `i` attends to `j` where `incoming[i][j] > 0`, and to itself.
     pub fn forward(&self, input: Input) -> Tensor<2> {
         let Input { x, mask, incoming, .. } = input;
-        let [b, _, n, _] = x.dims();
+        let [_, _, n, _] = x.dims();
         let device = x.device();
         let graph = incoming.expect("a GAT is given its graph").greater_elem(0.0).float() + Tensor::<2>::eye(n, &device);
-        let allowed = graph.clamp_max(1.0).unsqueeze_dim::<3>(0).repeat_dim(0, b) * mask.clone().unsqueeze_dim::<3>(1).repeat_dim(1, n); // [b, i, j]
+        let allowed = graph.clamp_max(1.0).unsqueeze_dim::<3>(0) * mask.clone().unsqueeze_dim::<3>(1); // [b, i, j]
         let m = mask.clone().unsqueeze_dim::<3>(2);
         let mut h = self.encoder.forward(x) * m.clone();
         for layer in &self.layers {
-            let v = layer.value.forward(h.clone()); // [b, n, d]
-            let scores = layer.score_receiver.forward(v.clone()) + layer.score_sender.forward(v.clone()).swap_dims(1, 2); // [b, n, n]
+            let v = dense(&layer.value, h.clone()); // [b, n, d]
+            let scores = dense(&layer.score_receiver, v.clone()) + dense(&layer.score_sender, v.clone()).swap_dims(1, 2); // [b, n, n]
             let scores = leaky_relu(scores, 0.2) + (allowed.clone() - 1.0) * 1e4;
             let attention = softmax(scores, 2);
             let update = relu(attention.matmul(v));

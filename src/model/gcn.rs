@@ -6,7 +6,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::nodes::{Encoder, Readout};
+use super::nodes::{Encoder, Readout, dense};
 use super::{Head, Input, InputShape, ModelSpec};
 
 /// One message-passing round.
@@ -41,15 +41,20 @@ impl Gcn {
     /// Needs `input.incoming` (row-normalised: `incoming[i][j]` weights `j → i`).
     pub fn forward(&self, input: Input) -> Tensor<2> {
         let Input { x, mask, incoming, .. } = input;
-        let [b, _, _, _] = x.dims();
-        let a = incoming.expect("a GCN is given its graph").unsqueeze_dim::<3>(0).repeat_dim(0, b); // [b, n, n]
+        let a = incoming.expect("a GCN is given its graph"); // [n, n]
         let m = mask.clone().unsqueeze_dim::<3>(2); // [b, n, 1]
         let mut h = self.encoder.forward(x) * m.clone();
         for layer in &self.layers {
-            let from_neighbours = a.clone().matmul(h.clone()); // missing neighbours are zeros
-            let update = relu(layer.own.forward(h.clone()) + layer.neighbours.forward(from_neighbours));
+            let from_neighbours = neighbours(a.clone(), h.clone()); // missing neighbours are zeros
+            let update = relu(dense(&layer.own, h.clone()) + dense(&layer.neighbours, from_neighbours));
             h = (h + self.dropout.forward(update)) * m.clone();
         }
         self.readout.forward(h, mask)
     }
+}
+
+/// `a [n, n] @ h [b, n, d]` for every window, as one product `[n, n] @ [n, b·d]`.
+fn neighbours(a: Tensor<2>, h: Tensor<3>) -> Tensor<3> {
+    let [b, n, d] = h.dims();
+    a.matmul(h.swap_dims(0, 1).reshape([n, b * d])).reshape([n, b, d]).swap_dims(0, 1)
 }

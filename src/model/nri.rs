@@ -30,7 +30,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::{log_softmax, relu, softmax};
 
-use super::nodes::{Encoder, Identity, Readout};
+use super::nodes::{Encoder, Identity, Readout, dense};
 use super::{Head, Input, InputShape, ModelSpec, Output};
 
 /// NRI settings (see [`ModelSpec`] for their meaning).
@@ -95,11 +95,11 @@ impl PairLinear {
         Self { receiver: LinearConfig::new(d_in, d_out).init(device), sender: LinearConfig::new(d_in, d_out).with_bias(false).init(device) }
     }
 
-    /// `h [b, n, d] -> [b, n(receiver), n(sender), d_out]`.
+    /// `h [b, n, d] -> [b, n(receiver), n(sender), d_out]`: `[b, n, 1, d] + [b, 1, n, d]`,
+    /// broadcast (no copies of either side made n times over).
     fn forward(&self, h: Tensor<3>) -> Tensor<4> {
-        let [_, n, _] = h.dims();
-        let r = self.receiver.forward(h.clone()).unsqueeze_dim::<4>(2).repeat_dim(2, n);
-        let s = self.sender.forward(h).unsqueeze_dim::<4>(1).repeat_dim(1, n);
+        let r = dense(&self.receiver, h.clone()).unsqueeze_dim::<4>(2);
+        let s = dense(&self.sender, h).unsqueeze_dim::<4>(1);
         r + s
     }
 }
@@ -141,9 +141,7 @@ impl Nri {
         let k = self.log_prior.len();
         // Pairs that can carry a message: both neurons recorded, no self-edges.
         let off_diagonal = Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device);
-        let valid = off_diagonal.unsqueeze_dim::<3>(0).repeat_dim(0, b)
-            * mask.clone().unsqueeze_dim::<3>(2).repeat_dim(2, n)
-            * mask.clone().unsqueeze_dim::<3>(1).repeat_dim(1, n); // [b, n, n]
+        let valid = mask.clone().unsqueeze_dim::<3>(2) * mask.clone().unsqueeze_dim::<3>(1) * off_diagonal.unsqueeze_dim::<3>(0); // [b, n, n]
         let valid4 = valid.clone().unsqueeze_dim::<4>(3);
         let senders = valid.clone().sum_dim(2).clamp_min(1.0); // [b, n, 1]
 
@@ -151,9 +149,9 @@ impl Nri {
         let h = self.node_in.forward(x.clone());
         let e = relu(self.edge1.forward(h)) * valid4.clone(); // [b, n, n, d]
         let [_, _, _, d] = e.dims();
-        let v = relu(self.node2.forward(e.clone().sum_dim(2).reshape([b, n, d]) / senders.clone()));
-        let e2 = relu(self.edge2_nodes.forward(v) + self.edge2_edge.forward(e));
-        let per_window = self.edge_logits.forward(e2); // [b, n, n, k]
+        let v = relu(dense(&self.node2, e.clone().sum_dim(2).reshape([b, n, d]) / senders.clone()));
+        let e2 = relu(self.edge2_nodes.forward(v) + dense(&self.edge2_edge, e));
+        let per_window = dense(&self.edge_logits, e2); // [b, n, n, k]
         // next step: one graph per animal; behaviour keeps a graph per window, whose changes
         // with the animal's state are themselves evidence of the state
         let pooled = if matches!(self.readout, Readout::Nodes(_)) { Self::pool_by_animal(per_window, animal) } else { per_window };
@@ -182,11 +180,11 @@ impl Nri {
         for (t, net) in self.messages.iter().enumerate() {
             let weight = z.clone().slice([0..b, 0..n, 0..n, t + 1..t + 2]).reshape([b, n, n]) * valid.clone();
             linear = linear + weight.clone().matmul(newest.clone()) * self.gains.val().slice(t..t + 1).reshape([1, 1, 1]);
-            incoming = incoming + weight.matmul(relu(net.forward(u.clone())));
+            incoming = incoming + weight.matmul(relu(dense(net, u.clone())));
         }
         // summed, not averaged: a neuron has few inputs, and a mean over every possible sender
         // shrinks each real input by the number of neurons (AUROC 0.75 → 0.77, MSE 0.0327 → 0.0319)
-        let node = relu(self.update.forward(Tensor::cat(vec![u, incoming], 2)) + self.identity.forward(b, n, &device)) * mask.clone().unsqueeze_dim::<3>(2);
+        let node = relu(dense(&self.update, Tensor::cat(vec![u, incoming], 2)) + self.identity.forward(n)) * mask.clone().unsqueeze_dim::<3>(2);
         let y = match self.readout {
             Readout::Nodes(_) => self.readout.forward(node, mask.clone()) + linear.reshape([b, n]) * mask,
             Readout::Graph(_) => self.readout.forward(node, mask),

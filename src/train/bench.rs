@@ -101,7 +101,8 @@ struct Race {
     model: ModelKind,
     shape: StepShape,
     cpu_ms: f64,
-    gpu_ms: f64,
+    /// `None`: a software adapter that had not finished within [`SOFTWARE_GPU_LIMIT_MS`].
+    gpu_ms: Option<f64>,
 }
 
 thread_local! {
@@ -114,12 +115,44 @@ thread_local! {
 /// not timed on it at all: a GPU gains on bigger networks, but not that much.
 const CLEARLY_SLOWER: f64 = 4.0;
 
+/// How long a software adapter (the CPU emulating a GPU: SwiftShader, WARP, llvmpipe) gets for
+/// its timing, kernels compiled included. Measured here on SwiftShader, that compiling takes
+/// 12-15 s for an MLP, and its steps then run 30-100x slower than the CPU backend's; a
+/// hardware adapter gets as long as it needs (its kernels serve the training that follows).
+pub const SOFTWARE_GPU_LIMIT_MS: u32 = 3000;
+
 /// Times `spec` at `shape` on the CPU, then on `gpu` (after the CPU: a GPU's queued work must
-/// not run under the CPU's clock). A few steps each, at most about a second and a half.
-async fn race(spec: &ModelSpec, shape: StepShape, gpu: &Device) -> Result<Race, String> {
+/// not run under the CPU's clock). A few steps each, at most about a second and a half after
+/// the GPU's kernels are compiled; a software adapter at most `SOFTWARE_GPU_LIMIT_MS` in all.
+async fn race(spec: &ModelSpec, shape: StepShape, gpu: &Device, software: bool) -> Result<Race, String> {
     let cpu_ms = time_steps(spec, shape, 1, 8, 1.0, &Device::flex()).await.map_err(|e| format!("timing the CPU failed ({e})"))?.ms;
-    let gpu_ms = time_steps(spec, shape, 1, 8, 1.0, gpu).await.map_err(|e| format!("WebGPU failed while being timed ({e})"))?.ms;
+    let timing = time_steps(spec, shape, 1, 8, 1.0, gpu);
+    let timed = if software { within(timing, SOFTWARE_GPU_LIMIT_MS).await } else { Some(timing.await) };
+    let gpu_ms = timed.transpose().map_err(|e| format!("WebGPU failed while being timed ({e})"))?.map(|t| t.ms);
     Ok(Race { model: spec.kind, shape, cpu_ms, gpu_ms })
+}
+
+/// `future`'s output, or `None` when it has not finished after `ms` milliseconds (then it is
+/// dropped: work it queued on a GPU may still finish there). Natively there is no timer in
+/// this executor: the future runs to its end.
+async fn within<F: std::future::Future>(future: F, ms: u32) -> Option<F::Output> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use std::task::Poll;
+        let mut future = std::pin::pin!(future);
+        let mut timer = std::pin::pin!(gloo::timers::future::TimeoutFuture::new(ms));
+        std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(Some(out)),
+            Poll::Pending if timer.as_mut().poll(cx).is_ready() => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        })
+        .await
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = ms;
+        Some(future.await)
+    }
 }
 
 /// The compute device for training `models` (at `shape`; each with its own batch), as `choice`
@@ -145,12 +178,13 @@ pub async fn pick_backend(choice: BackendChoice, models: &[ModelSpec], shape: St
         Some(race) => race,
         None => {
             let batch = |m: &ModelSpec| StepShape { batch: m.batch_size.unwrap_or(shape.batch).max(1), ..shape };
-            let mut outcome = race(cheapest, batch(cheapest), &gpu.device).await;
+            let software = gpu.label.ends_with(device::SOFTWARE_ADAPTER);
+            let mut outcome = race(cheapest, batch(cheapest), &gpu.device, software).await;
             if let Ok(probe) = &outcome
-                && probe.gpu_ms <= CLEARLY_SLOWER * probe.cpu_ms
+                && probe.gpu_ms.is_some_and(|g| g <= CLEARLY_SLOWER * probe.cpu_ms)
                 && costliest.kind != cheapest.kind
             {
-                outcome = race(costliest, batch(costliest), &gpu.device).await;
+                outcome = race(costliest, batch(costliest), &gpu.device, software).await;
             }
             match outcome {
                 Ok(race) => {
@@ -164,15 +198,12 @@ pub async fn pick_backend(choice: BackendChoice, models: &[ModelSpec], shape: St
             }
         }
     };
-    let figures = format!(
-        "CPU {} ms/step, WebGPU {} ms/step ({}, {} neurons, batch {})",
-        fmt_ms(race.cpu_ms),
-        fmt_ms(race.gpu_ms),
-        race.model.label(),
-        race.shape.nodes,
-        race.shape.batch
-    );
-    if race.cpu_ms < race.gpu_ms {
+    let gpu_figure = match race.gpu_ms {
+        Some(ms) => format!("{} ms/step", fmt_ms(ms)),
+        None => format!("over {} s for its first steps (compiling its kernels)", SOFTWARE_GPU_LIMIT_MS / 1000),
+    };
+    let figures = format!("CPU {} ms/step, WebGPU {gpu_figure} ({}, {} neurons, batch {})", fmt_ms(race.cpu_ms), race.model.label(), race.shape.nodes, race.shape.batch);
+    if race.gpu_ms.is_none_or(|gpu_ms| race.cpu_ms < gpu_ms) {
         let adapter = gpu.label.trim_start_matches("WebGPU — ");
         device::cpu(&format!("faster here: {figures}: using the CPU (WebGPU: {adapter})"))
     } else {

@@ -54,10 +54,10 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
             let kind = if gpu { "WebGPU" } else { "CPU" };
             set_series.update(|s| s.push(LossSeries { name: format!("run {} · {kind}", s.len() + 1), points: vec![] }));
         }
-        FromWorker::Progress { progress: p, .. } => {
+        FromWorker::Progress { progress: p, points, .. } => {
             set_series.update(|s| {
                 if let Some(line) = s.last_mut() {
-                    line.points.push((p.step.saturating_sub(1), p.loss));
+                    line.points.extend(points.iter().map(|&(step, loss)| (step.saturating_sub(1), loss)));
                 }
             });
             set_progress.set(Some(p));

@@ -99,7 +99,12 @@ pub struct Lab {
     pub applying: RwSignal<bool>,
     /// The running experiment's data at a glance.
     pub data: RwSignal<Option<DataPreview>>,
+    /// Progress of runs not yet shown in the queue, by run.
+    progress_due: StoredValue<BTreeMap<usize, Progress>, LocalStorage>,
 }
+
+/// How often the queue shows the runs' progress.
+const PROGRESS_SHOWN_MS: u32 = 250;
 
 /// The headline of a finished run, for the queue.
 fn outcome(run: &RunResult) -> String {
@@ -140,6 +145,7 @@ impl Lab {
             applied: RwSignal::new(None),
             applying: RwSignal::new(false),
             data: RwSignal::new(None),
+            progress_due: StoredValue::new_local(BTreeMap::new()),
         }
     }
 
@@ -169,6 +175,7 @@ impl Lab {
                     Some(row) => row.clone(),
                     None => QueueRow { label: label.clone(), progress: None, outcome: None, seconds: None, worker: None },
                 });
+                self.progress_due.update_value(BTreeMap::clear);
                 self.queue.set(rows.collect());
                 self.plan.set(Some(plan));
                 if !matches!(self.phase.get_untracked(), Phase::Paused) {
@@ -188,22 +195,40 @@ impl Lab {
                     LossSeries { name: "validation".into(), points: Vec::new() },
                 ]);
             }
-            FromWorker::Progress { index, progress } => {
-                self.losses.update(|l| {
-                    if let [train, validation] = l.as_mut_slice() {
-                        train.points.push((progress.step, progress.loss));
-                        if let Some(v) = progress.validation_loss
-                            && validation.points.last().is_none_or(|p| p.1 != v)
-                        {
-                            validation.points.push((progress.step, v));
+            FromWorker::Progress { index, progress, points } => {
+                // the chart follows the run started last (a pool trains several at once)
+                if self.running.get_untracked() == Some(index) {
+                    self.losses.update(|l| {
+                        if let [train, validation] = l.as_mut_slice() {
+                            train.points.extend(points);
+                            if let Some(v) = progress.validation_loss
+                                && validation.points.last().is_none_or(|p| p.1 != v)
+                            {
+                                validation.points.push((progress.step, v));
+                            }
                         }
-                    }
+                    });
+                }
+                // the queue's rows show progress at most every PROGRESS_SHOWN_MS: each change
+                // renders every row, and a pool reports for several runs at once
+                let first = self.progress_due.try_update_value(|due| {
+                    due.insert(index, progress);
+                    due.len() == 1
                 });
-                self.queue.update(|q| {
-                    if let Some(row) = q.get_mut(index) {
-                        row.progress = Some(progress);
-                    }
-                });
+                if first == Some(true) {
+                    let lab = *self;
+                    gloo::timers::callback::Timeout::new(PROGRESS_SHOWN_MS, move || {
+                        let Some(due) = lab.progress_due.try_update_value(std::mem::take) else { return };
+                        lab.queue.try_update(|q| {
+                            for (index, progress) in due {
+                                if let Some(row) = q.get_mut(index).filter(|r| r.outcome.is_none()) {
+                                    row.progress = Some(progress);
+                                }
+                            }
+                        });
+                    })
+                    .forget();
+                }
             }
             FromWorker::RunFinished { index, run } => {
                 self.queue.update(|q| {

@@ -58,6 +58,57 @@ struct Control {
     stop: Cell<bool>,
     paused: Cell<bool>,
     running: Cell<bool>,
+    /// Resolves the promise a job waits on (for the answer to a claim, or for Resume / Stop).
+    wake: std::cell::RefCell<Option<js_sys::Function>>,
+}
+
+impl Control {
+    /// Wakes a job waiting in [`Control::wait`].
+    fn wake(&self) {
+        if let Some(resolve) = self.wake.borrow_mut().take() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Waits for the next message that changes the control (claim answered, Resume, Stop),
+    /// without spinning: the worker sleeps until the page speaks.
+    async fn wait(&self) {
+        let promise = js_sys::Promise::new(&mut |resolve, _| *self.wake.borrow_mut() = Some(resolve));
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+// `MessageChannel` declared here rather than through web-sys features, which would rebuild
+// web-sys and every crate above it for two small bindings.
+#[wasm_bindgen]
+extern "C" {
+    type MessageChannel;
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> Result<MessageChannel, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn port1(this: &MessageChannel) -> MessagePort;
+    #[wasm_bindgen(method, getter)]
+    fn port2(this: &MessageChannel) -> MessagePort;
+    type MessagePort;
+    #[wasm_bindgen(method, setter)]
+    fn set_onmessage(this: &MessagePort, handler: Option<&js_sys::Function>);
+    #[wasm_bindgen(method, catch, js_name = postMessage)]
+    fn post_message(this: &MessagePort, message: &JsValue) -> Result<(), JsValue>;
+}
+
+/// Lets the worker's event loop run (the page's Pause and Stop arrive as messages), through a
+/// message channel: a chain of 0 ms timers is clamped to 4 ms each by the browser, 10 % of a
+/// job that yields every 40 ms.
+async fn yield_to_events() {
+    let Ok(channel) = MessageChannel::new() else {
+        gloo::timers::future::TimeoutFuture::new(0).await;
+        return;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _| channel.port1().set_onmessage(Some(&resolve)));
+    if channel.port2().post_message(&JsValue::NULL).is_ok() {
+        let _ = JsFuture::from(promise).await;
+    }
+    channel.port1().set_onmessage(None);
 }
 
 /// Starts the worker's message loop and tells the page it is ready.
@@ -119,12 +170,19 @@ pub fn serve() {
                     post(&message.unwrap_or_else(|message| FromWorker::ApplyFailed { message }));
                 });
             }
-            Ok(ToWorker::Claimed { index, granted }) => control.claimed.set(Some((index, granted))),
+            Ok(ToWorker::Claimed { index, granted }) => {
+                control.claimed.set(Some((index, granted)));
+                control.wake();
+            }
             Ok(ToWorker::Pause) => control.paused.set(true),
-            Ok(ToWorker::Resume) => control.paused.set(false),
+            Ok(ToWorker::Resume) => {
+                control.paused.set(false);
+                control.wake();
+            }
             Ok(ToWorker::Stop) => {
                 control.stop.set(true);
                 control.paused.set(false);
+                control.wake();
             }
             Err(e) => post(&FromWorker::Failed { message: format!("the worker got a message it does not understand: {e}") }),
         }
@@ -188,13 +246,23 @@ struct WorkerHost {
     /// Every finished run, those kept from an earlier attempt first.
     finished: Vec<RunResult>,
     last_yield: web_time::Instant,
+    /// Loss points not yet posted, and when progress was last posted: at most
+    /// [`PROGRESS_EVERY_MS`] apart, each message carrying the points since the last.
+    points: Vec<(usize, f32)>,
+    last_post: web_time::Instant,
+    last_validation: Option<f32>,
     /// A failure to act out in the second run (index 1), for tests.
     fault: Option<Fault>,
 }
 
+/// Progress goes to the page at most this often per worker (a small network reports every few
+/// milliseconds; each message costs the page a render).
+const PROGRESS_EVERY_MS: u128 = 100;
+
 impl WorkerHost {
     fn new(control: Rc<Control>, done: Vec<RunResult>, fault: Option<Fault>) -> Self {
-        Self { control, index: 0, finished: done, last_yield: web_time::Instant::now(), fault }
+        let now = web_time::Instant::now();
+        Self { control, index: 0, finished: done, last_yield: now, points: Vec::new(), last_post: now, last_validation: None, fault }
     }
 }
 
@@ -203,21 +271,30 @@ impl Host for WorkerHost {
         // Messages (Pause, Stop) are handled only when the loop yields; a timer yield costs
         // ~4 ms, so yield every 40 ms of work rather than every step.
         if self.last_yield.elapsed().as_millis() >= 40 || self.control.paused.get() {
-            gloo::timers::future::TimeoutFuture::new(0).await;
+            yield_to_events().await;
             while self.control.paused.get() && !self.control.stop.get() {
-                gloo::timers::future::TimeoutFuture::new(100).await;
+                self.control.wait().await;
             }
             self.last_yield = web_time::Instant::now();
         }
     }
 
     fn progress(&mut self, progress: &Progress) -> ControlFlow<()> {
-        post(&FromWorker::Progress { index: self.index, progress: progress.clone() });
+        self.points.push((progress.step, progress.loss));
+        // the last step, a new validation loss and Pause / Stop are shown at once
+        let news = progress.step >= progress.steps || progress.validation_loss != self.last_validation || self.control.paused.get() || self.control.stop.get();
+        if news || self.last_post.elapsed().as_millis() >= PROGRESS_EVERY_MS {
+            post(&FromWorker::Progress { index: self.index, progress: progress.clone(), points: std::mem::take(&mut self.points) });
+            self.last_post = web_time::Instant::now();
+            self.last_validation = progress.validation_loss;
+        }
         if self.control.stop.get() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     }
 
     fn run_started(&mut self, _label: &str, index: usize, _total: usize) {
         self.index = index;
+        self.points.clear();
+        self.last_validation = None;
         post(&FromWorker::RunStarted { index });
         if index == 1 && self.fault == Some(Fault::WorkerDies) {
             // as an out-of-memory abort would: the module traps and the worker is gone
@@ -232,7 +309,7 @@ impl Host for WorkerHost {
             match self.control.claimed.take() {
                 Some((i, granted)) if i == index => return granted,
                 _ if self.control.stop.get() => return false,
-                _ => gloo::timers::future::TimeoutFuture::new(0).await,
+                _ => self.control.wait().await,
             }
         }
     }

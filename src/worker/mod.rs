@@ -98,7 +98,9 @@ pub enum FromWorker {
     /// May I train run `index`? (a worker of a pool, before each run; see [`Share::Pool`])
     Claim { index: usize },
     RunStarted { index: usize },
-    Progress { index: usize, progress: Progress },
+    /// Run `index`'s latest progress, with the loss points `(step, loss)` since the last message
+    /// (the worker posts at most every 100 ms).
+    Progress { index: usize, progress: Progress, points: Vec<(usize, f32)> },
     RunFinished { index: usize, run: Box<RunResult> },
     /// Run `index`'s trained model as a model file's bytes, with a file name.
     Model { index: usize, file: String, bytes: Vec<u8> },

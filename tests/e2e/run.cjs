@@ -155,6 +155,41 @@ function browserRssMb() {
   return kb / 1024;
 }
 
+/// The demo's backend race (the demo test below): both figures, the faster picked, the software
+/// adapter named, and a choice made in the lab remembered by the next visit.
+async function rememberedChoice(ctx) {
+  const page = await open(ctx, '');
+  const t0 = Date.now();
+  await waitFinished(page);
+  const seconds = (Date.now() - t0) / 1000;
+  check(await text(page, '#status') === 'done', `status "${await text(page, '#status')}"`);
+  const backend = await text(page, '#backend');
+  // a software adapter's timing is cut short after 3 s (its kernels take 12-15 s to compile
+  // here): its figure is then that bound
+  const figures = backend.match(/CPU ([\d.]+) ms\/step, WebGPU (?:([\d.]+) ms\/step|over (\d+) s for its first steps \(compiling its kernels\)) .*: using (the CPU|WebGPU)/);
+  check(figures, `the backend label gives no figures: "${backend}"`);
+  check(figures[2] || backend.includes('a software fallback adapter'), `a hardware adapter's timing was cut short: "${backend}"`);
+  const [cpu, gpu] = [parseFloat(figures[1]), figures[2] ? parseFloat(figures[2]) : 1000 * parseFloat(figures[3])];
+  check(figures[4] === (cpu < gpu ? 'the CPU' : 'WebGPU'), `picked ${figures[4]} with CPU ${cpu} and WebGPU ${gpu} ms/step`);
+  check(backend.startsWith(cpu < gpu ? 'CPU' : 'WebGPU'), `label "${backend}"`);
+  // Chromium's software WebGPU (SwiftShader) is named as what it is
+  check(/fallback|SwiftShader/i.test(backend), `the software adapter is not named: "${backend}"`);
+  // a choice made in the lab is remembered by the next visit
+  await page.selectOption('#backend-choice', 'cpu');
+  check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+  await page.close();
+  // the next visit (the e2e pages share one browser profile, as a person's tabs do; a reload
+  // would not restart the demo: the lab has put its experiment in the URL)
+  const again = await open(ctx, '');
+  await again.waitForSelector('#backend-choice');
+  check(await again.inputValue('#backend-choice') === 'cpu', 'the backend choice was not remembered');
+  await waitFinished(again);
+  check((await text(again, '#backend')).includes('chosen by the user'), `after the choice: "${await text(again, '#backend')}"`);
+  check(again.errors.length === 0, `page errors: ${again.errors.join(' | ')}`);
+  await again.close();
+  console.log(`  demo in ${seconds.toFixed(1)} s (goal 15 s: ${seconds <= 15 ? 'met' : 'NOT met'}); ${backend}`);
+}
+
 const tests = {
   async 'the page\'s wasm comes compressed over the wire (brotli, precompressed by the build)'(ctx) {
     const page = await open(ctx, '?backend=cpu');
@@ -353,35 +388,14 @@ const tests = {
   },
 
   async 'the demo times both backends, trains on the faster, says so with both figures, and the choice is remembered'(ctx) {
-    const page = await open(ctx, '');
-    const t0 = Date.now();
-    await waitFinished(page);
-    const seconds = (Date.now() - t0) / 1000;
-    check(await text(page, '#status') === 'done', `status "${await text(page, '#status')}"`);
-    const backend = await text(page, '#backend');
-    const figures = backend.match(/CPU ([\d.]+) ms\/step, WebGPU ([\d.]+) ms\/step .*: using (the CPU|WebGPU)/);
-    check(figures, `the backend label gives no figures: "${backend}"`);
-    const [cpu, gpu] = [parseFloat(figures[1]), parseFloat(figures[2])];
-    check(figures[3] === (cpu < gpu ? 'the CPU' : 'WebGPU'), `picked ${figures[3]} with CPU ${cpu} and WebGPU ${gpu} ms/step`);
-    check(backend.startsWith(cpu < gpu ? 'CPU' : 'WebGPU'), `label "${backend}"`);
-    // Chromium's software WebGPU (SwiftShader) is named as what it is
-    check(/fallback|SwiftShader/i.test(backend), `the software adapter is not named: "${backend}"`);
-    // a choice made in the lab is remembered by the next visit
-    await page.selectOption('#backend-choice', 'cpu');
-    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    await page.close();
-    // the next visit (the e2e pages share one browser profile, as a person's tabs do; a reload
-    // would not restart the demo: the lab has put its experiment in the URL)
-    const again = await open(ctx, '');
-    await again.waitForSelector('#backend-choice');
-    check(await again.inputValue('#backend-choice') === 'cpu', 'the backend choice was not remembered');
-    await waitFinished(again);
-    check((await text(again, '#backend')).includes('chosen by the user'), `after the choice: "${await text(again, '#backend')}"`);
-    check(again.errors.length === 0, `page errors: ${again.errors.join(' | ')}`);
-    // forget the choice for the tests after this one
-    await again.evaluate(() => localStorage.removeItem('neurognn.backend'));
-    await again.close();
-    console.log(`  demo in ${seconds.toFixed(1)} s (goal 15 s: ${seconds <= 15 ? 'met' : 'NOT met'}); ${backend}`);
+    try {
+      await rememberedChoice(ctx);
+    } finally {
+      // forget the choice for the tests after this one, whatever happened
+      const page = await open(ctx, '?backend=cpu#preset=synthetic-demo');
+      await page.evaluate(() => localStorage.removeItem('neurognn.backend'));
+      await page.close();
+    }
   },
 
   async 'the CPU fallback trains the same demo'(ctx) {
@@ -520,6 +534,8 @@ const tests = {
     check(await page.locator('#queue li[data-state="finished"]').count() === 9, 'not every run finished');
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  synthetic-demo (9 runs) from click to last result: ${seconds.toFixed(1)} s (goal 60 s: ${seconds <= 60 ? "met" : "NOT met"}); ${backend}`);
+    const rows = await page.locator('#queue li').evaluateAll((li) => li.map((e) => `${e.querySelector('.label').textContent}: ${e.querySelector('.detail').textContent.split(' · ').pop()}`));
+    console.log(`  runs: ${rows.join('; ')}`);
     // the goal is 60 s (README: not met on this 2-core machine yet); a regression past 3 minutes fails
     check(seconds < 180, `synthetic-demo took ${seconds.toFixed(0)} s`);
     await page.close();
