@@ -310,8 +310,9 @@ pub(crate) mod nodes {
 
     /// `layer` on the last dim of `x`, as one matrix product over every row of the leading
     /// dims. burn keeps `[b, n, d] @ [d, d']` batched (b products of n rows each) when n and d
-    /// are alike; for these small graphs that is b tiny products per layer, ~4x slower on the
-    /// CPU than the one product (measured, GCN and NRI steps).
+    /// are alike, b tiny products per layer. Natively the one product was not faster by more
+    /// than this machine's noise (GCN, GAT, NRI steps, 2026-11-30); in the page it was measured
+    /// only together with the other changes of that day (README, Speed).
     pub fn dense<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
         let mut dims = x.dims();
         let rows = dims[..D - 1].iter().product::<usize>();

@@ -268,8 +268,8 @@ impl WorkerHost {
 
 impl Host for WorkerHost {
     async fn yield_now(&mut self) {
-        // Messages (Pause, Stop) are handled only when the loop yields; a timer yield costs
-        // ~4 ms, so yield every 40 ms of work rather than every step.
+        // Messages (Pause, Stop) are handled only when the loop yields; each yield is a trip
+        // through the event loop, so yield every 40 ms of work rather than every step.
         if self.last_yield.elapsed().as_millis() >= 40 || self.control.paused.get() {
             yield_to_events().await;
             while self.control.paused.get() && !self.control.stop.get() {
