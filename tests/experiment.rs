@@ -8,8 +8,8 @@ use neurognn::data::preprocess::NeuronSet;
 use neurognn::data::synthetic::SyntheticConfig;
 use neurognn::model::{ModelKind, ModelSpec};
 use neurognn::train::{Host, NativeHost};
-use neurognn::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, PreprocessSpec, Protocol, TaskSpec, format_table, run_experiment};
-use neurognn::train::report::{runs_csv, tables};
+use neurognn::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, PreprocessSpec, Protocol, RunResult, TaskSpec, format_table, run_experiment};
+use neurognn::train::report::{runs_csv, summary_csv, tables};
 use neurognn::train::{TrainConfig, presets};
 
 /// burn seeds a device's random numbers per device, not per run: tests that train at the same
@@ -74,6 +74,40 @@ fn every_model_task_and_protocol_runs_and_repeats_exactly() {
     let csv = runs_csv(&a);
     assert_eq!(csv.lines().count(), 49, "{csv}");
     assert!(csv.lines().next().unwrap().contains("balanced_accuracy") && csv.contains("graph_auroc_truth"));
+    // paired comparisons on the headline metric: GCN against the best structure-agnostic model
+    // (lowest mean MSE of linear, MLP and GRU), fold by fold, and against persistence
+    let mse = |model: &str| a.summary.iter().find(|s| s.model == model && s.protocol == "leave-one-animal-out" && s.task == "next-step" && s.metric == "mse").unwrap();
+    let best = ["linear", "MLP", "GRU"].into_iter().min_by(|x, y| mse(x).mean.total_cmp(&mse(y).mean)).unwrap();
+    let per_fold = |model: &str, metric: &str| -> Vec<f64> {
+        let mut runs: Vec<&RunResult> = a.runs.iter().filter(|r| r.model == model && r.protocol == "leave-one-animal-out" && r.task == "next-step").collect();
+        runs.sort_by(|x, y| x.fold.cmp(&y.fold));
+        runs.iter().map(|r| r.metrics[metric]).collect()
+    };
+    let diffs: Vec<f64> = per_fold("GCN", "mse").iter().zip(per_fold(best, "mse")).map(|(g, b)| g - b).collect();
+    let gcn_mse = mse("GCN");
+    assert_eq!(gcn_mse.vs.len(), 2, "{gcn_mse:?}");
+    let (vs_best, vs_persistence) = (&gcn_mse.vs[0], &gcn_mse.vs[1]);
+    assert_eq!((vs_best.baseline.as_str(), vs_best.n, vs_persistence.baseline.as_str()), (best, 2, "persistence"));
+    assert!((vs_best.diff - (diffs[0] + diffs[1]) / 2.0).abs() < 1e-12, "{vs_best:?} from {diffs:?}");
+    // two pairs: p is 1/2 when they agree in sign (and the larger decides otherwise: 1)
+    assert_eq!(vs_best.p, if diffs[0] * diffs[1] > 0.0 { 0.5 } else { 1.0 });
+    assert!(vs_best.ci[0] <= vs_best.diff && vs_best.diff <= vs_best.ci[1]);
+    let to_persistence: Vec<f64> = per_fold("GCN", "mse").iter().zip(per_fold("GCN", "persistence_mse")).map(|(m, p)| m - p).collect();
+    assert!((vs_persistence.diff - (to_persistence[0] + to_persistence[1]) / 2.0).abs() < 1e-12);
+    // the best model itself is compared with persistence only; other metrics carry nothing
+    assert_eq!(mse(best).vs.iter().map(|p| p.baseline.as_str()).collect::<Vec<_>>(), ["persistence"]);
+    assert!(a.summary.iter().filter(|s| s.metric != "mse" && s.metric != "balanced_accuracy").all(|s| s.vs.is_empty()));
+    assert_eq!(row.vs.len(), 1, "behaviour rows compare with the best non-graph model: {row:?}");
+    // ... and in the CLI's table, the summary CSV and the JSON
+    assert!(table.contains("vs best non-graph (mse)") && table.contains("vs persistence (mse)") && table.contains(&format!("{best}: ")), "{table}");
+    let summary = summary_csv(&a);
+    let head = summary.lines().next().unwrap();
+    assert!(head.contains("p_vs_best_non_graph") && head.contains("ci_low_vs_persistence"), "{head}");
+    assert_eq!(summary.lines().count(), a.summary.len() + 1);
+    assert!(summary.contains(&format!("next-step,leave-one-animal-out,GCN,mse,{},{},2,{best},{}", gcn_mse.mean, gcn_mse.sd, vs_best.diff)), "{summary}");
+    let json: serde_json::Value = serde_json::to_value(&a).unwrap();
+    let gcn_json = json["summary"].as_array().unwrap().iter().find(|s| s["model"] == "GCN" && s["metric"] == "mse" && s["protocol"] == "leave-one-animal-out").unwrap();
+    assert_eq!(gcn_json["vs"][0]["p"], serde_json::json!(vs_best.p));
     // next-step runs keep actual and predicted activity for the page's trace view
     let p = a.runs.iter().find(|r| r.task == "next-step").and_then(|r| r.predictions.as_ref()).unwrap();
     assert_eq!((p.actual.len(), p.predicted.len()), (p.frames * p.neurons, p.frames * p.neurons));

@@ -80,6 +80,10 @@ mod cli {
             /// Write the results (spec, summary, runs) as JSON.
             #[arg(long)]
             json: Option<PathBuf>,
+            /// Write the summary as CSV: mean, sd and n per model, with the paired comparisons
+            /// (difference, 95 % CI, p-value) on the headline metric.
+            #[arg(long)]
+            csv: Option<PathBuf>,
             /// Print each run as it starts.
             #[arg(long, short)]
             verbose: bool,
@@ -196,7 +200,7 @@ mod cli {
             Command::Bench { what: Bench::Train { neurons, frames, models, steps, history, gpu } } => bench_train(neurons, frames, &models, steps, history, gpu),
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
-            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, verbose, models } => {
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models } => {
                 if list {
                     for (name, about) in presets::PRESETS {
                         println!("{name:<18} {about}");
@@ -218,7 +222,7 @@ mod cli {
                     spec.seeds = seeds;
                 }
                 spec.validate().map_err(|e| e.to_string())?;
-                run_spec(&spec, &data, &files, gpu, json, verbose, models)
+                run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models })
             }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
@@ -340,8 +344,16 @@ mod cli {
         Ok(())
     }
 
-    /// Loads the spec's data, runs it, prints the table and writes JSON (and models).
-    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, json: Option<PathBuf>, verbose: bool, models: Option<PathBuf>) -> Result<(), String> {
+    /// Where `run` writes what it made, besides printing the table.
+    struct Outputs {
+        json: Option<PathBuf>,
+        csv: Option<PathBuf>,
+        models: Option<PathBuf>,
+    }
+
+    /// Loads the spec's data, runs it, prints the table and writes JSON, CSV and models.
+    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, verbose: bool, out: Outputs) -> Result<(), String> {
+        let Outputs { json, csv, models } = out;
         if !files.is_empty() && !matches!(spec.data, DataSpec::Files { .. }) {
             let source = serde_json::to_value(&spec.data).ok().and_then(|v| v["source"].as_str().map(str::to_string)).unwrap_or_default();
             return Err(format!(
@@ -368,6 +380,10 @@ mod cli {
         if let Some(path) = json {
             let text = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
             std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        if let Some(path) = csv {
+            std::fs::write(&path, neurognn::train::report::summary_csv(&result)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
         }
         Ok(())

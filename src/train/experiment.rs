@@ -20,6 +20,7 @@ pub use super::spec::{DataSpec, ExperimentSpec, FileArrays, PreprocessSpec, Prot
 use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
+use super::stats::Paired;
 use super::saved::{ModelAbout, SavedModel, trained_on};
 use super::bench::StepShape;
 use super::{Host, TrainConfig, TrainError};
@@ -197,6 +198,27 @@ pub struct SummaryRow {
     pub mean: f64,
     pub sd: f64,
     pub n: usize,
+    /// On the headline metric's row ([`headline_metric`]): the model against the best
+    /// structure-agnostic model of its task and protocol (unless it is that model) and, for next
+    /// step, against persistence, paired by fold and seed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vs: Vec<Paired>,
+}
+
+/// What a task's models are ranked and compared by: MSE for next-step prediction, balanced
+/// accuracy for behaviour.
+pub fn headline_metric(task: &str) -> &'static str {
+    if task == "next-step" { "mse" } else { "balanced_accuracy" }
+}
+
+/// Whether lower values of `metric` are better (errors) rather than higher (accuracies, AUROC).
+pub fn lower_is_better(metric: &str) -> bool {
+    metric.contains("mse")
+}
+
+/// Whether `model` names a graph network (GCN, GAT, NRI); the others are structure-agnostic.
+pub fn is_graph_model(model: &str) -> bool {
+    ModelKind::ALL.iter().any(|k| k.label() == model && k.is_graph())
 }
 
 /// What an experiment produced.
@@ -761,15 +783,52 @@ pub fn summarise(runs: &[RunResult]) -> Vec<SummaryRow> {
             }
         }
     }
-    keys.into_iter()
+    let mut rows: Vec<SummaryRow> = keys
+        .into_iter()
         .map(|(model, protocol, task, metric)| {
             let values: Vec<f64> =
                 runs.iter().filter(|r| r.model == model && r.protocol == protocol && r.task == task).filter_map(|r| r.metrics.get(&metric).copied()).collect();
             let n = values.iter().filter(|v| v.is_finite()).count();
             let (mean, sd) = mean_sd(&values).unwrap_or((f64::NAN, 0.0));
-            SummaryRow { model, protocol, task, metric, mean, sd, n }
+            SummaryRow { model, protocol, task, metric, mean, sd, n, vs: Vec::new() }
         })
-        .collect()
+        .collect();
+    let comparisons: Vec<Vec<Paired>> = rows.iter().map(|row| paired_comparisons(runs, &rows, row)).collect();
+    for (row, vs) in rows.iter_mut().zip(comparisons) {
+        row.vs = vs;
+    }
+    rows
+}
+
+/// A headline row's comparisons (see [`SummaryRow::vs`]); none for the other metrics.
+fn paired_comparisons(runs: &[RunResult], rows: &[SummaryRow], row: &SummaryRow) -> Vec<Paired> {
+    let metric = headline_metric(&row.task);
+    if row.metric != metric {
+        return Vec::new();
+    }
+    fn of<'a>(runs: &'a [RunResult], row: &'a SummaryRow, model: &'a str) -> impl Iterator<Item = &'a RunResult> {
+        runs.iter().filter(move |r| r.model == model && r.task == row.task && r.protocol == row.protocol)
+    }
+    let mut out = Vec::new();
+    let better = |a: f64, b: f64| if lower_is_better(metric) { a < b } else { a > b };
+    let best_agnostic = rows
+        .iter()
+        .filter(|o| o.task == row.task && o.protocol == row.protocol && o.metric == metric && o.n > 0 && !is_graph_model(&o.model))
+        .fold(None::<&SummaryRow>, |best, o| if best.is_none_or(|b| better(o.mean, b.mean)) { Some(o) } else { best });
+    if let Some(best) = best_agnostic.filter(|b| b.model != row.model) {
+        let diffs: Vec<f64> = of(runs, row, &row.model)
+            .filter_map(|r| {
+                let twin = of(runs, row, &best.model).find(|b| b.fold == r.fold && b.seed == r.seed)?;
+                Some(r.metrics.get(metric)? - twin.metrics.get(metric)?)
+            })
+            .collect();
+        out.extend(Paired::of(&best.model, &diffs));
+    }
+    if row.task == "next-step" {
+        let diffs: Vec<f64> = of(runs, row, &row.model).filter_map(|r| Some(r.metrics.get("mse")? - r.metrics.get("persistence_mse")?)).collect();
+        out.extend(Paired::of("persistence", &diffs));
+    }
+    out
 }
 
 /// Mean and sample sd (0 for one value) of the finite `values`; `None` when there are none.

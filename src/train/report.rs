@@ -1,12 +1,16 @@
 //! Results as tables: the summary grouped per task into models × protocols with mean ± sd of
 //! each metric — printed by the CLI, drawn by the page.
 
-use super::experiment::{ExperimentResult, ReferenceGraph, SummaryRow};
+use super::experiment::{ExperimentResult, ReferenceGraph, SummaryRow, headline_metric};
+use super::stats::Paired;
 
 /// Metrics shown, in this order, for each task kind (those no run has are left out).
 pub const NEXT_STEP_METRICS: [&str; 6] = ["mse", "persistence_mse", "r2", "persistence_r2", "rollout_mse", "rollout_persistence_mse"];
 pub const BEHAVIOUR_METRICS: [&str; 3] = ["balanced_accuracy", "accuracy", "macro_f1"];
 const GRAPH_METRICS: [&str; 2] = ["graph_auroc_truth", "graph_auroc_connectome"];
+/// Column heads of the paired comparisons.
+pub const VS_BEST_AGNOSTIC: &str = "vs best non-graph";
+pub const VS_PERSISTENCE: &str = "vs persistence";
 
 /// One row of a [`TaskTable`]: a model under a protocol.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +21,8 @@ pub struct TableRow {
     pub cells: Vec<Option<(f64, f64)>>,
     /// Folds × seeds behind the means.
     pub n: usize,
+    /// Paired comparisons on the headline metric ([`SummaryRow::vs`]).
+    pub vs: Vec<Paired>,
 }
 
 /// One task's results: models × protocols by metrics.
@@ -30,7 +36,21 @@ pub struct TaskTable {
 impl TaskTable {
     /// The headline metric: MSE for next-step prediction, balanced accuracy for behaviour.
     pub fn headline(&self) -> &str {
-        if self.task == "next-step" { "mse" } else { "balanced_accuracy" }
+        headline_metric(&self.task)
+    }
+
+    /// The comparison columns: "vs best non-graph" and, for next step, "vs persistence".
+    pub fn comparison_columns(&self) -> Vec<&'static str> {
+        let mut out = vec![VS_BEST_AGNOSTIC];
+        if self.task == "next-step" {
+            out.push(VS_PERSISTENCE);
+        }
+        out
+    }
+
+    /// A row's comparison under `column` (one of [`Self::comparison_columns`]).
+    pub fn comparison<'a>(&self, row: &'a TableRow, column: &str) -> Option<&'a Paired> {
+        row.vs.iter().find(|p| (p.baseline == "persistence") == (column == VS_PERSISTENCE))
     }
 
     /// `(mean, sd)` of `metric` for a row.
@@ -57,7 +77,8 @@ pub fn tables(summary: &[SummaryRow]) -> Vec<TaskTable> {
                     let found = |m: &String| summary.iter().find(|r| r.task == task && r.model == model && r.protocol == protocol && &r.metric == m);
                     let cells = metrics.iter().map(|m| found(m).filter(|r| r.n > 0).map(|r| (r.mean, r.sd))).collect();
                     let n = metrics.iter().filter_map(found).map(|r| r.n).max().unwrap_or(0);
-                    TableRow { model: model.into(), protocol: protocol.into(), cells, n }
+                    let vs = metrics.iter().filter_map(found).flat_map(|r| r.vs.iter().cloned()).collect();
+                    TableRow { model: model.into(), protocol: protocol.into(), cells, n, vs }
                 })
                 .collect();
             TaskTable { task: task.into(), metrics, rows }
@@ -65,23 +86,38 @@ pub fn tables(summary: &[SummaryRow]) -> Vec<TaskTable> {
         .collect()
 }
 
-/// The summary as aligned text tables (models × protocols per task, mean ± sd).
+/// The summary as aligned text tables (models × protocols per task, mean ± sd; then each
+/// model's paired difference on the headline metric with its 95 % CI and p-value).
 pub fn format_table(result: &ExperimentResult) -> String {
     let mut out = String::new();
     for table in tables(&result.summary) {
+        let columns = table.comparison_columns();
         out.push_str(&format!("\n{}\n{:<8} {:<22}", table.task, "model", "protocol"));
         for m in &table.metrics {
             out.push_str(&format!(" {m:>22}"));
         }
-        out.push_str(&format!(" {:>4}\n", "n"));
+        out.push_str(&format!(" {:>4}", "n"));
+        for c in &columns {
+            out.push_str(&format!("  {:<43}", format!("{} ({})", c, table.headline())));
+        }
+        out.push('\n');
         for row in &table.rows {
             out.push_str(&format!("{:<8} {:<22}", row.model, row.protocol));
             for cell in &row.cells {
                 let text = cell.map_or_else(|| "–".to_string(), |(m, s)| format!("{m:.4} ± {s:.4}"));
                 out.push_str(&format!(" {text:>22}"));
             }
-            out.push_str(&format!(" {:>4}\n", row.n));
+            out.push_str(&format!(" {:>4}", row.n));
+            for c in &columns {
+                out.push_str(&format!("  {:<43}", table.comparison(row, c).map_or_else(|| "–".to_string(), comparison_text)));
+            }
+            let kept = out.trim_end().len();
+            out.truncate(kept);
+            out.push('\n');
         }
+    }
+    if !result.summary.is_empty() {
+        out.push_str(&format!("\n{COMPARISON_LEGEND}\n"));
     }
     let references = reference_lines(&result.reference_graphs);
     if !references.is_empty() {
@@ -97,6 +133,14 @@ pub fn format_table(result: &ExperimentResult) -> String {
         }
     }
     out
+}
+
+/// How to read the comparison columns (under the CLI's tables, the page's and the Markdown's).
+pub const COMPARISON_LEGEND: &str = "vs …: the model minus the baseline on the headline metric, paired by fold and seed: mean [95 % bootstrap CI], two-sided sign-flip p-value (n pairs).";
+
+/// A comparison as a cell: `MLP −0.0040 [−0.0070, −0.0010], p = 0.031 (n 15)`.
+pub fn comparison_text(p: &Paired) -> String {
+    if p.baseline == "persistence" { format!("{} (n {})", p.text(), p.n) } else { format!("{}: {} (n {})", p.baseline, p.text(), p.n) }
 }
 
 /// One line per model-free reference graph (mean AUROCs over folds), e.g. for the table's foot.
@@ -130,6 +174,33 @@ pub fn runs_csv(result: &ExperimentResult) -> String {
     for r in &result.runs {
         let mut row = vec![r.model.clone(), r.protocol.clone(), r.task.clone(), r.fold.clone(), r.seed.to_string(), r.steps.to_string(), r.best_step.to_string(), format!("{:.2}", r.seconds)];
         row.extend(metrics.iter().map(|m| r.metrics.get(*m).map_or(String::new(), |v| format!("{v}"))));
+        let _ = out.write_record(&row);
+    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The summary as CSV: one row per task × protocol × model × metric with mean, sd and n, and on
+/// the headline metric's rows the paired comparisons (difference, 95 % CI, p, pairs) with the
+/// best structure-agnostic model and with persistence.
+pub fn summary_csv(result: &ExperimentResult) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut head: Vec<String> = ["task", "protocol", "model", "metric", "mean", "sd", "n", "best_non_graph"].map(String::from).to_vec();
+    for vs in ["best_non_graph", "persistence"] {
+        head.extend(["diff", "ci_low", "ci_high", "p", "pairs"].map(|c| format!("{c}_vs_{vs}")));
+    }
+    // writing to a Vec cannot fail
+    let _ = out.write_record(&head);
+    for r in &result.summary {
+        let mut row = vec![r.task.clone(), r.protocol.clone(), r.model.clone(), r.metric.clone(), format!("{}", r.mean), format!("{}", r.sd), r.n.to_string()];
+        let agnostic = r.vs.iter().find(|p| p.baseline != "persistence");
+        let persistence = r.vs.iter().find(|p| p.baseline == "persistence");
+        row.push(agnostic.map_or(String::new(), |p| p.baseline.clone()));
+        for p in [agnostic, persistence] {
+            match p {
+                Some(p) => row.extend([p.diff, p.ci[0], p.ci[1], p.p].map(|v| format!("{v}")).into_iter().chain([p.n.to_string()])),
+                None => row.extend(std::iter::repeat_n(String::new(), 5)),
+            }
+        }
         let _ = out.write_record(&row);
     }
     String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()

@@ -20,7 +20,7 @@ use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
 use crate::plot::{DataPreview, LossSeries, Raster};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
-use crate::train::report::runs_csv;
+use crate::train::report::{runs_csv, summary_csv};
 use crate::train::saved::{Application, EXTENSION};
 use crate::train::{Progress, presets};
 
@@ -731,12 +731,18 @@ fn Keep() -> impl IntoView {
             download_text(&runs_csv(&r), "text/csv", &format!("{}-runs.csv", name()));
         }
     };
+    let summary = move |_| {
+        if let Some(r) = lab.result.get_untracked() {
+            download_text(&summary_csv(&r), "text/csv", &format!("{}-summary.csv", name()));
+        }
+    };
     let none = move || lab.result.with(Option::is_none);
     view! {
         <h3>"Keep and share"</h3>
         <div class="controls">
             <button id="download-json" class="secondary" on:click=json prop:disabled=none>"Results (JSON)"</button>
             <button id="download-csv" class="secondary" on:click=csv prop:disabled=none>"Runs (CSV)"</button>
+            <button id="download-summary" class="secondary" on:click=summary prop:disabled=none>"Summary with comparisons (CSV)"</button>
         </div>
         <label class="share">"Link to this experiment (opens it and runs it): "
             <input id="share-link" readonly prop:value=link on:focus=move |ev| {

@@ -8,7 +8,7 @@ use super::chart::PlotCanvas;
 use super::lab::Lab;
 use crate::plot::{Bars, Curves, LossSeries, Matrix, Network};
 use crate::train::experiment::{RunResult, TaskSpec, mean_sd, summarise};
-use crate::train::report::{TaskTable, reference_lines, tables};
+use crate::train::report::{COMPARISON_LEGEND, TaskTable, comparison_text, reference_lines, tables};
 
 /// The distinct "model · task · protocol" of the runs that `keep`, in run order.
 fn run_groups(runs: &[RunResult], keep: impl Fn(&RunResult) -> bool) -> Vec<String> {
@@ -113,19 +113,35 @@ fn TaskResults(table: TaskTable) -> impl IntoView {
                     view! { <td class:best=strong data-metric=m.clone()>{text}</td> }
                 })
                 .collect_view();
+            let comparisons = table
+                .comparison_columns()
+                .into_iter()
+                .map(|c| {
+                    let paired = table.comparison(row, c);
+                    let text = paired.map_or_else(|| "–".to_string(), comparison_text);
+                    let significant = paired.is_some_and(|p| p.p < 0.05);
+                    view! { <td class="vs" class:significant=significant data-vs=c>{text}</td> }
+                })
+                .collect_view();
             view! {
                 <tr data-model=row.model.clone() data-protocol=row.protocol.clone()>
-                    <th scope="row">{row.model.clone()}</th><td>{row.protocol.clone()}</td>{cells}<td>{row.n}</td>
+                    <th scope="row">{row.model.clone()}</th><td>{row.protocol.clone()}</td>{cells}<td>{row.n}</td>{comparisons}
                 </tr>
             }
         })
         .collect_view();
+    let vs_head = table
+        .comparison_columns()
+        .into_iter()
+        .map(|c| view! { <th scope="col">{format!("{c} ({})", headline.replace('_', " "))}</th> })
+        .collect_view();
     view! {
         <table class="results-table" data-task=table.task.clone()>
-            <caption>{format!("{} — mean ± sd over folds and seeds", table.task)}</caption>
-            <thead><tr><th scope="col">"model"</th><th scope="col">"protocol"</th>{head}<th scope="col">"n"</th></tr></thead>
+            <caption>{format!("{} — mean ± sd over folds and seeds (n = folds × seeds)", table.task)}</caption>
+            <thead><tr><th scope="col">"model"</th><th scope="col">"protocol"</th>{head}<th scope="col">"n"</th>{vs_head}</tr></thead>
             <tbody>{rows}</tbody>
         </table>
+        <p class="legend">{COMPARISON_LEGEND}</p>
     }
 }
 
