@@ -5,12 +5,14 @@
 //!
 //! Data flows one way: [`data`] (recordings → windows) → [`model`] / [`train`] (modules, loops,
 //! metrics, reports) → [`plot`] and, in the browser, `ui` (the page) and `worker` (where it trains). The one place that chooses a backend
-//! is [`device`].
+//! is [`device`]. [`stats`] holds the statistics every layer may use (quantiles, bootstrap
+//! intervals, paired permutation tests): plain numbers, no data types.
 
 pub mod data;
 pub mod device;
 pub mod model;
 pub mod plot;
+pub mod stats;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

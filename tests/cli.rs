@@ -54,16 +54,35 @@ fn run_lists_presets_and_runs_a_spec_file_to_json() {
     let (spec, out) = (dir.join("spec.json"), dir.join("out.json"));
     let text = r#"{"name": "tiny", "data": {"source": "synthetic", "config": {"animals": 2, "neurons": 8, "frames": 300}},
         "models": [{"kind": "linear"}, {"kind": "gcn", "hidden": 8}], "protocols": ["leave_one_animal_out"],
-        "train": {"steps": 10, "batch_size": 16, "eval_every": 5}}"#;
+        "train": {"steps": 10, "batch_size": 16, "eval_every": 5}, "seeds": [0, 1]}"#;
     std::fs::write(&spec, text).unwrap();
-    let (ok, stdout, stderr) = neurognn(&["run", spec.to_str().unwrap(), "--json", out.to_str().unwrap()]);
+    let csv = dir.join("summary.csv");
+    let (ok, stdout, stderr) = neurognn(&["run", spec.to_str().unwrap(), "--json", out.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("next-step") && stdout.contains("GCN"), "{stdout}");
+    assert!(stdout.contains("next-step") && stdout.contains("GCN") && stdout.contains("vs best non-graph (mse)"), "{stdout}");
     let result: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let summary = result["summary"].as_array().unwrap();
     let row = summary.iter().find(|r| r["model"] == "GCN" && r["metric"] == "mse").expect("a GCN mse row");
-    assert_eq!(row["n"], 2);
-    assert_eq!(result["runs"].as_array().unwrap().len(), 4);
+    // 2 folds × 2 seeds, paired with the linear model (the only structure-agnostic one)
+    assert_eq!(row["n"], 4);
+    assert_eq!(result["runs"].as_array().unwrap().len(), 8);
+    let vs = &row["vs"][0];
+    assert_eq!((vs["baseline"].as_str(), vs["n"].as_u64()), (Some("linear"), Some(4)));
+    let p = vs["p"].as_f64().unwrap();
+    // 4 pairs: p is a multiple of 1/16, at least 2/16
+    assert!((p * 16.0).fract() == 0.0 && p >= 0.125, "p = {p}");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("task,protocol,model,metric,mean,sd,n,best_non_graph,diff_vs_best_non_graph") && csv.contains(",GCN,mse,"), "{csv}");
+
+    // the Markdown report of the JSON: the same comparison, with its CI and p-value
+    let (ok, markdown, stderr) = neurognn(&["report", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    let gcn = markdown.lines().find(|l| l.starts_with("| GCN | leave-one-animal-out |")).unwrap_or_else(|| panic!("{markdown}"));
+    assert!(gcn.contains("| linear: "), "{gcn}");
+    assert!(gcn.contains(&format!("p = {}", neurognn::stats::p_text(p))) && gcn.contains("(n 4)"), "{gcn}");
+    assert!(markdown.contains("| model | protocol | mse |") && markdown.contains("vs persistence (mse)"), "{markdown}");
+    let (ok, _, stderr) = neurognn(&["report", spec.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("not a NeuroGNN results JSON"), "{stderr}");
 
     std::fs::write(&spec, "{\"models\": 3}").unwrap();
     let (ok, _, stderr) = neurognn(&["run", spec.to_str().unwrap()]);

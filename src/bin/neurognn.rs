@@ -47,6 +47,16 @@ mod cli {
             #[arg(long)]
             arrays: bool,
         },
+        /// Write a results JSON (`run --json`, the page's download) as Markdown tables: mean ± sd,
+        /// n, and each model's paired difference from the best non-graph model and persistence
+        /// with its 95 % CI and p-value.
+        Report {
+            /// The results JSON.
+            results: PathBuf,
+            /// Write the Markdown here instead of printing it.
+            #[arg(long)]
+            out: Option<PathBuf>,
+        },
         /// Speed figures to compare release to release (printed, not asserted).
         Bench {
             #[command(subcommand)]
@@ -200,6 +210,7 @@ mod cli {
             Command::Bench { what: Bench::Train { neurons, frames, models, steps, history, gpu } } => bench_train(neurons, frames, &models, steps, history, gpu),
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
+            Command::Report { results, out } => report(&results, out),
             Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models } => {
                 if list {
                     for (name, about) in presets::PRESETS {
@@ -385,6 +396,25 @@ mod cli {
         if let Some(path) = csv {
             std::fs::write(&path, neurognn::train::report::summary_csv(&result)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
+        }
+        Ok(())
+    }
+
+    /// Reads a results JSON and writes its Markdown report (recomputing the summary and its
+    /// comparisons from the runs, so a JSON from an older release reports the same way).
+    fn report(results: &std::path::Path, out: Option<PathBuf>) -> Result<(), String> {
+        use neurognn::train::experiment::{ExperimentResult, summarise};
+        let text = std::fs::read_to_string(results).map_err(|e| format!("cannot read {}: {e}", results.display()))?;
+        let mut result: ExperimentResult =
+            serde_json::from_str(&text).map_err(|e| format!("{}: not a NeuroGNN results JSON ({e})", results.display()))?;
+        result.summary = summarise(&result.runs);
+        let markdown = neurognn::train::report::markdown(&result);
+        match out {
+            Some(path) => {
+                std::fs::write(&path, markdown).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                println!("wrote {}", path.display());
+            }
+            None => print!("{markdown}"),
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use crate::stats::quantile;
+
 use super::connectome::{Connectome, Reconstruction, Synapse};
 
 /// Where a fixed graph comes from.
@@ -214,8 +216,26 @@ pub struct GraphScore {
     pub null_mean: f64,
     pub null_sd: f64,
     pub null_draws: usize,
+    /// 95 % of the null's AUROCs lie in this interval (its 2.5 and 97.5 percentiles).
+    #[serde(default = "unknown_interval")]
+    pub null_interval: [f64; 2],
+    /// Average precision (area under the precision–recall curve), which weighs the top of the
+    /// ranking, where a sparse reference's few edges are.
+    #[serde(default = "unknown")]
+    pub auprc: f64,
+    /// The null's mean average precision (about the share of pairs that are edges).
+    #[serde(default = "unknown")]
+    pub auprc_null_mean: f64,
     pub edges: usize,
     pub pairs: usize,
+}
+
+fn unknown() -> f64 {
+    f64::NAN
+}
+
+fn unknown_interval() -> [f64; 2] {
+    [f64::NAN; 2]
 }
 
 /// Scores `inferred[from][to]` against `reference[from][to] > 0`.
@@ -228,17 +248,59 @@ pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bo
     let identity: Vec<usize> = (0..n).collect();
     let positives = truth(&identity);
     let auroc = auroc(&scores, &positives)?;
+    let auprc = average_precision(&scores, &positives).unwrap_or(f64::NAN);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut perm = identity;
-    let null: Vec<f64> = (0..null_draws)
-        .filter_map(|_| {
-            perm.shuffle(&mut rng);
-            self::auroc(&scores, &truth(&perm))
-        })
-        .collect();
-    let mean = null.iter().sum::<f64>() / null.len().max(1) as f64;
-    let sd = (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / null.len().max(1) as f64).sqrt();
-    Some(GraphScore { auroc, null_mean: mean, null_sd: sd, null_draws: null.len(), edges: positives.iter().filter(|p| **p).count(), pairs: pairs.len() })
+    let (mut null, mut null_precision) = (Vec::with_capacity(null_draws), 0.0);
+    for _ in 0..null_draws {
+        perm.shuffle(&mut rng);
+        let shuffled = truth(&perm);
+        if let (Some(a), Some(p)) = (self::auroc(&scores, &shuffled), average_precision(&scores, &shuffled)) {
+            null.push(a);
+            null_precision += p;
+        }
+    }
+    let draws = null.len().max(1) as f64;
+    let mean = null.iter().sum::<f64>() / draws;
+    let sd = (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / draws).sqrt();
+    null.sort_by(f64::total_cmp);
+    let null_interval = if null.is_empty() { [f64::NAN; 2] } else { [quantile(&null, 0.025), quantile(&null, 0.975)] };
+    Some(GraphScore {
+        auroc,
+        null_mean: mean,
+        null_sd: sd,
+        null_draws: null.len(),
+        null_interval,
+        auprc,
+        auprc_null_mean: null_precision / draws,
+        edges: positives.iter().filter(|p| **p).count(),
+        pairs: pairs.len(),
+    })
+}
+
+/// Average precision of `scores` for the `positives`: the precision at each positive's place
+/// in the descending ranking, averaged over positives; tied scores form one step (scikit-learn's
+/// `average_precision_score`). `None` without positives.
+pub fn average_precision(scores: &[f32], positives: &[bool]) -> Option<f64> {
+    let total = positives.iter().filter(|p| **p).count();
+    if total == 0 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut seen, mut hits, mut sum, mut k) = (0usize, 0usize, 0.0, 0);
+    while k < order.len() {
+        let mut end = k;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[k]] {
+            end += 1;
+        }
+        let new_hits = order[k..=end].iter().filter(|&&o| positives[o]).count();
+        seen += end - k + 1;
+        hits += new_hits;
+        sum += new_hits as f64 * hits as f64 / seen as f64;
+        k = end + 1;
+    }
+    Some(sum / total as f64)
 }
 
 #[cfg(test)]
@@ -254,6 +316,15 @@ mod tests {
     }
 
     #[test]
+    fn average_precision_matches_hand_counts() {
+        // ranking: 0.9 (edge), 0.8 (no), 0.7 (edge): precisions 1 and 2/3 at the edges
+        assert_eq!(average_precision(&[0.9, 0.8, 0.7], &[true, false, true]), Some((1.0 + 2.0 / 3.0) / 2.0));
+        // a tie of an edge and a non-edge at the top is one step: precision ½
+        assert_eq!(average_precision(&[0.5, 0.5, 0.1], &[true, false, false]), Some(0.5));
+        assert_eq!(average_precision(&[0.5], &[false]), None);
+    }
+
+    #[test]
     fn a_perfect_graph_beats_its_null() {
         let mut truth = vec![vec![0f32; 8]; 8];
         for i in 0..8 {
@@ -263,6 +334,11 @@ mod tests {
         assert_eq!(s.auroc, 1.0);
         assert!(s.null_mean < 0.7, "{s:?}");
         assert_eq!((s.edges, s.pairs), (8, 56));
+        // the null's interval holds its mean and lies below a perfect score; a ring's 8 edges
+        // of 56 pairs give a null average precision near 8/56
+        assert!(s.null_interval[0] < s.null_mean && s.null_mean < s.null_interval[1] && s.null_interval[1] < 1.0, "{s:?}");
+        assert_eq!(s.auprc, 1.0);
+        assert!((s.auprc_null_mean - 8.0 / 56.0).abs() < 0.1, "{s:?}");
     }
 
     #[test]

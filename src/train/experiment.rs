@@ -20,7 +20,7 @@ pub use super::spec::{DataSpec, ExperimentSpec, FileArrays, PreprocessSpec, Prot
 use super::fit::{Evaluation, FitSetup, Objective, evaluate, fit};
 use super::metrics::{ClassScores, argmax_rows, masked_next_step};
 use super::rollout::{Rollout, rollout};
-use super::stats::Paired;
+use crate::stats::Paired;
 use super::saved::{ModelAbout, SavedModel, trained_on};
 use super::bench::StepShape;
 use super::{Host, TrainConfig, TrainError};
@@ -240,6 +240,9 @@ pub struct ExperimentResult {
     #[serde(default)]
     pub failed: Vec<String>,
 }
+
+/// Node-shuffled references behind each graph score's null (mean and 95 % interval).
+const NULL_DRAWS: usize = 1000;
 
 /// Rollouts start every this many test frames.
 const ROLLOUT_STRIDE: usize = 5;
@@ -595,7 +598,7 @@ struct GraphReferences {
 impl GraphReferences {
     /// AUROC of `graph[from][to]` against the truth (directed) and the connectome (undirected).
     fn score(&self, graph: &[Vec<f32>], seed: u64) -> (Option<GraphScore>, Option<GraphScore>) {
-        (self.truth.as_ref().and_then(|t| score_graph(graph, t, false, 100, seed)), score_graph(graph, &self.connectome, true, 100, seed))
+        (self.truth.as_ref().and_then(|t| score_graph(graph, t, false, NULL_DRAWS, seed)), score_graph(graph, &self.connectome, true, NULL_DRAWS, seed))
     }
 }
 
@@ -658,13 +661,15 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
         })
         .collect();
     if let Some(g) = graphs.first() {
-        if let Some(s) = &g.vs_truth {
-            metrics.insert("graph_auroc_truth".into(), s.auroc);
-            metrics.insert("graph_auroc_truth_null".into(), s.null_mean);
-        }
-        if let Some(s) = &g.vs_connectome {
-            metrics.insert("graph_auroc_connectome".into(), s.auroc);
-            metrics.insert("graph_auroc_connectome_null".into(), s.null_mean);
+        for (reference, score) in [("truth", &g.vs_truth), ("connectome", &g.vs_connectome)] {
+            if let Some(s) = score {
+                metrics.insert(format!("graph_auroc_{reference}"), s.auroc);
+                metrics.insert(format!("graph_auroc_{reference}_null"), s.null_mean);
+                metrics.insert(format!("graph_auroc_{reference}_null_low"), s.null_interval[0]);
+                metrics.insert(format!("graph_auroc_{reference}_null_high"), s.null_interval[1]);
+                metrics.insert(format!("graph_auprc_{reference}"), s.auprc);
+                metrics.insert(format!("graph_auprc_{reference}_null"), s.auprc_null_mean);
+            }
         }
     }
     let run = RunResult {

@@ -16,7 +16,6 @@ pub mod report;
 pub mod rollout;
 pub mod saved;
 pub mod spec;
-pub mod stats;
 
 use std::future::Future;
 use std::ops::ControlFlow;

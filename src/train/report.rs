@@ -2,7 +2,8 @@
 //! each metric — printed by the CLI, drawn by the page.
 
 use super::experiment::{ExperimentResult, ReferenceGraph, SummaryRow, headline_metric};
-use super::stats::Paired;
+use crate::data::graph::GraphScore;
+use crate::stats::Paired;
 
 /// Metrics shown, in this order, for each task kind (those no run has are left out).
 pub const NEXT_STEP_METRICS: [&str; 6] = ["mse", "persistence_mse", "r2", "persistence_r2", "rollout_mse", "rollout_persistence_mse"];
@@ -135,6 +136,69 @@ pub fn format_table(result: &ExperimentResult) -> String {
     out
 }
 
+/// The results as Markdown, for a README or a paper's supplement: per task a table of models ×
+/// protocols with mean ± sd of each metric (the best headline value per protocol in bold), n,
+/// and the paired comparisons; then how to read them, the model-free reference graphs and the
+/// runs that failed. Made from a results JSON by `neurognn report`.
+pub fn markdown(result: &ExperimentResult) -> String {
+    let mut out = format!(
+        "Experiment `{}`: {} runs, backend {}, {:.0} s.\n",
+        result.spec.name,
+        result.runs.len(),
+        result.backend,
+        result.seconds
+    );
+    for table in tables(&result.summary) {
+        let columns = table.comparison_columns();
+        let headline = table.headline();
+        let lower = super::experiment::lower_is_better(headline);
+        let best = |protocol: &str| {
+            table.rows.iter().filter(|r| r.protocol == protocol).filter_map(|r| table.cell(r, headline).map(|c| c.0)).fold(None::<f64>, |b, v| {
+                Some(b.map_or(v, |b| if lower { b.min(v) } else { b.max(v) }))
+            })
+        };
+        out.push_str(&format!("\n#### {} (mean ± sd over folds × seeds)\n\n| model | protocol |", table.task));
+        for m in &table.metrics {
+            out.push_str(&format!(" {} |", m.replace('_', " ")));
+        }
+        out.push_str(" n |");
+        for c in &columns {
+            out.push_str(&format!(" {c} ({}) |", headline.replace('_', " ")));
+        }
+        out.push_str(&format!("\n|---|---|{}---|{}\n", "---:|".repeat(table.metrics.len()), "---|".repeat(columns.len())));
+        for row in &table.rows {
+            out.push_str(&format!("| {} | {} |", row.model, row.protocol));
+            for (m, cell) in table.metrics.iter().zip(&row.cells) {
+                let text = cell.map_or_else(|| "–".to_string(), |(mean, sd)| format!("{mean:.4} ± {sd:.4}"));
+                let bold = m == headline && cell.is_some_and(|c| Some(c.0) == best(&row.protocol));
+                out.push_str(&if bold { format!(" **{text}** |") } else { format!(" {text} |") });
+            }
+            out.push_str(&format!(" {} |", row.n));
+            for c in &columns {
+                out.push_str(&format!(" {} |", table.comparison(row, c).map_or_else(|| "–".to_string(), comparison_text)));
+            }
+            out.push('\n');
+        }
+    }
+    if !result.summary.is_empty() {
+        out.push_str(&format!("\n{COMPARISON_LEGEND}\n"));
+    }
+    let references = reference_lines(&result.reference_graphs);
+    if !references.is_empty() {
+        out.push('\n');
+    }
+    for line in references {
+        out.push_str(&format!("- reference graph: {line}\n"));
+    }
+    if !result.failed.is_empty() {
+        out.push_str(&format!("\n{} run(s) failed and are left out of the tables:\n\n", result.failed.len()));
+        for line in &result.failed {
+            out.push_str(&format!("- {line}\n"));
+        }
+    }
+    out
+}
+
 /// How to read the comparison columns (under the CLI's tables, the page's and the Markdown's).
 pub const COMPARISON_LEGEND: &str = "vs …: the model minus the baseline on the headline metric, paired by fold and seed: mean [95 % bootstrap CI], two-sided sign-flip p-value (n pairs).";
 
@@ -153,10 +217,18 @@ pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
                 let v: Vec<f64> = of_method.iter().copied().filter_map(f).collect();
                 if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
             };
+            let against = |name: &str, score: &dyn Fn(&ReferenceGraph) -> Option<&GraphScore>| {
+                format!(
+                    "vs {name} {} (null 95 % [{}, {}])",
+                    mean(&|r| score(r).map(|s| s.auroc)),
+                    mean(&|r| score(r).map(|s| s.null_interval[0])),
+                    mean(&|r| score(r).map(|s| s.null_interval[1]))
+                )
+            };
             format!(
-                "{method} — AUROC vs truth {}, vs connectome {} (mean over {} folds)",
-                mean(&|r| r.vs_truth.as_ref().map(|s| s.auroc)),
-                mean(&|r| r.vs_connectome.as_ref().map(|s| s.auroc)),
+                "{method} — AUROC {}, {} (means over {} folds)",
+                against("truth", &|r| r.vs_truth.as_ref()),
+                against("connectome", &|r| r.vs_connectome.as_ref()),
                 of_method.len()
             )
         })

@@ -350,16 +350,21 @@ fn Graphs() -> impl IntoView {
     });
     let scores = move || {
         let metric = |m: &str| mean_sd(&lab.runs.with(|runs| picked.with(|ix| runs_at(runs, ix).iter().filter_map(|r| r.metrics.get(m).copied()).collect::<Vec<_>>())));
-        let fmt = |name: &str, v: Option<(f64, f64)>, null: Option<(f64, f64)>| {
-            v.map(|(m, s)| format!("AUROC vs {name} {m:.3} ± {s:.3} (shuffled-graph null {:.3})", null.map_or(f64::NAN, |n| n.0)))
+        // per fold, the node-shuffled null's mean and 95 % interval; shown as their means
+        let fmt = |name: &str, reference: &str| {
+            let of = |suffix: &str| metric(&format!("graph_auroc_{reference}{suffix}")).map_or(f64::NAN, |v| v.0);
+            metric(&format!("graph_auroc_{reference}")).map(|(m, s)| {
+                format!(
+                    "AUROC vs {name} {m:.3} ± {s:.3} (node-shuffled null {:.3}, 95 % in [{:.3}, {:.3}]); AUPRC {:.3} (null {:.3})",
+                    of("_null"),
+                    of("_null_low"),
+                    of("_null_high"),
+                    metric(&format!("graph_auprc_{reference}")).map_or(f64::NAN, |v| v.0),
+                    metric(&format!("graph_auprc_{reference}_null")).map_or(f64::NAN, |v| v.0)
+                )
+            })
         };
-        let mut lines: Vec<String> = [
-            fmt("the true wiring", metric("graph_auroc_truth"), metric("graph_auroc_truth_null")),
-            fmt("the connectome", metric("graph_auroc_connectome"), metric("graph_auroc_connectome_null")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let mut lines: Vec<String> = [fmt("the true wiring", "truth"), fmt("the connectome", "connectome")].into_iter().flatten().collect();
         lines.extend(lab.result.with(|r| r.as_ref().map(|r| reference_lines(&r.reference_graphs)).unwrap_or_default()).into_iter().map(|l| format!("reference: {l}")));
         lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()
     };

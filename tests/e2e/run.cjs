@@ -498,11 +498,25 @@ const tests = {
       check(await canvasInk(page, id) > 3000, `${id} looks empty`);
     }
     const scores = await text(page, '#graph-scores');
-    check(/AUROC vs the true wiring 0\.\d+/.test(scores) && /AUROC vs the connectome/.test(scores), `graph scores: ${scores}`);
+    // each inferred graph's AUROC beside its node-shuffled null as an interval, and its AUPRC
+    const interval = (name) => new RegExp(`AUROC vs ${name} [01]\\.\\d{3} ± [01]\\.\\d{3} \\(node-shuffled null [01]\\.\\d{3}, 95 % in \\[[01]\\.\\d{3}, [01]\\.\\d{3}\\]\\); AUPRC [01]\\.\\d{3} \\(null [01]\\.\\d{3}\\)`);
+    check(interval('the true wiring').test(scores) && interval('the connectome').test(scores), `graph scores: ${scores}`);
+    // every graph network is compared with the MLP (the one structure-agnostic model here) on
+    // the same 3 folds, and with persistence
+    const vs = await page.locator('table.results-table[data-task="next-step"] tr[data-model="GCN"] td[data-vs="vs best non-graph"]').textContent();
+    check(/^MLP: [+−]\d\.\d{4} \[[+−]\d\.\d{4}, [+−]\d\.\d{4}\], p = (0\.\d+|< 0\.001) \(n 3\)$/.test(vs), `GCN vs MLP: "${vs}"`);
+    const vsPersistence = await page.locator('table.results-table[data-task="next-step"] td[data-vs="vs persistence"]').allTextContents();
+    check(vsPersistence.length === 3 && vsPersistence.every((t) => /^[+−]\d\.\d{4} \[/.test(t)), `vs persistence: ${vsPersistence}`);
     // downloads: results JSON with summary and runs
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
     const json = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
     check(json.summary.length > 0 && json.runs.length === 9 && json.spec.train.steps === 120, 'downloaded JSON is incomplete');
+    const gcnRow = json.summary.find((r) => r.model === 'GCN' && r.metric === 'mse');
+    check(gcnRow.vs[0].baseline === 'MLP' && gcnRow.vs[0].n === 3 && vs.includes(`(n ${gcnRow.vs[0].n})`), `the JSON's comparison: ${JSON.stringify(gcnRow.vs)}`);
+    const [summaryCsv] = await Promise.all([page.waitForEvent('download'), page.click('#download-summary')]);
+    const csvText = fs.readFileSync(await summaryCsv.path(), 'utf8');
+    check(csvText.startsWith('task,protocol,model,metric,mean,sd,n,best_non_graph,diff_vs_best_non_graph') && csvText.includes(',GCN,mse,'), `summary CSV: ${csvText.slice(0, 200)}`);
+    console.log(`  GCN vs MLP (mse): ${vs}`);
     const long = await page.evaluate(([a, b]) => window.__longTasks.filter((t) => t.start >= a && t.start <= b), [trainingFrom, trainingTo]);
     const longest = long.reduce((m, t) => Math.max(m, t.ms), 0);
     await page.locator('#results').scrollIntoViewIfNeeded();

@@ -1,6 +1,7 @@
 //! Paired comparisons of two models run on the same folds and seeds: the mean difference, a 95 %
 //! bootstrap confidence interval and a sign-flip permutation p-value. Plain numbers in, plain
-//! numbers out: no tensors, no runs (the experiment pairs the runs, `experiment::summarise`).
+//! numbers out: no tensors, no runs (the experiment pairs the runs, `train::experiment::summarise`).
+//! Also the quantiles graph scores read their null intervals from.
 //!
 //! Written here rather than taken from a crate: the two procedures are a few lines each, and the
 //! statistics crates on crates.io (`statrs`, `hypors`) have neither a paired sign-flip test nor a
@@ -118,7 +119,7 @@ pub fn sign_flip_p(diffs: &[f64]) -> f64 {
 /// Percentile-bootstrap interval (`level`, e.g. 0.95) of the mean of `values`: resample the
 /// values with replacement, take the mean, read the interval's quantiles off the resampled
 /// means (linear interpolation between order statistics). With few values it is narrower than
-/// the truth (5 values cover ≈ 90 % where 95 % is asked); the README says so.
+/// the truth (simulated with normal values: 84 % coverage at 5 values, 91 % at 10, where 95 % is asked); the README says so.
 pub fn bootstrap_ci(values: &[f64], level: f64) -> [f64; 2] {
     let n = values.len();
     if n == 0 {
