@@ -90,6 +90,11 @@ mod cli {
             /// Write the results (spec, summary, runs) as JSON.
             #[arg(long)]
             json: Option<PathBuf>,
+            /// A graph you know (CSV/TSV edge list `from,to[,weight]` or a matrix with neuron
+            /// names along the top and down the side) to score inferred and model-free graphs
+            /// against, in place of the synthetic worm's wiring.
+            #[arg(long)]
+            reference: Option<PathBuf>,
             /// Write the summary as CSV: mean, sd and n per model, with the paired comparisons
             /// (difference, 95 % CI, p-value) on the headline metric.
             #[arg(long)]
@@ -211,7 +216,7 @@ mod cli {
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
             Command::Report { results, out } => report(&results, out),
-            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models } => {
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models, reference } => {
                 if list {
                     for (name, about) in presets::PRESETS {
                         println!("{name:<18} {about}");
@@ -231,6 +236,15 @@ mod cli {
                 }
                 if let Some(seeds) = seeds {
                     spec.seeds = seeds;
+                }
+                if let Some(path) = reference {
+                    let size = std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+                    if size > neurognn::data::reference::MAX_REFERENCE_BYTES as u64 {
+                        return Err(format!("{} is {size} bytes; a reference graph may have at most {}", path.display(), neurognn::data::reference::MAX_REFERENCE_BYTES));
+                    }
+                    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+                    spec.reference = Some(neurognn::data::reference::KnownGraph::parse(&name, &bytes).map_err(|e| e.to_string())?);
                 }
                 spec.validate().map_err(|e| e.to_string())?;
                 run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models })

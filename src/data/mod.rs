@@ -11,6 +11,7 @@ pub mod graph;
 pub mod labels;
 pub mod names;
 pub mod preprocess;
+pub mod reference;
 pub mod synthetic;
 pub mod task;
 pub mod windows;

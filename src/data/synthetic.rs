@@ -36,6 +36,23 @@ pub enum GraphSource {
     Random,
 }
 
+/// What moves the activity along the true graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dynamics {
+    /// The synthetic worm: a leaky rate network `x ← (1-α)x + α·tanh(Wx + d_state) + noise`,
+    /// with behavioural states driving some neurons.
+    #[default]
+    Worm,
+    /// Coupled phase oscillators (Kuramoto): `θᵢ ← θᵢ + dt·(ωᵢ + K Σⱼ Wⱼᵢ sin(θⱼ − θᵢ)) + noise`,
+    /// observed as `sin θᵢ`. Nonlinear, with no behaviour.
+    Kuramoto,
+    /// A sparse linear system `x ← A x + noise` (VAR(1)), `A` the signed true graph scaled to a
+    /// spectral radius below one. Linear, with no behaviour: lagged regression is its exact
+    /// model, the bar relational inference should reach.
+    LinearVar,
+}
+
 /// What to generate. Defaults give the one-minute demo: one animal, 32 neurons, 2400 frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -59,6 +76,13 @@ pub struct SyntheticConfig {
     pub observation_noise: f32,
     /// Mean time spent in one behavioural state, seconds.
     pub mean_dwell_s: f32,
+    /// The system simulated on the graph (the worm by default).
+    #[serde(skip_serializing_if = "is_worm")]
+    pub dynamics: Dynamics,
+}
+
+fn is_worm(d: &Dynamics) -> bool {
+    *d == Dynamics::Worm
 }
 
 impl Default for SyntheticConfig {
@@ -76,6 +100,7 @@ impl Default for SyntheticConfig {
             process_noise: 0.08,
             observation_noise: 0.03,
             mean_dwell_s: 12.0,
+            dynamics: Dynamics::Worm,
         }
     }
 }
@@ -130,6 +155,70 @@ impl SyntheticConfig {
     }
 
     fn simulate_animal(&self, animal: usize, graph: &TrueGraph, drives: &[Vec<f32>], rng: &mut StdRng) -> Recording {
+        match self.dynamics {
+            Dynamics::Worm => self.simulate_worm(animal, graph, drives, rng),
+            Dynamics::Kuramoto | Dynamics::LinearVar => self.simulate_system(animal, graph, rng),
+        }
+    }
+
+    /// Kuramoto oscillators or a linear system on `graph` (see [`Dynamics`]); no labels.
+    fn simulate_system(&self, animal: usize, graph: &TrueGraph, rng: &mut StdRng) -> Recording {
+        let n = graph.names.len();
+        let frames = self.frames.max(2);
+        let fps = if self.fps.is_finite() && self.fps > 0.0 { self.fps } else { 2.9 };
+        let unit = Normal::new(0.0f32, 1.0).expect("unit normal has valid parameters");
+        let observed = observed_neurons(n, self.observed_fraction, animal, rng);
+        let noise = self.process_noise.max(0.0);
+        let mut traces = Vec::with_capacity(frames * observed.len());
+        let mut next = vec![0.0f32; n];
+        let mut x: Vec<f32> = (0..n).map(|_| rng.random_range(-std::f32::consts::PI..std::f32::consts::PI)).collect();
+        // Kuramoto: natural frequencies around 0.3 rad per frame (well below the Nyquist rate),
+        // coupling strong enough to pull partners together without locking the whole network
+        let omega: Vec<f32> = (0..n).map(|_| rng.random_range(0.15..0.45)).collect();
+        // linear: the signed weights scaled so a neuron's inputs sum to at most 0.9 in size
+        let in_weight: Vec<f32> = (0..n).map(|to| graph.edges.iter().filter(|e| e.1 == to).map(|e| e.2.abs()).sum::<f32>()).collect();
+        let scale = 0.9 / in_weight.iter().copied().fold(1e-6, f32::max);
+        let (substeps, coupling) = (4, 0.25);
+        for _ in 0..frames {
+            match self.dynamics {
+                Dynamics::Kuramoto => {
+                    for _ in 0..substeps {
+                        next.copy_from_slice(&omega);
+                        for &(from, to, w) in &graph.edges {
+                            next[to] += coupling * w.abs() * (x[from] - x[to]).sin();
+                        }
+                        for i in 0..n {
+                            x[i] += next[i] / substeps as f32 + noise * unit.sample(rng) / (substeps as f32).sqrt();
+                        }
+                    }
+                    traces.extend(observed.iter().map(|&i| x[i].sin() + self.observation_noise * unit.sample(rng)));
+                }
+                _ => {
+                    next.iter_mut().for_each(|v| *v = 0.0);
+                    for &(from, to, w) in &graph.edges {
+                        next[to] += scale * w * x[from];
+                    }
+                    for i in 0..n {
+                        x[i] = next[i] + noise * 4.0 * unit.sample(rng);
+                    }
+                    traces.extend(observed.iter().map(|&i| x[i] + self.observation_noise * unit.sample(rng)));
+                }
+            }
+        }
+        let system = if self.dynamics == Dynamics::Kuramoto { "coupled oscillators" } else { "sparse linear system" };
+        Recording {
+            name: format!("{system} {}", animal + 1),
+            source: format!("synthetic {system} (seed {})", self.seed),
+            frames,
+            neurons: observed.len(),
+            traces,
+            neuron_names: observed.iter().map(|&i| Some(graph.names[i].clone())).collect(),
+            fps,
+            labels: None,
+        }
+    }
+
+    fn simulate_worm(&self, animal: usize, graph: &TrueGraph, drives: &[Vec<f32>], rng: &mut StdRng) -> Recording {
         let n = graph.names.len();
         let frames = self.frames.max(2);
         let fps = if self.fps.is_finite() && self.fps > 0.0 { self.fps } else { 2.9 };

@@ -186,6 +186,9 @@ pub struct ReferenceGraph {
     pub method: String,
     pub vs_truth: Option<GraphScore>,
     pub vs_connectome: Option<GraphScore>,
+    /// The graph itself, `[from][to]` row-major over the experiment's neurons.
+    #[serde(default)]
+    pub edges: Vec<f32>,
 }
 
 /// Mean ± sd of one metric over folds and seeds.
@@ -378,6 +381,10 @@ pub struct Plan {
     /// and, on the synthetic worm, its true wiring (for the page's graph views).
     pub connectome: Vec<f32>,
     pub truth: Option<Vec<f32>>,
+    /// What `truth` is when the spec brought it (a reference graph file's name); none for the
+    /// synthetic worm's wiring.
+    #[serde(default)]
+    pub truth_name: Option<String>,
 }
 
 /// The runs an experiment will make (for progress bars).
@@ -406,6 +413,7 @@ fn plan(spec: &ExperimentSpec, aligned: &Aligned, references: &GraphReferences) 
         runs,
         connectome: references.connectome.concat(),
         truth: references.truth.as_ref().map(|t| t.concat()),
+        truth_name: references.truth_name.clone(),
     }
 }
 
@@ -482,7 +490,12 @@ pub async fn resume_experiment<H: Host>(
     let aligned = align(recordings, spec.preprocess.neuron_set)?;
     let neurons = aligned.neurons.clone();
     fits_memory(spec, neurons.len(), device)?;
-    let references = GraphReferences { truth: truth.map(|t| true_adjacency(t, &neurons)), connectome: FixedGraph::default().build(&neurons, &[]) };
+    // the user's reference graph, when the spec has one, takes the synthetic wiring's place
+    let (truth, truth_name, truth_directed) = match &spec.reference {
+        Some(known) => (Some(known.adjacency(&neurons)), Some(known.name.clone()), !known.is_symmetric()),
+        None => (truth.map(|t| true_adjacency(t, &neurons)), None, true),
+    };
+    let references = GraphReferences { truth, truth_name, truth_directed, connectome: FixedGraph::default().build(&neurons, &[]) };
     let plan = plan(spec, &aligned, &references);
     host.planned(&plan);
     let infers_graphs = spec.models.iter().any(|m| m.kind == ModelKind::Nri);
@@ -508,7 +521,14 @@ pub async fn resume_experiment<H: Host>(
                     ];
                     for (method, graph) in graphs {
                         let (vs_truth, vs_connectome) = references.score(&graph, 0);
-                        reference_graphs.push(ReferenceGraph { protocol: protocol.label().into(), fold: data.fold.clone(), method: method.into(), vs_truth, vs_connectome });
+                        reference_graphs.push(ReferenceGraph {
+                            protocol: protocol.label().into(),
+                            fold: data.fold.clone(),
+                            method: method.into(),
+                            vs_truth,
+                            vs_connectome,
+                            edges: graph.concat(),
+                        });
                     }
                 }
                 let fold = FoldContext {
@@ -590,15 +610,22 @@ fn failed_run(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64, why: String)
 
 /// The graphs inferred graphs are scored against.
 struct GraphReferences {
-    /// The synthetic worm's wiring over the experiment's neurons, when there is one.
+    /// The synthetic worm's wiring or the spec's reference graph over the experiment's neurons.
     truth: Option<Vec<Vec<f32>>>,
+    /// The reference graph's name (none for the synthetic wiring).
+    truth_name: Option<String>,
+    /// Score against the truth as directed pairs (a symmetric reference is scored undirected).
+    truth_directed: bool,
     connectome: Vec<Vec<f32>>,
 }
 
 impl GraphReferences {
-    /// AUROC of `graph[from][to]` against the truth (directed) and the connectome (undirected).
+    /// AUROC of `graph[from][to]` against the truth and the connectome (undirected).
     fn score(&self, graph: &[Vec<f32>], seed: u64) -> (Option<GraphScore>, Option<GraphScore>) {
-        (self.truth.as_ref().and_then(|t| score_graph(graph, t, false, NULL_DRAWS, seed)), score_graph(graph, &self.connectome, true, NULL_DRAWS, seed))
+        (
+            self.truth.as_ref().and_then(|t| score_graph(graph, t, !self.truth_directed, NULL_DRAWS, seed)),
+            score_graph(graph, &self.connectome, true, NULL_DRAWS, seed),
+        )
     }
 }
 

@@ -3,17 +3,19 @@
 use super::experiment::{DataSpec, ExperimentSpec, PreprocessSpec, Protocol, TaskSpec};
 use crate::data::labels::{KATO_4_CLASS, KATO_7_STATE, Merges};
 use crate::data::preprocess::NeuronSet;
-use crate::data::synthetic::SyntheticConfig;
+use crate::data::synthetic::{Dynamics, SyntheticConfig};
 use super::{Schedule, TrainConfig};
 use crate::model::{ModelKind, ModelSpec};
 
 /// Every preset: name and one line saying what it runs.
-pub const PRESETS: [(&str, &str); 6] = [
+pub const PRESETS: [(&str, &str); 8] = [
     ("synthetic-demo", "one minute: MLP vs GCN vs NRI predicting a synthetic worm's next frame"),
     ("kato-behaviour-4", "Kato 4-class behaviour from activity, all models, on worms never seen in training"),
     ("kato-behaviour-8", "Kato 8-state behaviour (7 real states, NOSTATE left out), all models, unseen worms"),
     ("kato-next-step", "Kato next-step prediction, all models, within each worm and on unseen worms"),
     ("synthetic-graph", "relational inference on the synthetic worm, scored against its true wiring"),
+    ("oscillators-graph", "relational inference on coupled phase oscillators (Kuramoto) wired like the connectome, scored against the wiring"),
+    ("linear-graph", "relational inference on a sparse linear system wired like the connectome, scored against the wiring"),
     ("paper", "the whole comparison grid of Wang et al. 2021 on the Kato worms (180 runs: about 13 minutes in the page on 2 cores, 25 on one)"),
 ];
 
@@ -87,6 +89,15 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
             train: TrainConfig { schedule: Schedule::Cosine, ..ExperimentSpec::default().train },
             ..ExperimentSpec::default()
         },
+        // two systems that are not the worm, each with a known graph: NRI beside |correlation|
+        // and lagged ridge regression (the references every graph experiment computes)
+        "oscillators-graph" | "linear-graph" => {
+            let dynamics = if name == "oscillators-graph" { Dynamics::Kuramoto } else { Dynamics::LinearVar };
+            let mut spec = preset("synthetic-graph")?;
+            spec.name = name.into();
+            spec.data = DataSpec::Synthetic { config: SyntheticConfig { animals: 1, dynamics, ..SyntheticConfig::default() } };
+            spec
+        }
         // the whole grid within the 15-minute budget on 2 CPU cores: fewer steps, NRI fewer still
         "paper" => {
             let mut spec = kato(vec![TaskSpec::NextStep, behaviour_4(), behaviour_8()], vec![Protocol::WithinAnimal, Protocol::LeaveOneAnimalOut]);

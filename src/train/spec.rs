@@ -13,6 +13,7 @@ use crate::data::formats::inventory::Choice;
 use crate::data::graph::FixedGraph;
 use crate::data::labels::Merges;
 use crate::data::preprocess::NeuronSet;
+use crate::data::reference::{KnownGraph, MAX_REFERENCE_EDGES};
 use crate::data::synthetic::SyntheticConfig;
 use crate::data::windows::SplitFractions;
 use crate::model::{ModelKind, ModelSpec};
@@ -131,6 +132,11 @@ pub struct ExperimentSpec {
     pub seeds: Vec<u64>,
     /// Next-step tasks also roll each model out this many frames (0: no rollouts).
     pub rollout_horizon: usize,
+    /// A graph the user knows (a file by neuron name: `neurognn run --reference`, the page's
+    /// "Reference graph"): inferred and model-free graphs are scored against it, in place of
+    /// the synthetic worm's wiring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<KnownGraph>,
 }
 
 impl Default for ExperimentSpec {
@@ -147,6 +153,7 @@ impl Default for ExperimentSpec {
             train: TrainConfig { steps: 800, batch_size: 64, learning_rate: 2e-3, eval_every: 100, patience: 4, report_every: 50, ..TrainConfig::default() },
             seeds: vec![0],
             rollout_horizon: 5,
+            reference: None,
         }
     }
 }
@@ -226,6 +233,13 @@ impl ExperimentSpec {
         validate_train("train", &self.train)?;
         count("seeds", &self.seeds, 1, 100, "seeds")?;
         within("rollout_horizon", self.rollout_horizon, 0, 1000, "frames")?;
+        if let Some(g) = &self.reference {
+            within("the length of reference.name", g.name.chars().count(), 1, 200, "characters")?;
+            count("reference.edges", &g.edges, 1, MAX_REFERENCE_EDGES, "edges")?;
+            for name in g.edges.iter().flatten() {
+                within("the length of a neuron name in reference.edges", name.chars().count(), 1, 64, "characters")?;
+            }
+        }
         let animals = match &self.data {
             DataSpec::Synthetic { config } => config.animals,
             DataSpec::Kato => DataSpec::KATO_FILES.len(),

@@ -15,6 +15,7 @@ use super::results::Results;
 use crate::worker::pool::pool_size;
 use crate::worker::{FromWorker, Pool, ToWorker, TrainingWorker};
 use crate::data::Recording;
+use crate::data::reference::{KnownGraph, MAX_REFERENCE_BYTES};
 use crate::device::BackendChoice;
 use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
@@ -626,6 +627,7 @@ fn Builder(backend: RwSignal<BackendChoice>) -> impl IntoView {
             <label>"History (frames) " <input id="history" type="number" min="1" prop:value=move || spec.with(|s| s.preprocess.history.to_string())
                 on:change=move |ev| if let Some(v) = number(ev) { spec.update(|s| s.preprocess.history = v) } /></label>
             <label>"Seeds " <input id="seeds" prop:value=seeds_text on:change=set_seeds /></label>
+            <ReferenceGraphInput />
             <label>"Backend "
                 <select id="backend-choice" prop:value=move || backend.get().as_str()
                     on:change=move |ev| {
@@ -646,6 +648,58 @@ fn Builder(backend: RwSignal<BackendChoice>) -> impl IntoView {
             </details>
         </form>
         <p id="lab-notice" class="notice" aria-live="polite">{move || lab.notice.get()}</p>
+    }
+}
+
+/// The file chosen in the `<input type="file">` an event came from.
+fn chosen_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0))
+}
+
+/// A chosen file's bytes, or why they could not be read.
+async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+        Ok(buffer) => Ok(js_sys::Uint8Array::new(&buffer).to_vec()),
+        Err(e) => Err(format!("could not read {}: {e:?}", file.name())),
+    }
+}
+
+/// A reference graph file for the spec (see [`KnownGraph`]): inferred and model-free graphs
+/// are scored against it. A bad file is named in the notice; the spec keeps what it had.
+#[component]
+fn ReferenceGraphInput() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let choose = move |ev: leptos::ev::Event| {
+        let Some(file) = chosen_file(&ev) else { return };
+        if file.size() > MAX_REFERENCE_BYTES as f64 {
+            lab.notice.set(Some(format!("reference graph '{}' is {:.0} bytes; at most {MAX_REFERENCE_BYTES} are read", file.name(), file.size())));
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            match file_bytes(&file).await.and_then(|bytes| KnownGraph::parse(&file.name(), &bytes).map_err(|e| e.to_string())) {
+                Ok(graph) => {
+                    lab.notice.set(None);
+                    lab.spec.update(|s| s.reference = Some(graph));
+                }
+                Err(e) => lab.notice.set(Some(e)),
+            }
+        });
+    };
+    let chosen = move || {
+        lab.spec.with(|s| {
+            s.reference.as_ref().map(|g| format!("{}: {} edges{}", g.name, g.edges.len(), if g.is_symmetric() { ", undirected" } else { ", directed" }))
+        })
+    };
+    let none = move || lab.spec.with(|s| s.reference.is_none());
+    view! {
+        <div class="reference-graph">
+            <label>"Reference graph (edge list from,to or a matrix, by neuron name) "
+                <input id="reference-file" type="file" accept=".csv,.tsv,.txt" on:change=choose /></label>
+            <span id="reference-chosen">{chosen}</span>
+            <button id="reference-clear" type="button" class="secondary" prop:hidden=none
+                on:click=move |_| lab.spec.update(|s| s.reference = None)>"Remove"</button>
+        </div>
     }
 }
 
@@ -762,16 +816,14 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, backend
     let lab = expect_context::<Lab>();
     let library = expect_context::<Library>();
     let choose = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let Some(file) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
-        let name = file.name();
+        let Some(file) = chosen_file(&ev) else { return };
         wasm_bindgen_futures::spawn_local(async move {
-            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => {
-                    lab.model_file.set(Some((name, Arc::new(js_sys::Uint8Array::new(&buffer).to_vec()))));
+            match file_bytes(&file).await {
+                Ok(bytes) => {
+                    lab.model_file.set(Some((file.name(), Arc::new(bytes))));
                     lab.applied.set(None);
                 }
-                Err(e) => lab.applied.set(Some(Err(format!("could not read {name}: {e:?}")))),
+                Err(e) => lab.applied.set(Some(Err(e))),
             }
         });
     };

@@ -317,6 +317,9 @@ fn Graphs() -> impl IntoView {
     let neurons = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.neurons.clone()).unwrap_or_default()));
     // the references come with the plan: the worker has the data they are built from
     let truth = Memo::new(move |_| lab.plan.with(|p| p.as_ref().and_then(|p| p.truth.clone())));
+    // the synthetic worm's wiring, or the reference graph the spec brought (by its file's name)
+    let reference_name = Memo::new(move |_| lab.plan.with(|p| p.as_ref().and_then(|p| p.truth_name.clone())));
+    let truth_name = move || reference_name.get().map_or_else(|| "the true wiring".to_string(), |name| format!("the reference graph {name}"));
     let connectome = Memo::new(move |_| lab.plan.with(|p| p.as_ref().map(|p| p.connectome.clone()).unwrap_or_default()));
     // the chosen runs, by their place in `lab.runs` (runs are read in place, never copied: a
     // finished run updates every chart, and copying all runs' predictions for each was slow)
@@ -338,12 +341,12 @@ fn Graphs() -> impl IntoView {
     let heat = move |title: String, values: Vec<f32>| Matrix::adjacency(title, &neurons.get(), values);
     let inferred_map = Signal::derive(move || heat(format!("inferred edge probability ({} folds)", picked.with(Vec::len)), inferred.get()));
     let reference_map = Signal::derive(move || match truth.get() {
-        Some(t) => heat("true wiring (synthetic worm)".into(), t),
+        Some(t) => heat(reference_name.get().map_or_else(|| "true wiring (synthetic worm)".to_string(), |name| format!("reference graph {name}")), t),
         None => heat("connectome (Cook 2019, chemical + gap junctions)".into(), connectome.get()),
     });
     let drawing = Signal::derive(move || {
         let reference = match truth.get() {
-            Some(t) => ("true wiring".to_string(), t),
+            Some(t) => (truth_name(), t),
             None => ("connectome".to_string(), connectome.get()),
         };
         Network { title: chosen.get(), neurons: neurons.get(), edges: inferred.get(), reference: Some(reference), top: 2 * neurons.with(Vec::len) }
@@ -364,7 +367,7 @@ fn Graphs() -> impl IntoView {
                 )
             })
         };
-        let mut lines: Vec<String> = [fmt("the true wiring", "truth"), fmt("the connectome", "connectome")].into_iter().flatten().collect();
+        let mut lines: Vec<String> = [fmt(&truth_name(), "truth"), fmt("the connectome", "connectome")].into_iter().flatten().collect();
         lines.extend(lab.result.with(|r| r.as_ref().map(|r| reference_lines(&r.reference_graphs)).unwrap_or_default()).into_iter().map(|l| format!("reference: {l}")));
         lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()
     };
