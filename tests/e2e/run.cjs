@@ -769,6 +769,19 @@ const tests = {
     check(await text(foreign, '#lab-status') === 'ready', 'a link to another site started a run');
     check(!ctx.foreign.some((u) => u.includes('example.invalid')), 'the page fetched from the other site without a click');
     await foreign.close();
+    // a reference graph file: a bad one is named with its line and changes nothing; a good one
+    // goes into the spec (and so into its link)
+    await page.setInputFiles('#reference-file', { name: 'wiring.csv', mimeType: 'text/csv', buffer: Buffer.from('from,to\nAVAL,AVBL\nAVAR\n') });
+    await page.waitForFunction(() => /wiring\.csv/.test(document.querySelector('#lab-notice')?.textContent || ''), null, { timeout: 10000 });
+    const refused = await text(page, '#lab-notice');
+    check(refused === "reference graph 'wiring.csv', line 3: 1 fields; an edge list has from,to or from,to,weight (a matrix starts with an empty cell)", `notice reads "${refused}"`);
+    check(await text(page, '#reference-chosen') === '', 'a bad reference graph was kept');
+    await page.setInputFiles('#reference-file', { name: 'atlas.tsv', mimeType: 'text/tab-separated-values', buffer: Buffer.from('\tAVAL\tAVBL\nAVAL\t0\t1\nAVBL\t1\t0\n') });
+    await page.waitForFunction(() => (document.querySelector('#reference-chosen')?.textContent || '') !== '', null, { timeout: 10000 });
+    check(await text(page, '#reference-chosen') === 'atlas.tsv: 2 edges, undirected', `reference reads "${await text(page, '#reference-chosen')}"`);
+    check(decodeURIComponent(await page.inputValue('#share-link')).includes('"reference":{"name":"atlas.tsv","edges":[["AVAL","AVBL"],["AVBL","AVAL"]]}'), 'the link does not carry the reference graph');
+    await page.click('#reference-clear');
+    check(!decodeURIComponent(await page.inputValue('#share-link')).includes('"reference"'), 'Remove left the reference graph in the spec');
     await page.click('.builder details summary');
     await page.fill('#spec-json', '{"train": {"steps": "many"}}');
     await page.click('#apply-spec');
