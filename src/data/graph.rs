@@ -5,7 +5,7 @@
 //! Scoring: AUROC of edge scores against a reference graph (the synthetic worm's true wiring or
 //! the connectome), with a null from the same scores against node-shuffled references.
 
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
@@ -226,6 +226,14 @@ pub struct GraphScore {
     /// The null's mean average precision (about the share of pairs that are edges).
     #[serde(default = "unknown")]
     pub auprc_null_mean: f64,
+    /// AUROCs against the reference rewired with every neuron's number of edges (in and out)
+    /// kept (double-edge swaps): their mean and 95 % interval. A graph that only ranks neurons
+    /// (hubs), not pairs, scores at this null however it compares with the node-shuffled one,
+    /// which moves the edges of well-connected neurons onto others.
+    #[serde(default = "unknown")]
+    pub degree_null_mean: f64,
+    #[serde(default = "unknown_interval")]
+    pub degree_null_interval: [f64; 2],
     pub edges: usize,
     pub pairs: usize,
 }
@@ -263,8 +271,10 @@ pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bo
     let draws = null.len().max(1) as f64;
     let mean = null.iter().sum::<f64>() / draws;
     let sd = (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / draws).sqrt();
-    null.sort_by(f64::total_cmp);
-    let null_interval = if null.is_empty() { [f64::NAN; 2] } else { [quantile(&null, 0.025), quantile(&null, 0.975)] };
+    let (null_interval, _) = interval(&mut null);
+    let mut rewired = Rewiring::new(n, &pairs, &positives, undirected);
+    let mut degree_null: Vec<f64> = (0..null_draws).filter_map(|_| self::auroc(&scores, &rewired.next(&mut rng))).collect();
+    let (degree_null_interval, degree_null_mean) = interval(&mut degree_null);
     Some(GraphScore {
         auroc,
         null_mean: mean,
@@ -273,9 +283,79 @@ pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bo
         null_interval,
         auprc,
         auprc_null_mean: null_precision / draws,
+        degree_null_mean,
+        degree_null_interval,
         edges: positives.iter().filter(|p| **p).count(),
         pairs: pairs.len(),
     })
+}
+
+/// The 95 % interval (2.5 and 97.5 percentiles) and the mean of `values` (sorted in place);
+/// NaN when there are none.
+fn interval(values: &mut [f64]) -> ([f64; 2], f64) {
+    if values.is_empty() {
+        return ([f64::NAN; 2], f64::NAN);
+    }
+    values.sort_by(f64::total_cmp);
+    ([quantile(values, 0.025), quantile(values, 0.975)], values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// A chain of degree-preserving rewirings of a reference: double-edge swaps `a→b, c→d` to
+/// `a→d, c→b` (undirected: either orientation of the second edge) that make no self-edge and
+/// no duplicate. Each draw is [`Self::SWAPS_PER_DRAW`] × edges swap attempts after the last,
+/// the first after ten times that.
+struct Rewiring<'a> {
+    n: usize,
+    pairs: &'a [(usize, usize)],
+    undirected: bool,
+    /// `present[i * n + j]`: the edge is in the current graph (both ways when undirected).
+    present: Vec<bool>,
+    edges: Vec<(usize, usize)>,
+    burnt_in: bool,
+}
+
+impl<'a> Rewiring<'a> {
+    const SWAPS_PER_DRAW: usize = 2;
+
+    fn new(n: usize, pairs: &'a [(usize, usize)], positives: &[bool], undirected: bool) -> Self {
+        let edges: Vec<(usize, usize)> = pairs.iter().zip(positives).filter(|(_, p)| **p).map(|(e, _)| *e).collect();
+        let mut present = vec![false; n * n];
+        for &(i, j) in &edges {
+            present[i * n + j] = true;
+            if undirected {
+                present[j * n + i] = true;
+            }
+        }
+        Self { n, pairs, undirected, present, edges, burnt_in: false }
+    }
+
+    /// The next rewired reference, as positives over `pairs`.
+    fn next(&mut self, rng: &mut StdRng) -> Vec<bool> {
+        let m = self.edges.len();
+        let attempts = if self.burnt_in { Self::SWAPS_PER_DRAW * m } else { 10 * Self::SWAPS_PER_DRAW * m };
+        self.burnt_in = true;
+        let n = self.n;
+        for _ in 0..if m < 2 { 0 } else { attempts } {
+            let (x, y) = (rng.random_range(0..m), rng.random_range(0..m));
+            let (a, b) = self.edges[x];
+            let (mut c, mut d) = self.edges[y];
+            if self.undirected && rng.random_bool(0.5) {
+                (c, d) = (d, c);
+            }
+            if x == y || a == d || c == b || self.present[a * n + d] || self.present[c * n + b] {
+                continue;
+            }
+            for (i, j, on) in [(a, b, false), (c, d, false), (a, d, true), (c, b, true)] {
+                self.present[i * n + j] = on;
+                if self.undirected {
+                    self.present[j * n + i] = on;
+                }
+            }
+            self.edges[x] = (a, d);
+            self.edges[y] = (c, b);
+        }
+        self.pairs.iter().map(|&(i, j)| self.present[i * n + j]).collect()
+    }
 }
 
 /// Average precision of `scores` for the `positives`: the precision at each positive's place
@@ -339,6 +419,39 @@ mod tests {
         assert!(s.null_interval[0] < s.null_mean && s.null_mean < s.null_interval[1] && s.null_interval[1] < 1.0, "{s:?}");
         assert_eq!(s.auprc, 1.0);
         assert!((s.auprc_null_mean - 8.0 / 56.0).abs() < 0.1, "{s:?}");
+        assert!(s.degree_null_interval[0] <= s.degree_null_mean && s.degree_null_mean <= s.degree_null_interval[1] && s.degree_null_interval[1] < 1.0, "{s:?}");
+    }
+
+    /// A score that only ranks neurons (here: by how many edges each has) beats the
+    /// node-shuffled null but sits at the degree-preserving one; the rewiring keeps degrees.
+    #[test]
+    #[allow(clippy::needless_range_loop)] // i and j are neurons, indexing a symmetric matrix
+    fn a_hub_ranking_sits_at_the_degree_preserving_null() {
+        let n = 16;
+        let mut rng = StdRng::seed_from_u64(3);
+        // hubs: neuron i links to j with a chance falling with both indices
+        let mut reference = vec![vec![0f32; n]; n];
+        for i in 0..n {
+            for j in 0..i {
+                if rng.random::<f64>() < 0.9 / (1.0 + 0.4 * (i + j) as f64) * 3.0 {
+                    (reference[i][j], reference[j][i]) = (1.0, 1.0);
+                }
+            }
+        }
+        let degree: Vec<f32> = reference.iter().map(|r| r.iter().sum()).collect();
+        let hubs: Vec<Vec<f32>> = (0..n).map(|i| (0..n).map(|j| degree[i] + degree[j]).collect()).collect();
+        let s = score_graph(&hubs, &reference, true, 400, 1).unwrap();
+        assert!(s.auroc > s.null_interval[1], "{s:?}");
+        assert!(s.degree_null_interval[0] < s.auroc && s.auroc < s.degree_null_interval[1] + 0.02, "{s:?}");
+        assert!(s.degree_null_mean > s.null_interval[1], "{s:?}");
+        // every draw keeps each neuron's degree and the edge count
+        let pairs: Vec<(usize, usize)> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).collect();
+        let positives: Vec<bool> = pairs.iter().map(|&(i, j)| reference[i][j] > 0.0).collect();
+        let mut chain = Rewiring::new(n, &pairs, &positives, true);
+        let degrees = |p: &[bool]| (0..n).map(|k| pairs.iter().zip(p).filter(|((i, j), e)| **e && (*i == k || *j == k)).count()).collect::<Vec<_>>();
+        let drawn = chain.next(&mut rng);
+        assert_eq!(degrees(&drawn), degrees(&positives));
+        assert_ne!(drawn, positives);
     }
 
     #[test]

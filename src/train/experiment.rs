@@ -694,6 +694,9 @@ async fn run_model<H: Host>(fold: &FoldContext<'_>, model: &ModelSpec, seed: u64
                 metrics.insert(format!("graph_auroc_{reference}_null"), s.null_mean);
                 metrics.insert(format!("graph_auroc_{reference}_null_low"), s.null_interval[0]);
                 metrics.insert(format!("graph_auroc_{reference}_null_high"), s.null_interval[1]);
+                metrics.insert(format!("graph_auroc_{reference}_degree_null"), s.degree_null_mean);
+                metrics.insert(format!("graph_auroc_{reference}_degree_null_low"), s.degree_null_interval[0]);
+                metrics.insert(format!("graph_auroc_{reference}_degree_null_high"), s.degree_null_interval[1]);
                 metrics.insert(format!("graph_auprc_{reference}"), s.auprc);
                 metrics.insert(format!("graph_auprc_{reference}_null"), s.auprc_null_mean);
             }

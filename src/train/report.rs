@@ -219,10 +219,11 @@ pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
             };
             let against = |name: &str, score: &dyn Fn(&ReferenceGraph) -> Option<&GraphScore>| {
                 format!(
-                    "vs {name} {} (null 95 % [{}, {}])",
+                    "vs {name} {} (node-shuffled null 95 % [{}, {}], degree-preserving {})",
                     mean(&|r| score(r).map(|s| s.auroc)),
                     mean(&|r| score(r).map(|s| s.null_interval[0])),
-                    mean(&|r| score(r).map(|s| s.null_interval[1]))
+                    mean(&|r| score(r).map(|s| s.null_interval[1])),
+                    mean(&|r| score(r).map(|s| s.degree_null_mean))
                 )
             };
             format!(

@@ -358,10 +358,13 @@ fn Graphs() -> impl IntoView {
             let of = |suffix: &str| metric(&format!("graph_auroc_{reference}{suffix}")).map_or(f64::NAN, |v| v.0);
             metric(&format!("graph_auroc_{reference}")).map(|(m, s)| {
                 format!(
-                    "AUROC vs {name} {m:.3} ± {s:.3} (node-shuffled null {:.3}, 95 % in [{:.3}, {:.3}]); AUPRC {:.3} (null {:.3})",
+                    "AUROC vs {name} {m:.3} ± {s:.3} (node-shuffled null {:.3}, 95 % in [{:.3}, {:.3}]; degree-preserving null {:.3}, 95 % in [{:.3}, {:.3}]); AUPRC {:.3} (null {:.3})",
                     of("_null"),
                     of("_null_low"),
                     of("_null_high"),
+                    of("_degree_null"),
+                    of("_degree_null_low"),
+                    of("_degree_null_high"),
                     metric(&format!("graph_auprc_{reference}")).map_or(f64::NAN, |v| v.0),
                     metric(&format!("graph_auprc_{reference}_null")).map_or(f64::NAN, |v| v.0)
                 )

@@ -499,7 +499,7 @@ const tests = {
     }
     const scores = await text(page, '#graph-scores');
     // each inferred graph's AUROC beside its node-shuffled null as an interval, and its AUPRC
-    const interval = (name) => new RegExp(`AUROC vs ${name} [01]\\.\\d{3} ± [01]\\.\\d{3} \\(node-shuffled null [01]\\.\\d{3}, 95 % in \\[[01]\\.\\d{3}, [01]\\.\\d{3}\\]\\); AUPRC [01]\\.\\d{3} \\(null [01]\\.\\d{3}\\)`);
+    const interval = (name) => new RegExp(`AUROC vs ${name} [01]\\.\\d{3} ± [01]\\.\\d{3} \\(node-shuffled null [01]\\.\\d{3}, 95 % in \\[[01]\\.\\d{3}, [01]\\.\\d{3}\\]; degree-preserving null [01]\\.\\d{3}, 95 % in \\[[01]\\.\\d{3}, [01]\\.\\d{3}\\]\\); AUPRC [01]\\.\\d{3} \\(null [01]\\.\\d{3}\\)`);
     check(interval('the true wiring').test(scores) && interval('the connectome').test(scores), `graph scores: ${scores}`);
     // every graph network is compared with the MLP (the one structure-agnostic model here) on
     // the same 3 folds, and with persistence
