@@ -48,9 +48,9 @@ impl Paired {
         Some(Paired { baseline: baseline.to_string(), n: d.len(), diff: mean(&d), ci: bootstrap_ci(&d, 0.95), p: sign_flip_p(&d) })
     }
 
-    /// E.g. `−0.0040 [−0.0070, −0.0010], p = 0.031` (the sign as a true minus).
+    /// E.g. `−0.0040 [−0.0070, −0.0010], p = 0.03` (the sign as a true minus).
     pub fn text(&self) -> String {
-        format!("{} [{}, {}], p = {}", signed(self.diff), signed(self.ci[0]), signed(self.ci[1]), p_text(self.p))
+        format!("{} [{}, {}], {}", signed(self.diff), signed(self.ci[0]), signed(self.ci[1]), p_text(self.p))
     }
 }
 
@@ -59,14 +59,14 @@ fn signed(v: f64) -> String {
     s.replacen('-', "−", 1)
 }
 
-/// Two significant digits, and "< 0.001" below that.
+/// `p = 0.03` (two decimals; three below 0.01), and `p < 0.001` below that.
 pub fn p_text(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".into()
+        "p < 0.001".into()
     } else if p < 0.01 {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     } else {
-        format!("{p:.2}")
+        format!("p = {p:.2}")
     }
 }
 
@@ -187,7 +187,7 @@ mod tests {
         let normal = Normal::new(0.0, 1.0).expect("valid normal");
         let mut rng = StdRng::seed_from_u64(7);
         for n in [10usize, 24] {
-            let trials = if n > EXACT_SIGN_FLIP_MAX { 400 } else { 2000 };
+            let trials = if n > EXACT_SIGN_FLIP_MAX { 200 } else { 2000 };
             let ps: Vec<f64> = (0..trials).map(|_| sign_flip_p(&(0..n).map(|_| normal.sample(&mut rng)).collect::<Vec<_>>())).collect();
             let share = |x: f64| ps.iter().filter(|&&p| p <= x).count() as f64 / trials as f64;
             let sd = |x: f64| (x * (1.0 - x) / trials as f64).sqrt();
@@ -207,7 +207,7 @@ mod tests {
         assert_eq!((p.n, p.ci, p.p), (3, [-0.004, -0.004], 0.25));
         assert_eq!(p.text(), "−0.0040 [−0.0040, −0.0040], p = 0.25");
         assert_eq!(Paired::of("MLP", &[f64::NAN]), None);
-        assert_eq!(p_text(0.0004), "< 0.001");
-        assert_eq!((p_text(0.0312), p_text(0.0062)), ("0.03".to_string(), "0.006".to_string()));
+        assert_eq!(p_text(0.0004), "p < 0.001");
+        assert_eq!((p_text(0.0312), p_text(0.0062)), ("p = 0.03".to_string(), "p = 0.006".to_string()));
     }
 }

@@ -79,7 +79,7 @@ fn run_lists_presets_and_runs_a_spec_file_to_json() {
     assert!(ok, "{stderr}");
     let gcn = markdown.lines().find(|l| l.starts_with("| GCN | leave-one-animal-out |")).unwrap_or_else(|| panic!("{markdown}"));
     assert!(gcn.contains("| linear: "), "{gcn}");
-    assert!(gcn.contains(&format!("p = {}", neurognn::stats::p_text(p))) && gcn.contains("(n 4)"), "{gcn}");
+    assert!(gcn.contains(&neurognn::stats::p_text(p)) && gcn.contains("(n 4)"), "{gcn}");
     assert!(markdown.contains("| model | protocol | mse |") && markdown.contains("vs persistence (mse)"), "{markdown}");
     let (ok, _, stderr) = neurognn(&["report", spec.to_str().unwrap()]);
     assert!(!ok && stderr.contains("not a NeuroGNN results JSON"), "{stderr}");

@@ -214,24 +214,23 @@ pub fn reference_lines(references: &[ReferenceGraph]) -> Vec<String> {
         .map(|method| {
             let of_method: Vec<&ReferenceGraph> = references.iter().filter(|r| r.method == method).collect();
             let mean = |f: &dyn Fn(&ReferenceGraph) -> Option<f64>| {
-                let v: Vec<f64> = of_method.iter().copied().filter_map(f).collect();
+                let v: Vec<f64> = of_method.iter().copied().filter_map(f).filter(|v| v.is_finite()).collect();
                 if v.is_empty() { "–".to_string() } else { format!("{:.4}", v.iter().sum::<f64>() / v.len() as f64) }
             };
+            // only the references the experiment has (the truth: synthetic data or a reference file)
             let against = |name: &str, score: &dyn Fn(&ReferenceGraph) -> Option<&GraphScore>| {
-                format!(
-                    "vs {name} {} (node-shuffled null 95 % [{}, {}], degree-preserving {})",
-                    mean(&|r| score(r).map(|s| s.auroc)),
-                    mean(&|r| score(r).map(|s| s.null_interval[0])),
-                    mean(&|r| score(r).map(|s| s.null_interval[1])),
-                    mean(&|r| score(r).map(|s| s.degree_null_mean))
-                )
+                of_method.iter().any(|r| score(r).is_some()).then(|| {
+                    format!(
+                        "vs {name} {} (node-shuffled null 95 % [{}, {}], degree-preserving null {})",
+                        mean(&|r| score(r).map(|s| s.auroc)),
+                        mean(&|r| score(r).map(|s| s.null_interval[0])),
+                        mean(&|r| score(r).map(|s| s.null_interval[1])),
+                        mean(&|r| score(r).map(|s| s.degree_null_mean))
+                    )
+                })
             };
-            format!(
-                "{method} — AUROC {}, {} (means over {} folds)",
-                against("truth", &|r| r.vs_truth.as_ref()),
-                against("connectome", &|r| r.vs_connectome.as_ref()),
-                of_method.len()
-            )
+            let parts: Vec<String> = [against("truth", &|r| r.vs_truth.as_ref()), against("connectome", &|r| r.vs_connectome.as_ref())].into_iter().flatten().collect();
+            format!("{method} — AUROC {} (means over {} folds)", parts.join(", "), of_method.len())
         })
         .collect()
 }

@@ -504,7 +504,7 @@ const tests = {
     // every graph network is compared with the MLP (the one structure-agnostic model here) on
     // the same 3 folds, and with persistence
     const vs = await page.locator('table.results-table[data-task="next-step"] tr[data-model="GCN"] td[data-vs="vs best non-graph"]').textContent();
-    check(/^MLP: [+−]\d\.\d{4} \[[+−]\d\.\d{4}, [+−]\d\.\d{4}\], p = (0\.\d+|< 0\.001) \(n 3\)$/.test(vs), `GCN vs MLP: "${vs}"`);
+    check(/^MLP: [+−]\d\.\d{4} \[[+−]\d\.\d{4}, [+−]\d\.\d{4}\], (p = 0\.\d+|p < 0\.001) \(n 3\)$/.test(vs), `GCN vs MLP: "${vs}"`);
     const vsPersistence = await page.locator('table.results-table[data-task="next-step"] td[data-vs="vs persistence"]').allTextContents();
     check(vsPersistence.length === 3 && vsPersistence.every((t) => /^[+−]\d\.\d{4} \[/.test(t)), `vs persistence: ${vsPersistence}`);
     // downloads: results JSON with summary and runs
