@@ -182,29 +182,69 @@ pub fn incoming_normalised(graph: &[Vec<f32>]) -> Vec<f32> {
 /// Area under the ROC curve of `scores` for the `positives` (ties count half); `None` when
 /// either class is empty.
 pub fn auroc(scores: &[f32], positives: &[bool]) -> Option<f64> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    // average ranks over ties (Mann–Whitney U)
-    let mut ranks = vec![0f64; scores.len()];
-    let mut k = 0;
-    while k < order.len() {
-        let mut end = k;
-        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[k]] {
-            end += 1;
+    Ranking::new(scores).auroc(positives)
+}
+
+/// Scores ranked once, so that many sets of positives (a null's draws) are each scored in one
+/// pass without sorting again.
+struct Ranking {
+    /// Each score's rank (1-based, ascending; tied scores share their average rank).
+    ranks: Vec<f64>,
+    /// Indices in descending score order, cut into groups of tied scores.
+    tied_groups: Vec<Vec<usize>>,
+}
+
+impl Ranking {
+    fn new(scores: &[f32]) -> Self {
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+        let mut ranks = vec![0f64; scores.len()];
+        let mut tied_groups = Vec::new();
+        let mut k = 0;
+        while k < order.len() {
+            let mut end = k;
+            while end + 1 < order.len() && scores[order[end + 1]] == scores[order[k]] {
+                end += 1;
+            }
+            let rank = (k + end) as f64 / 2.0 + 1.0;
+            for &o in &order[k..=end] {
+                ranks[o] = rank;
+            }
+            tied_groups.push(order[k..=end].to_vec());
+            k = end + 1;
         }
-        let rank = (k + end) as f64 / 2.0 + 1.0;
-        for &o in &order[k..=end] {
-            ranks[o] = rank;
+        tied_groups.reverse();
+        Self { ranks, tied_groups }
+    }
+
+    /// AUROC as the Mann–Whitney U of the positives' ranks.
+    fn auroc(&self, positives: &[bool]) -> Option<f64> {
+        let pos = positives.iter().filter(|p| **p).count() as f64;
+        let neg = positives.len() as f64 - pos;
+        if pos == 0.0 || neg == 0.0 {
+            return None;
         }
-        k = end + 1;
+        let rank_sum: f64 = self.ranks.iter().zip(positives).filter(|(_, p)| **p).map(|(r, _)| r).sum();
+        Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
     }
-    let pos = positives.iter().filter(|p| **p).count() as f64;
-    let neg = positives.len() as f64 - pos;
-    if pos == 0.0 || neg == 0.0 {
-        return None;
+
+    /// Average precision: the precision at each positive's place in the descending ranking,
+    /// averaged over positives; tied scores form one step (scikit-learn's
+    /// `average_precision_score`). `None` without positives.
+    fn average_precision(&self, positives: &[bool]) -> Option<f64> {
+        let total = positives.iter().filter(|p| **p).count();
+        if total == 0 {
+            return None;
+        }
+        let (mut seen, mut hits, mut sum) = (0usize, 0usize, 0.0);
+        for group in &self.tied_groups {
+            let new_hits = group.iter().filter(|&&o| positives[o]).count();
+            seen += group.len();
+            hits += new_hits;
+            sum += new_hits as f64 * hits as f64 / seen as f64;
+        }
+        Some(sum / total as f64)
     }
-    let rank_sum: f64 = ranks.iter().zip(positives).filter(|(_, p)| **p).map(|(r, _)| r).sum();
-    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
 }
 
 /// Agreement of an inferred graph with a reference.
@@ -255,15 +295,16 @@ pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bo
     let truth = |perm: &[usize]| pairs.iter().map(|&(i, j)| sym(reference, perm[i], perm[j]) > 0.0).collect::<Vec<bool>>();
     let identity: Vec<usize> = (0..n).collect();
     let positives = truth(&identity);
-    let auroc = auroc(&scores, &positives)?;
-    let auprc = average_precision(&scores, &positives).unwrap_or(f64::NAN);
+    let ranking = Ranking::new(&scores);
+    let auroc = ranking.auroc(&positives)?;
+    let auprc = ranking.average_precision(&positives).unwrap_or(f64::NAN);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut perm = identity;
     let (mut null, mut null_precision) = (Vec::with_capacity(null_draws), 0.0);
     for _ in 0..null_draws {
         perm.shuffle(&mut rng);
         let shuffled = truth(&perm);
-        if let (Some(a), Some(p)) = (self::auroc(&scores, &shuffled), average_precision(&scores, &shuffled)) {
+        if let (Some(a), Some(p)) = (ranking.auroc(&shuffled), ranking.average_precision(&shuffled)) {
             null.push(a);
             null_precision += p;
         }
@@ -273,7 +314,7 @@ pub fn score_graph(inferred: &[Vec<f32>], reference: &[Vec<f32>], undirected: bo
     let sd = (null.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / draws).sqrt();
     let (null_interval, _) = interval(&mut null);
     let mut rewired = Rewiring::new(n, &pairs, &positives, undirected);
-    let mut degree_null: Vec<f64> = (0..null_draws).filter_map(|_| self::auroc(&scores, &rewired.next(&mut rng))).collect();
+    let mut degree_null: Vec<f64> = (0..null_draws).filter_map(|_| ranking.auroc(&rewired.next(&mut rng))).collect();
     let (degree_null_interval, degree_null_mean) = interval(&mut degree_null);
     Some(GraphScore {
         auroc,
@@ -358,29 +399,9 @@ impl<'a> Rewiring<'a> {
     }
 }
 
-/// Average precision of `scores` for the `positives`: the precision at each positive's place
-/// in the descending ranking, averaged over positives; tied scores form one step (scikit-learn's
-/// `average_precision_score`). `None` without positives.
+/// Average precision of `scores` for the `positives` (see [`Ranking::average_precision`]).
 pub fn average_precision(scores: &[f32], positives: &[bool]) -> Option<f64> {
-    let total = positives.iter().filter(|p| **p).count();
-    if total == 0 {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut seen, mut hits, mut sum, mut k) = (0usize, 0usize, 0.0, 0);
-    while k < order.len() {
-        let mut end = k;
-        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[k]] {
-            end += 1;
-        }
-        let new_hits = order[k..=end].iter().filter(|&&o| positives[o]).count();
-        seen += end - k + 1;
-        hits += new_hits;
-        sum += new_hits as f64 * hits as f64 / seen as f64;
-        k = end + 1;
-    }
-    Some(sum / total as f64)
+    Ranking::new(scores).average_precision(positives)
 }
 
 #[cfg(test)]
