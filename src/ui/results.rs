@@ -125,7 +125,7 @@ fn TaskResults(table: TaskTable) -> impl IntoView {
                 .collect_view();
             view! {
                 <tr data-model=row.model.clone() data-protocol=row.protocol.clone()>
-                    <th scope="row">{row.model.clone()}</th><td>{row.protocol.clone()}</td>{cells}<td>{row.n}</td>{comparisons}
+                    <th scope="row">{row.model.clone()}</th><td>{row.protocol.clone()}</td>{cells}<td class="n">{row.n}</td>{comparisons}
                 </tr>
             }
         })

@@ -594,7 +594,7 @@ const tests = {
     const acc = await table.locator('td[data-metric="balanced_accuracy"]').allTextContents();
     const means = acc.map((t) => parseFloat(t));
     check(means.every((v) => v > 0.5 && v <= 1), `balanced accuracy ${acc} (chance is 0.25)`);
-    check(await table.locator('td').last().textContent() === '5', 'not 5 folds');
+    check(await table.locator('td.n').last().textContent() === '5', 'not 5 folds');
     check(await canvasInk(page, '#confusion') > 3000, 'the confusion matrix looks empty');
     check(ctx.served.some((p) => p === '/data/kato2015/npz/worm5.npz'), 'the worker did not read the Kato files from the data URL');
     await page.locator('#results').scrollIntoViewIfNeeded();
@@ -722,7 +722,7 @@ const tests = {
     check(await text(page, '#lab-status') === 'done', `status after the rerun "${await text(page, '#lab-status')}"`);
     const after = await page.locator('#queue li .detail').allTextContents();
     check(after.length === 3 && after.every((r) => r.includes('MSE')) && after[0] === before[0] && after[2] === before[2], `queue: ${after.join(' | ')}`);
-    const n = await page.locator('table.results-table td').last().textContent();
+    const n = await page.locator('table.results-table td.n').last().textContent();
     check(n === '3', `the summary is over ${n} runs`);
     const unexpected = page.errors.filter((e) => !/injected by a test|worker error|unreachable|RuntimeError/.test(e));
     check(unexpected.length === 0, `page errors: ${unexpected.join(' | ')}`);
