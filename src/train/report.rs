@@ -117,22 +117,7 @@ pub fn format_table(result: &ExperimentResult) -> String {
             out.push('\n');
         }
     }
-    if !result.summary.is_empty() {
-        out.push_str(&format!("\n{COMPARISON_LEGEND}\n"));
-    }
-    let references = reference_lines(&result.reference_graphs);
-    if !references.is_empty() {
-        out.push('\n');
-    }
-    for line in references {
-        out.push_str(&format!("reference: {line}\n"));
-    }
-    if !result.failed.is_empty() {
-        out.push_str(&format!("\n{} run(s) failed and are left out of the table:\n", result.failed.len()));
-        for line in &result.failed {
-            out.push_str(&format!("failed: {line}\n"));
-        }
-    }
+    out.push_str(&foot(result, "reference: ", "\n{} run(s) failed and are left out of the table:\n", "failed: "));
     out
 }
 
@@ -180,6 +165,15 @@ pub fn markdown(result: &ExperimentResult) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&foot(result, "- reference graph: ", "\n{} run(s) failed and are left out of the tables:\n\n", "- "));
+    out
+}
+
+/// What follows the tables in text and Markdown: how to read the comparisons, one line per
+/// model-free reference graph (`reference` before each), and the failed runs (`failed_head`
+/// with `{}` for their count, then `failed` before each).
+fn foot(result: &ExperimentResult, reference: &str, failed_head: &str, failed: &str) -> String {
+    let mut out = String::new();
     if !result.summary.is_empty() {
         out.push_str(&format!("\n{COMPARISON_LEGEND}\n"));
     }
@@ -188,12 +182,12 @@ pub fn markdown(result: &ExperimentResult) -> String {
         out.push('\n');
     }
     for line in references {
-        out.push_str(&format!("- reference graph: {line}\n"));
+        out.push_str(&format!("{reference}{line}\n"));
     }
     if !result.failed.is_empty() {
-        out.push_str(&format!("\n{} run(s) failed and are left out of the tables:\n\n", result.failed.len()));
+        out.push_str(&failed_head.replace("{}", &result.failed.len().to_string()));
         for line in &result.failed {
-            out.push_str(&format!("- {line}\n"));
+            out.push_str(&format!("{failed}{line}\n"));
         }
     }
     out
