@@ -120,6 +120,7 @@ fn run_saves_models_that_apply_reproduces_on_a_kato_worm() {
     let mut spec = neurognn::train::presets::preset("kato-behaviour-4").unwrap();
     spec.models = vec![ModelSpec::new(ModelKind::Mlp)];
     spec.train.steps = 40;
+    spec.seeds = vec![0];
     let (spec_file, out, models, applied) = (dir.join("spec.json"), dir.join("out.json"), dir.join("models"), dir.join("applied.json"));
     std::fs::write(&spec_file, serde_json::to_string(&spec).unwrap()).unwrap();
     let kato = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/kato2015");
@@ -142,5 +143,86 @@ fn run_saves_models_that_apply_reproduces_on_a_kato_worm() {
     // a file that is not a model
     let (ok, _, stderr) = neurognn(&["apply", worm3.as_str(), &worm3]);
     assert!(!ok && stderr.contains("not a NeuroGNN model file"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The runs' metrics of a results JSON, in order, with what identifies each run.
+fn run_numbers(result: &serde_json::Value) -> Vec<(String, String, u64, serde_json::Value)> {
+    result["runs"].as_array().unwrap().iter().map(|r| (r["model"].as_str().unwrap().to_string(), r["fold"].as_str().unwrap().to_string(), r["seed"].as_u64().unwrap(), r["metrics"].clone())).collect()
+}
+
+#[test]
+fn jobs_and_shards_give_the_numbers_of_one_process_and_merge_refuses_wrong_parts() {
+    let dir = std::env::temp_dir().join(format!("neurognn-shards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    // linear, GCN and NRI (which infers graphs: reference graphs and graph scores too)
+    let text = r#"{"name": "shards", "data": {"source": "synthetic", "config": {"animals": 3, "neurons": 8, "frames": 300}},
+        "models": [{"kind": "linear"}, {"kind": "gcn", "hidden": 8}, {"kind": "nri", "hidden": 8}], "protocols": ["leave_one_animal_out"],
+        "train": {"steps": 12, "batch_size": 16, "eval_every": 4}, "seeds": [0, 1], "rollout_horizon": 3}"#;
+    std::fs::write(path("spec.json"), text).unwrap();
+    let read = |name: &str| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(path(name)).unwrap()).unwrap() };
+
+    let (ok, _, stderr) = neurognn(&["run", &path("spec.json"), "--jobs", "1", "--json", &path("serial.json")]);
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = neurognn(&["run", &path("spec.json"), "--jobs", "3", "--json", &path("jobs.json")]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("training in 3 processes"), "{stdout}");
+    let (serial, jobs) = (read("serial.json"), read("jobs.json"));
+    assert_eq!(run_numbers(&serial).len(), 18);
+    assert_eq!(run_numbers(&serial), run_numbers(&jobs), "3 processes trained other numbers than one");
+    assert_eq!(serial["summary"], jobs["summary"]);
+    assert_eq!(serial["reference_graphs"], jobs["reference_graphs"]);
+    assert!(jobs.get("part").is_none());
+
+    // shards by hand, merged in any order
+    for k in 1..=3 {
+        let (ok, stdout, stderr) = neurognn(&["run", &path("spec.json"), "--shard", &format!("{k}/3"), "--json", &path(&format!("part{k}.json"))]);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains(&format!("shard {k}/3: ")), "{stdout}");
+    }
+    // the dear NRI runs (6) are spread over the shards: 2 each
+    for k in 1..=3 {
+        let part = read(&format!("part{k}.json"));
+        assert_eq!(part["part"]["shard"], k);
+        assert_eq!(part["runs"].as_array().unwrap().iter().filter(|r| r["model"] == "NRI").count(), 2, "shard {k}");
+    }
+    let (ok, stdout, stderr) = neurognn(&["merge", &path("merged.json"), &path("part3.json"), &path("part1.json"), &path("part2.json"), "--csv", &path("merged.csv")]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("merged 18 runs of shards") && stdout.contains("NRI"), "{stdout}");
+    let merged = read("merged.json");
+    assert_eq!(run_numbers(&serial), run_numbers(&merged));
+    assert_eq!(serial["summary"], merged["summary"]);
+    assert!(std::fs::read_to_string(path("merged.csv")).unwrap().contains(",NRI,mse,"));
+
+    // wrong parts are refused, naming them
+    let refused = |args: &[&str], says: &str| {
+        let (ok, _, stderr) = neurognn(args);
+        assert!(!ok && stderr.contains(says), "merge {args:?}: {stderr}");
+    };
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("part3.json")], "missing 1 of 3: shard 2/3");
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("part2.json"), &path("part2.json"), &path("part3.json")], "shard 2/3 is given more than once");
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("serial.json")], &format!("{} is not a part of a sharded run", path("serial.json")));
+    refused(&["merge", &path("x.json"), &path("spec.json")], "not a NeuroGNN results JSON");
+    let tamper = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut part = read("part2.json");
+        edit(&mut part);
+        std::fs::write(path(name), serde_json::to_string(&part).unwrap()).unwrap();
+    };
+    tamper("other-data.json", &|p| p["part"]["data"] = "0123456789abcdef".into());
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("other-data.json"), &path("part3.json")], &format!("{} was run on other data than", path("other-data.json")));
+    tamper("short.json", &|p| {
+        p["runs"].as_array_mut().unwrap().pop();
+    });
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("short.json"), &path("part3.json")], &format!("{} should hold 6 runs and holds 5; runs not there:", path("short.json")));
+    // a part of the same spec with other seeds is another experiment
+    std::fs::write(path("spec2.json"), text.replace("[0, 1]", "[0, 2]")).unwrap();
+    let (ok, _, stderr) = neurognn(&["run", &path("spec2.json"), "--shard", "2/3", "--json", &path("other.json")]);
+    assert!(ok, "{stderr}");
+    refused(&["merge", &path("x.json"), &path("part1.json"), &path("other.json"), &path("part3.json")], &format!("{} is a part of another experiment than", path("other.json")));
+    // a shard needs somewhere to write its part
+    refused(&["run", &path("spec.json"), "--shard", "1/3"], "--shard writes its part with --json");
+    refused(&["run", &path("spec.json"), "--shard", "4/3", "--json", &path("p.json")], "'4/3' is not a shard");
+    assert!(!std::path::Path::new(&path("x.json")).exists(), "a refused merge wrote its output");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -23,7 +23,8 @@ mod cli {
     use neurognn::train::experiment::RunResult;
     use neurognn::train::saved::{SavedModel, apply};
     use neurognn::train::{Host, NativeHost, Progress};
-    use neurognn::train::experiment::{DataSpec, ExperimentSpec, FileArrays, format_table, run_count, run_experiment};
+    use neurognn::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, FileArrays, Share, format_table, resume_experiment, run_count, run_experiment};
+    use neurognn::train::shard::{self, Shard};
     use neurognn::train::presets;
 
     #[derive(Parser)]
@@ -105,6 +106,26 @@ mod cli {
             /// Save every run's trained model in this folder (`.ngmodel` files, as the page's).
             #[arg(long)]
             models: Option<PathBuf>,
+            /// Train this many runs at once, each in its own process (default: the machine's
+            /// cores). The numbers are those of one process: each run trains from its own seed.
+            #[arg(long)]
+            jobs: Option<usize>,
+            /// Run only the K-th of N shards of the runs (balanced by their expected cost) and
+            /// write it with --json as a part for `neurognn merge`.
+            #[arg(long, conflicts_with = "jobs")]
+            shard: Option<neurognn::train::shard::Shard>,
+        },
+        /// Join the parts of a sharded run (`run --shard K/N --json PART`) into the result of
+        /// the whole run; refuses parts of another spec or data, and missing or repeated ones.
+        Merge {
+            /// Where to write the merged results JSON.
+            out: PathBuf,
+            /// The parts, one per shard, in any order.
+            #[arg(required = true)]
+            parts: Vec<PathBuf>,
+            /// Also write the summary as CSV.
+            #[arg(long)]
+            csv: Option<PathBuf>,
         },
         /// Apply a saved model (a `.ngmodel` file from the page or `run --models`) to recordings.
         Apply {
@@ -216,7 +237,8 @@ mod cli {
             Command::Bench { what: Bench::Models { steps, batch, nodes, history, gpu } } => bench_models(steps.max(1), batch.max(1), nodes.max(2), history.max(1), gpu),
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
             Command::Report { results, out } => report(&results, out),
-            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models, reference } => {
+            Command::Merge { out, parts, csv } => merge_parts(&out, &parts, csv),
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models, reference, jobs, shard } => {
                 if list {
                     for (name, about) in presets::PRESETS {
                         println!("{name:<18} {about}");
@@ -247,7 +269,8 @@ mod cli {
                     spec.reference = Some(neurognn::data::reference::KnownGraph::parse(&name, &bytes).map_err(|e| e.to_string())?);
                 }
                 spec.validate().map_err(|e| e.to_string())?;
-                run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models })
+                let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models }, Split { jobs, shard })
             }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
@@ -321,6 +344,8 @@ mod cli {
     struct SavingHost {
         inner: NativeHost,
         dir: Option<PathBuf>,
+        /// The runs this process trains, when it is one shard of many (`--shard`).
+        owned: Option<Vec<bool>>,
         /// Protocol and fold of the run that finished last (for the file name).
         last: (String, String),
     }
@@ -338,6 +363,9 @@ mod cli {
         }
         fn wants_models(&self) -> bool {
             self.dir.is_some()
+        }
+        async fn claim(&mut self, index: usize) -> bool {
+            self.owned.as_ref().is_none_or(|o| o.get(index).copied().unwrap_or(false))
         }
         fn model_trained(&mut self, _: usize, model: SavedModel) {
             let Some(dir) = &self.dir else { return };
@@ -376,14 +404,23 @@ mod cli {
         models: Option<PathBuf>,
     }
 
+    /// How `run` splits its runs: over processes (`--jobs`), or into one shard of many (`--shard`).
+    struct Split {
+        jobs: usize,
+        shard: Option<Shard>,
+    }
+
     /// Loads the spec's data, runs it, prints the table and writes JSON, CSV and models.
-    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, verbose: bool, out: Outputs) -> Result<(), String> {
+    fn run_spec(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], gpu: bool, verbose: bool, out: Outputs, split: Split) -> Result<(), String> {
         let Outputs { json, csv, models } = out;
         if !files.is_empty() && !matches!(spec.data, DataSpec::Files { .. }) {
             let source = serde_json::to_value(&spec.data).ok().and_then(|v| v["source"].as_str().map(str::to_string)).unwrap_or_default();
             return Err(format!(
                 "--file was given, but this spec's data source is \"{source}\", which reads no files; to run on your recordings, set \"data\": {{\"source\": \"files\", \"names\": []}} in the spec"
             ));
+        }
+        if split.shard.is_some() && (json.is_none() || csv.is_some()) {
+            return Err("--shard writes its part with --json PART.json (and no --csv): `neurognn merge` joins the parts and writes the summary".into());
         }
         if let Some(dir) = &models {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -394,24 +431,143 @@ mod cli {
         };
         let (recordings, truth) = pollster::block_on(spec.data.load(read_recordings(files, &spec.data.picks())?, read))?;
         let compute = compute(gpu);
+        let total = run_count(spec, recordings.len());
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
-        println!("runs: {}", run_count(spec, recordings.len()));
-        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models, last: Default::default() };
-        let result = pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host))
-            .map_err(|e| e.to_string())?;
+        println!("runs: {total}");
+        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), owned: None };
+        if let Some(shard) = split.shard {
+            let owner = shard::assign(&shard::run_costs(spec, recordings.len()), shard.n);
+            let mine: Vec<usize> = (0..total).filter(|&i| owner[i] == shard.k - 1).collect();
+            println!("shard {shard}: {} of the {total} runs", mine.len());
+            host.owned = Some(owner.iter().map(|&o| o == shard.k - 1).collect());
+            let mut result = pollster::block_on(resume_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[], Share::Pool))
+                .map_err(|e| e.to_string())?;
+            result.part = Some(shard::Part { shard: shard.k, of: shard.n, spec: shard::spec_fingerprint(spec), data: shard::data_fingerprint(&recordings), runs: mine });
+            println!("wall time: {:.1} s", result.seconds);
+            return write_results(&result, json.as_deref(), None);
+        }
+        let result = if split.jobs > 1 && total > 1 {
+            let jobs = split.jobs.min(total);
+            println!("training in {jobs} processes (--jobs {jobs}; each run trains from its own seed, as in one process)");
+            run_in_processes(spec, data, files, Children { gpu, verbose, models: models.as_deref(), jobs })?
+        } else {
+            pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host)).map_err(|e| e.to_string())?
+        };
         println!("neurons: {} ({})", result.neurons.len(), result.neurons.join(" "));
         print!("{}", format_table(&result));
         println!("\nwall time: {:.1} s", result.seconds);
+        write_results(&result, json.as_deref(), csv.as_deref())
+    }
+
+    /// Writes a result as JSON and its summary as CSV, where asked.
+    fn write_results(result: &ExperimentResult, json: Option<&std::path::Path>, csv: Option<&std::path::Path>) -> Result<(), String> {
         if let Some(path) = json {
-            let text = serde_json::to_string_pretty(&result).map_err(|e| e.to_string())?;
-            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let text = serde_json::to_string_pretty(result).map_err(|e| e.to_string())?;
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
         }
         if let Some(path) = csv {
-            std::fs::write(&path, neurognn::train::report::summary_csv(&result)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(path, neurognn::train::report::summary_csv(result)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             println!("wrote {}", path.display());
         }
         Ok(())
+    }
+
+    /// What the processes of `run --jobs` are started with.
+    struct Children<'a> {
+        gpu: bool,
+        verbose: bool,
+        models: Option<&'a std::path::Path>,
+        jobs: usize,
+    }
+
+    /// Runs `spec` as `jobs` shards, each in a process of this program (`run --shard K/N`), and
+    /// merges their parts. burn's CPU backend draws from one generator per process, so runs
+    /// that train at once must be in different processes to repeat from their seeds.
+    fn run_in_processes(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], how: Children<'_>) -> Result<ExperimentResult, String> {
+        let started = std::time::Instant::now();
+        let dir = std::env::temp_dir().join(format!("neurognn-jobs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let outcome = (|| -> Result<ExperimentResult, String> {
+            let spec_path = dir.join("spec.json");
+            std::fs::write(&spec_path, serde_json::to_string(spec).map_err(|e| e.to_string())?).map_err(|e| format!("cannot write {}: {e}", spec_path.display()))?;
+            let exe = std::env::current_exe().map_err(|e| format!("cannot find this program to start its processes: {e}"))?;
+            let mut children = Vec::new();
+            for k in 1..=how.jobs {
+                let part = dir.join(format!("part-{k}.json"));
+                let mut command = std::process::Command::new(&exe);
+                command.arg("run").arg(&spec_path).arg("--data").arg(data).arg("--shard").arg(format!("{k}/{}", how.jobs)).arg("--json").arg(&part);
+                for file in files {
+                    command.arg("--file").arg(file);
+                }
+                if how.gpu {
+                    command.arg("--gpu");
+                }
+                if how.verbose {
+                    command.arg("--verbose");
+                } else {
+                    let log = dir.join(format!("part-{k}.log"));
+                    command.stdout(std::fs::File::create(&log).map_err(|e| format!("cannot write {}: {e}", log.display()))?);
+                }
+                if let Some(models) = how.models {
+                    command.arg("--models").arg(models);
+                }
+                let child = command.spawn().map_err(|e| format!("cannot start process {k} of {}: {e}", how.jobs))?;
+                children.push((k, part, child));
+            }
+            // the first process to fail ends the others (its message is on stderr)
+            let mut running: Vec<usize> = (0..children.len()).collect();
+            let mut failed = None;
+            while !running.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                running.retain(|&i| match children[i].2.try_wait() {
+                    Ok(None) => true,
+                    Ok(Some(status)) => {
+                        if !status.success() && failed.is_none() {
+                            failed = Some(format!("shard {}/{} failed ({status})", children[i].0, how.jobs));
+                        }
+                        false
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(format!("shard {}/{}: {e}", children[i].0, how.jobs));
+                        false
+                    }
+                });
+                if failed.is_some() {
+                    for &i in &running {
+                        let _ = children[i].2.kill();
+                        let _ = children[i].2.wait();
+                    }
+                    running.clear();
+                }
+            }
+            if let Some(why) = failed {
+                return Err(why);
+            }
+            let parts = children.iter().map(|(_, part, _)| read_part(part)).collect::<Result<Vec<_>, _>>()?;
+            let mut merged = shard::merge(parts)?;
+            merged.seconds = started.elapsed().as_secs_f64();
+            Ok(merged)
+        })();
+        let _ = std::fs::remove_dir_all(&dir);
+        outcome
+    }
+
+    /// Reads a part of a sharded run, named by its path for messages.
+    fn read_part(path: &std::path::Path) -> Result<(String, ExperimentResult), String> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let result = serde_json::from_str(&text).map_err(|e| format!("{name}: not a NeuroGNN results JSON ({e})"))?;
+        Ok((name, result))
+    }
+
+    /// `neurognn merge`: joins parts into one result, prints its table, writes JSON (and CSV).
+    fn merge_parts(out: &std::path::Path, parts: &[PathBuf], csv: Option<PathBuf>) -> Result<(), String> {
+        let parts = parts.iter().map(|p| read_part(p)).collect::<Result<Vec<_>, _>>()?;
+        let result = shard::merge(parts)?;
+        println!("merged {} runs of {}", result.runs.len(), result.spec.name);
+        print!("{}", format_table(&result));
+        write_results(&result, Some(out), csv.as_deref())
     }
 
     /// Reads a results JSON and writes its Markdown report (recomputing the summary and its

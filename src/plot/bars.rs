@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::{Chart, Corner, PlotError, Swatch, draw_legend};
 
 /// Plain data for a grouped bar chart.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bars {
     pub title: String,
     /// The value axis, e.g. "balanced accuracy".

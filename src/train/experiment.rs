@@ -242,6 +242,10 @@ pub struct ExperimentResult {
     /// the others.
     #[serde(default)]
     pub failed: Vec<String>,
+    /// Set on a part of a sharded run (`neurognn run --shard K/N`): which part, and what it
+    /// belongs to; [`super::shard::merge`] joins the parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<super::shard::Part>,
 }
 
 /// Node-shuffled references behind each graph score's null (mean and 95 % interval).
@@ -804,6 +808,7 @@ fn finish(
         runs,
         reference_graphs,
         seconds: started.elapsed().as_secs_f64(),
+        part: None,
     }
 }
 

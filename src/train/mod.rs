@@ -15,6 +15,7 @@ pub mod presets;
 pub mod report;
 pub mod rollout;
 pub mod saved;
+pub mod shard;
 pub mod spec;
 
 use std::future::Future;

@@ -36,16 +36,19 @@ fn group_of(r: &RunResult) -> String {
 pub fn Results() -> impl IntoView {
     let lab = expect_context::<Lab>();
     let grouped = Memo::new(move |_| lab.runs.with(|runs| tables(&summarise(runs))));
+    // one section per task, kept while runs arrive: the table is rebuilt from the new summary,
+    // the bar chart's canvas stays and is redrawn (not a new canvas and 2D context per finished
+    // run)
+    let task_count = Memo::new(move |_| grouped.with(Vec::len));
     let sections = move || {
-        grouped
-            .get()
-            .into_iter()
-            .enumerate()
-            .map(|(i, table)| {
-                let bars = bars_of(&table);
+        (0..task_count.get())
+            .map(|i| {
+                let table = move || grouped.with(|g| g.get(i).cloned()).map(|table| view! { <TaskResults table=table /> });
+                let bars = Memo::new(move |_| grouped.with(|g| g.get(i).map(bars_of)));
+                let bars = Signal::derive(move || bars.get().unwrap_or_default());
                 view! {
-                    <TaskResults table=table />
-                    <PlotCanvas data=Signal::derive(move || bars.clone()) id=format!("bars-{i}") class="bars"
+                    {table}
+                    <PlotCanvas data=bars id=format!("bars-{i}") class="bars"
                         label="results as bars" width=720 height=340 export=true />
                 }
             })
