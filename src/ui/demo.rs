@@ -23,7 +23,7 @@ enum Phase {
 impl Phase {
     fn text(&self) -> String {
         match self {
-            Phase::Idle => "idle".into(),
+            Phase::Idle => "not started".into(),
             Phase::Running => "running".into(),
             Phase::Done => "done".into(),
             Phase::Stopped => "stopped".into(),
@@ -41,7 +41,10 @@ fn fmt(v: f64) -> String {
 /// * `settings`: backend preference from the URL.
 #[component]
 pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
-    let (backend, set_backend) = signal(String::from("detecting…"));
+    // a link to an experiment opens the lab and leaves the demo for its button: nothing is
+    // being detected then
+    let waiting = if settings.experiment_link { "not chosen yet: the demo starts with its Train button" } else { "detecting…" };
+    let (backend, set_backend) = signal(String::from(waiting));
     let (phase, set_phase) = signal(Phase::Idle);
     let (progress, set_progress) = signal(None::<Progress>);
     let (series, set_series) = signal(Vec::<LossSeries>::new());
@@ -126,7 +129,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
             <h2 id="demo-title">"Demo: predict a synthetic worm's next frame"</h2>
             <p class="backend">"Compute backend: " <strong id="backend">{backend}</strong></p>
             <div class="controls">
-                <button id="start" on:click=move |_| start() prop:disabled=running>"Train again"</button>
+                <button id="start" on:click=move |_| start() prop:disabled=running>{move || if phase.get() == Phase::Idle { "Train" } else { "Train again" }}</button>
                 <button id="stop" on:click=move |_| send(ToWorker::Stop) prop:disabled=move || !running()>"Stop"</button>
                 <span>"Status: " <strong id="status">{move || phase.get().text()}</strong></span>
             </div>

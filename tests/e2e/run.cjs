@@ -487,6 +487,9 @@ const tests = {
     await page.goto(link);
     await page.waitForFunction(() => document.querySelector('#lab-status')?.textContent === 'running', null, { timeout: 120000, polling: 100 });
     const trainingFrom = await page.evaluate(() => performance.now());
+    // the link opened the lab: the demo above it waits for its button and says so
+    const demo = [await text(page, '#status'), await text(page, '#backend'), await text(page, '#start')];
+    check(demo[0] === 'not started' && !demo[1].includes('detecting') && demo[2] === 'Train', `the demo panel reads ${JSON.stringify(demo)}`);
     // a CPU profile of the main thread says how much of the training time it was busy at all
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Profiler.enable');
