@@ -801,15 +801,19 @@ fn finish(
         animals: aligned.animals.iter().map(|a| a.name.clone()).collect(),
         classes,
         summary: summarise(&runs),
-        failed: runs
-            .iter()
-            .filter_map(|r| r.failed.as_ref().map(|why| format!("{} · {} · {} · {} · seed {}: {why}", r.model, r.task, r.protocol, r.fold, r.seed)))
-            .collect(),
+        failed: failed_lines(&runs),
         runs,
         reference_graphs,
         seconds: started.elapsed().as_secs_f64(),
         part: None,
     }
+}
+
+/// One line per failed run: "model · task · protocol · fold · seed: why" (the result's `failed`).
+pub fn failed_lines(runs: &[RunResult]) -> Vec<String> {
+    runs.iter()
+        .filter_map(|r| r.failed.as_ref().map(|why| format!("{} · {} · {} · {} · seed {}: {why}", r.model, r.task, r.protocol, r.fold, r.seed)))
+        .collect()
 }
 
 /// Mean and sample sd of every metric per model × protocol × task, in run order.

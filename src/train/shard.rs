@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::experiment::{ExperimentResult, ExperimentSpec, run_count, summarise};
+use super::experiment::{ExperimentResult, ExperimentSpec, failed_lines, run_count, summarise};
 use crate::data::Recording;
 use crate::model::ModelKind;
 
@@ -51,8 +51,8 @@ pub struct Part {
     pub runs: Vec<usize>,
 }
 
-/// Milliseconds per training step at 22 neurons, batch 64 (release CLI, README's bench table):
-/// the expected cost that shards are balanced by.
+/// Milliseconds per training step at 22 neurons, batch 64 (release CLI, `bench models` as
+/// measured for issue 15): the relative cost that shards are balanced by.
 fn step_ms(kind: ModelKind) -> f64 {
     match kind {
         ModelKind::Linear => 0.09,
@@ -142,15 +142,15 @@ pub fn data_fingerprint(recordings: &[Recording]) -> String {
 /// its comparisons over all of them. Refuses parts without a shard, of another spec or data,
 /// of another count, repeated or missing, or missing runs.
 pub fn merge(parts: Vec<(String, ExperimentResult)>) -> Result<ExperimentResult, String> {
-    let Some((first_name, first)) = parts.first() else { return Err("no parts to merge".into()) };
-    let mut shards: Vec<(String, Part)> = Vec::new();
+    let Some((first_name, _)) = parts.first() else { return Err("no parts to merge".into()) };
+    let mut shards: Vec<(&str, &Part)> = Vec::new();
     for (name, result) in &parts {
         let Some(part) = &result.part else {
             return Err(format!("{name} is not a part of a sharded run (it was not written by `neurognn run --shard K/N`)"));
         };
-        shards.push((name.clone(), part.clone()));
+        shards.push((name, part));
     }
-    let reference = &shards[0].1;
+    let reference = shards[0].1;
     for (name, part) in &shards {
         if part.spec != reference.spec {
             return Err(format!("{name} is a part of another experiment than {first_name} (spec {} vs {})", part.spec, reference.spec));
@@ -164,7 +164,7 @@ pub fn merge(parts: Vec<(String, ExperimentResult)>) -> Result<ExperimentResult,
     }
     let n = reference.of;
     for k in 1..=n {
-        let holders: Vec<&str> = shards.iter().filter(|(_, p)| p.shard == k).map(|(name, _)| name.as_str()).collect();
+        let holders: Vec<&str> = shards.iter().filter(|(_, p)| p.shard == k).map(|(name, _)| *name).collect();
         if holders.len() > 1 {
             return Err(format!("shard {k}/{n} is given more than once: {}", holders.join(", ")));
         }
@@ -173,7 +173,6 @@ pub fn merge(parts: Vec<(String, ExperimentResult)>) -> Result<ExperimentResult,
     if !missing.is_empty() {
         return Err(format!("missing {} of {n}: shard{} {}", missing.len(), if missing.len() == 1 { "" } else { "s" }, missing.join(", ")));
     }
-    let mut runs = Vec::new();
     for ((name, part), (_, result)) in shards.iter().zip(&parts) {
         let mut have: Vec<usize> = result.runs.iter().map(|r| r.index).collect();
         have.sort_unstable();
@@ -181,17 +180,16 @@ pub fn merge(parts: Vec<(String, ExperimentResult)>) -> Result<ExperimentResult,
             let lost: Vec<String> = part.runs.iter().filter(|i| !have.contains(i)).map(|i| (i + 1).to_string()).collect();
             return Err(format!("{name} should hold {} runs and holds {}; runs not there: {}", part.runs.len(), have.len(), if lost.is_empty() { "none (it holds others)".into() } else { lost.join(", ") }));
         }
-        runs.extend(result.runs.iter().cloned());
     }
-    runs.sort_by_key(|r| r.index);
-    let mut merged = first.clone();
-    merged.seconds = parts.iter().map(|(_, r)| r.seconds).fold(0.0, f64::max);
-    merged.summary = summarise(&runs);
-    merged.failed = runs
-        .iter()
-        .filter_map(|r| r.failed.as_ref().map(|why| format!("{} · {} · {} · {} · seed {}: {why}", r.model, r.task, r.protocol, r.fold, r.seed)))
-        .collect();
-    merged.runs = runs;
+    // the first part, with every part's runs in plan order and what is made from them anew
+    let seconds = parts.iter().map(|(_, r)| r.seconds).fold(0.0, f64::max);
+    let mut parts = parts.into_iter().map(|(_, result)| result);
+    let Some(mut merged) = parts.next() else { return Err("no parts to merge".into()) };
+    merged.runs.extend(parts.flat_map(|result| result.runs));
+    merged.runs.sort_by_key(|r| r.index);
+    merged.seconds = seconds;
+    merged.summary = summarise(&merged.runs);
+    merged.failed = failed_lines(&merged.runs);
     merged.part = None;
     Ok(merged)
 }

@@ -44,8 +44,7 @@ pub fn Results() -> impl IntoView {
         (0..task_count.get())
             .map(|i| {
                 let table = move || grouped.with(|g| g.get(i).cloned()).map(|table| view! { <TaskResults table=table /> });
-                let bars = Memo::new(move |_| grouped.with(|g| g.get(i).map(bars_of)));
-                let bars = Signal::derive(move || bars.get().unwrap_or_default());
+                let bars: Signal<Bars> = Memo::new(move |_| grouped.with(|g| g.get(i).map(bars_of).unwrap_or_default())).into();
                 view! {
                     {table}
                     <PlotCanvas data=bars id=format!("bars-{i}") class="bars"
