@@ -544,7 +544,7 @@ mod cli {
             if let Some(why) = failed {
                 return Err(why);
             }
-            let parts = children.iter().map(|(_, part, _)| read_part(part)).collect::<Result<Vec<_>, _>>()?;
+            let parts = children.iter().map(|(_, part, _)| read_results(part)).collect::<Result<Vec<_>, _>>()?;
             let mut merged = shard::merge(parts)?;
             merged.seconds = started.elapsed().as_secs_f64();
             Ok(merged)
@@ -553,17 +553,18 @@ mod cli {
         outcome
     }
 
-    /// Reads a part of a sharded run, named by its path for messages.
-    fn read_part(path: &std::path::Path) -> Result<(String, ExperimentResult), String> {
+    /// Reads a results JSON (a whole run's or a part of a sharded run), named by its path for
+    /// messages; a file that is not one (binary files too) is "not a NeuroGNN results JSON".
+    fn read_results(path: &std::path::Path) -> Result<(String, ExperimentResult), String> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-        let result = serde_json::from_str(&text).map_err(|e| format!("{name}: not a NeuroGNN results JSON ({e})"))?;
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+        let result = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: not a NeuroGNN results JSON ({e})"))?;
         Ok((name, result))
     }
 
     /// `neurognn merge`: joins parts into one result, prints its table, writes JSON (and CSV).
     fn merge_parts(out: &std::path::Path, parts: &[PathBuf], csv: Option<PathBuf>) -> Result<(), String> {
-        let parts = parts.iter().map(|p| read_part(p)).collect::<Result<Vec<_>, _>>()?;
+        let parts = parts.iter().map(|p| read_results(p)).collect::<Result<Vec<_>, _>>()?;
         let result = shard::merge(parts)?;
         println!("merged {} runs of {}", result.runs.len(), result.spec.name);
         print!("{}", format_table(&result));
@@ -573,10 +574,8 @@ mod cli {
     /// Reads a results JSON and writes its Markdown report (recomputing the summary and its
     /// comparisons from the runs, so a JSON from an older release reports the same way).
     fn report(results: &std::path::Path, out: Option<PathBuf>) -> Result<(), String> {
-        use neurognn::train::experiment::{ExperimentResult, summarise};
-        let text = std::fs::read_to_string(results).map_err(|e| format!("cannot read {}: {e}", results.display()))?;
-        let mut result: ExperimentResult =
-            serde_json::from_str(&text).map_err(|e| format!("{}: not a NeuroGNN results JSON ({e})", results.display()))?;
+        use neurognn::train::experiment::summarise;
+        let (_, mut result) = read_results(results)?;
         result.summary = summarise(&result.runs);
         let markdown = neurognn::train::report::markdown(&result);
         match out {
