@@ -34,6 +34,8 @@ mod cli {
         command: Command,
     }
 
+    // parsed once per process: the size of its largest variant (`run`'s options) costs nothing
+    #[allow(clippy::large_enum_variant)]
     #[derive(Subcommand)]
     enum Command {
         /// List the recordings in data files: frames, neurons, identities, frame rate, labels.
