@@ -28,7 +28,7 @@ const { pipeline } = require('stream');
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.json': 'application/json', '.csv': 'text/csv', '.txt': 'text/plain',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.csv': 'text/csv', '.txt': 'text/plain',
   '.ico': 'image/x-icon', '.map': 'application/json',
   // recordings: opaque bytes the page parses itself (named so the choice is visible)
   '.nwb': 'application/octet-stream', '.h5': 'application/octet-stream',

@@ -25,12 +25,21 @@ fn demo_trains_and_writes_its_report() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("backend: CPU"), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let losses = report["run"]["losses"].as_array().unwrap();
-    let loss = |i: usize| losses[i][1].as_f64().unwrap();
-    assert!(loss(losses.len() - 1) < loss(0), "loss did not fall: {losses:?}");
-    assert_eq!(report["run"]["steps_run"], 120);
-    let v = &report["run"]["validation"];
-    assert!(v["mse"].as_f64().unwrap() < v["persistence_mse"].as_f64().unwrap(), "{v}");
+    // an MLP, then a GCN given the connectome among the synthetic worm's neurons
+    let runs = report["runs"].as_array().unwrap();
+    let models: Vec<&str> = runs.iter().map(|r| r["model"].as_str().unwrap()).collect();
+    assert_eq!(models, ["MLP", "GCN"], "{stdout}");
+    assert!(report["graph_edges"].as_u64().unwrap() > 10, "{}", report["graph_edges"]);
+    for run in runs {
+        let run = &run["run"];
+        let losses = run["losses"].as_array().unwrap();
+        let loss = |i: usize| losses[i][1].as_f64().unwrap();
+        assert!(loss(losses.len() - 1) < loss(0), "loss did not fall: {losses:?}");
+        assert_eq!(run["steps_run"], 120);
+        let v = &run["validation"];
+        assert!(v["mse"].as_f64().unwrap() < v["persistence_mse"].as_f64().unwrap(), "{v}");
+    }
+    assert!(stdout.contains("GCN: ") && stdout.contains("edges among these neurons"), "{stdout}");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<polyline"));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -441,3 +441,27 @@ fn runs_shared_out_by_a_pool_and_gathered_give_one_run_s_numbers() {
     assert_eq!(resumed.runs[1].parameters, both.runs[1].parameters);
     assert_ne!(resumed.runs[1].parameters, resumed.runs[0].parameters);
 }
+
+/// Every step of the page's guided lesson runs (cut to a few steps here; the e2e suite times
+/// them whole in the page) and gives what its view shows.
+#[test]
+fn every_lesson_step_runs_and_gives_what_its_view_shows() {
+    assert!(neurognn::train::presets::lesson(1).is_none() && neurognn::train::presets::lesson(6).is_none());
+    for step in 2..=5 {
+        let mut spec = neurognn::train::presets::lesson(step).unwrap();
+        spec.validate().unwrap();
+        spec.train.steps = 10;
+        for m in &mut spec.models {
+            m.steps = None;
+        }
+        let result = run(&spec);
+        assert!(result.runs.iter().all(|r| r.failed.is_none()), "lesson {step}: {:?}", result.runs.iter().map(|r| &r.failed).collect::<Vec<_>>());
+        let metric = |name: &str| result.runs.iter().all(|r| r.metrics.contains_key(name));
+        match step {
+            2 => assert!(result.runs.len() == 1 && metric("mse") && metric("persistence_mse")),
+            3 => assert!(result.runs.len() == 6 && metric("mse")),
+            4 => assert!(result.runs.len() == 6 && metric("balanced_accuracy") && result.runs.iter().all(|r| r.confusion.is_some())),
+            _ => assert!(result.runs.len() == 3 && result.runs.iter().all(|r| !r.graphs.is_empty())),
+        }
+    }
+}

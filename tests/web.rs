@@ -8,7 +8,7 @@ use burn::prelude::*;
 use neurognn::data::synthetic::SyntheticConfig;
 use neurognn::device::{self, BackendKind};
 use neurognn::model::MlpConfig;
-use neurognn::train::demo::{DemoSpec, run_demo};
+use neurognn::train::demo::{DemoRun, DemoSpec, run_demo};
 use neurognn::train::{Host, Progress, read_f32};
 use wasm_bindgen_test::*;
 
@@ -48,12 +48,15 @@ async fn demo_trains_on_webgpu_and_the_loss_falls() {
     let compute = webgpu().await;
     let mut host = BrowserHost::default();
     let report = run_demo(&small_demo(), &compute.device, &mut host).await.expect("demo should train on WebGPU");
-    let run = &report.run;
-    web_sys::console::log_1(&format!("WebGPU demo: loss {} -> {} in {:.1}s ({})", run.first_loss(), run.last_loss(), run.elapsed_s, compute.label).into());
-    assert_eq!(run.steps_run, 60);
-    assert!(host.reports >= 6, "only {} progress reports", host.reports);
-    assert!(run.last_loss() < 0.9 * run.first_loss(), "loss did not fall: {:?}", run.losses);
-    assert!(run.validation.mse.is_finite() && run.validation.mse > 0.0);
+    // the MLP, then the GCN over the connectome among the synthetic neurons
+    assert_eq!(report.runs.iter().map(|r| r.model.as_str()).collect::<Vec<_>>(), ["MLP", "GCN"]);
+    for DemoRun { model, run } in &report.runs {
+        web_sys::console::log_1(&format!("WebGPU demo, {model}: loss {} -> {} in {:.1}s ({})", run.first_loss(), run.last_loss(), run.elapsed_s, compute.label).into());
+        assert_eq!(run.steps_run, 60);
+        assert!(run.last_loss() < 0.9 * run.first_loss(), "{model}: loss did not fall: {:?}", run.losses);
+        assert!(run.validation.mse.is_finite() && run.validation.mse > 0.0);
+    }
+    assert!(host.reports >= 12, "only {} progress reports", host.reports);
 }
 
 #[wasm_bindgen_test]
@@ -61,7 +64,10 @@ async fn demo_trains_on_the_cpu_fallback_in_the_browser() {
     let compute = device::pick(device::BackendChoice::Cpu).await;
     assert_eq!(compute.kind, BackendKind::Cpu);
     let report = run_demo(&small_demo(), &compute.device, &mut BrowserHost::default()).await.expect("CPU demo should train");
-    assert!(report.run.last_loss() < 0.9 * report.run.first_loss(), "loss did not fall: {:?}", report.run.losses);
+    assert_eq!(report.runs.len(), 2);
+    for DemoRun { model, run } in &report.runs {
+        assert!(run.last_loss() < 0.9 * run.first_loss(), "{model}: loss did not fall: {:?}", run.losses);
+    }
 }
 
 /// Output and input gradient of one MLP pass, with the same weights moved onto `device`.

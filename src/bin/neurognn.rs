@@ -19,7 +19,7 @@ mod cli {
     use neurognn::data::{Recording, formats, labels, names};
     use neurognn::device;
     use neurognn::plot::{LossSeries, draw_loss, to_svg};
-    use neurognn::train::demo::{DemoSpec, run_demo};
+    use neurognn::train::demo::{DemoRun, DemoSpec, run_demo};
     use neurognn::train::experiment::RunResult;
     use neurognn::train::saved::{SavedModel, apply};
     use neurognn::train::{Host, NativeHost, Progress};
@@ -143,7 +143,7 @@ mod cli {
             #[arg(long)]
             json: Option<PathBuf>,
         },
-        /// Train the built-in demo (MLP next-step prediction on a synthetic worm) and print the losses.
+        /// Train the built-in demo (next-step prediction on a synthetic worm: an MLP, then a GCN given its wiring) and print the losses.
         Demo {
             /// Optimiser steps.
             #[arg(long, default_value_t = DemoSpec::default().train.steps)]
@@ -288,25 +288,24 @@ mod cli {
                 println!("backend: {}", compute.label);
                 let report = pollster::block_on(run_demo(&spec, &compute.device, &mut NativeHost { verbose }))
                     .map_err(|e| e.to_string())?;
-                let run = &report.run;
                 println!(
                     "data: synthetic worm, {} neurons × {} frames; {} training and {} validation windows",
                     report.neurons, report.frames, report.train_windows, report.validation_windows
                 );
-                println!("model: MLP, {} parameters; {} steps", run.parameters, run.steps_run);
-                println!("loss: first {:.5}  last {:.5}", run.first_loss(), run.last_loss());
-                let v = &run.validation;
-                println!(
-                    "validation: MSE {:.5} (persistence {:.5}), R² {:.4} (persistence {:.4})",
-                    v.mse, v.persistence_mse, v.r2, v.persistence_r2
-                );
-                println!("wall time: {:.2} s", run.elapsed_s);
+                println!("graph given to the graph networks: {}, {} edges among these neurons", report.graph, report.graph_edges);
+                for DemoRun { model, run } in &report.runs {
+                    let v = &run.validation;
+                    println!(
+                        "{model}: {} parameters, {} steps in {:.2} s; loss first {:.5} last {:.5}; validation MSE {:.5} (persistence {:.5}), R² {:.4} (persistence {:.4})",
+                        run.parameters, run.steps_run, run.elapsed_s, run.first_loss(), run.last_loss(), v.mse, v.persistence_mse, v.r2, v.persistence_r2
+                    );
+                }
                 if let Some(path) = json {
                     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
                     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 }
                 if let Some(path) = svg {
-                    let series = [LossSeries { name: compute.label.clone(), points: run.losses.clone() }];
+                    let series: Vec<LossSeries> = report.runs.iter().map(|r| LossSeries { name: format!("{} · {}", r.model, compute.label), points: r.run.losses.clone() }).collect();
                     let text = to_svg((640, 400), |area| draw_loss(area, &series)).map_err(|e| e.to_string())?;
                     std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 }

@@ -6,10 +6,12 @@
 //! windows). Holds no tensors and knows nothing of models or the UI.
 
 pub mod connectome;
+pub mod events;
 pub mod formats;
 pub mod graph;
 pub mod labels;
 pub mod names;
+pub mod positions;
 pub mod preprocess;
 pub mod reference;
 pub mod synthetic;

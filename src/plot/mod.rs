@@ -3,11 +3,13 @@
 
 pub mod bars;
 pub mod coverage;
+pub mod events;
 pub mod loss;
 pub mod matrix;
 pub mod network;
 pub mod preview;
 pub mod raster;
+pub mod worm;
 
 pub use bars::Bars;
 pub use coverage::{Coverage, draw_coverage};
@@ -16,14 +18,38 @@ pub use matrix::Matrix;
 pub use network::Network;
 pub use preview::DataPreview;
 pub use raster::{Raster, draw_raster};
+pub use worm::{WormFrame, WormLayout, draw_worm};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+/// Okabe & Ito's palette (2008): colours told apart with the common colour-vision deficiencies,
+/// for categories (behavioural states, neurons' lines).
+pub const OKABE_ITO: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(240, 228, 66),
+    RGBColor(0, 0, 0),
+];
+
 /// A chart that draws itself on any plotters backend: a canvas in the page, SVG for export.
 pub trait Chart {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
+}
+
+/// Nothing to draw yet: a blank area.
+impl<T: Chart> Chart for Option<T> {
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        match self {
+            Some(chart) => chart.draw(area),
+            None => area.fill(&WHITE).map_err(PlotError::from),
+        }
+    }
 }
 
 impl Chart for Raster {

@@ -27,6 +27,12 @@ pub struct Raster {
     pub states: Vec<Option<u16>>,
     pub state_names: Vec<String>,
     pub duration_s: f32,
+    /// Each row's neuron (`None`: unidentified), to place it on the worm.
+    #[serde(default)]
+    pub names: Vec<Option<String>>,
+    /// A time bin marked with a line (the moment shown in the other time views).
+    #[serde(default)]
+    pub cursor: Option<usize>,
 }
 
 impl Raster {
@@ -61,25 +67,24 @@ impl Raster {
             }
             None => (vec![None; bins], Vec::new()),
         };
-        Self { title: rec.name.clone(), neurons: n, bins, values, states, state_names, duration_s: rec.duration_s() }
+        Self {
+            title: rec.name.clone(),
+            neurons: n,
+            bins,
+            values,
+            states,
+            state_names,
+            duration_s: rec.duration_s(),
+            names: rec.neuron_names.clone(),
+            cursor: None,
+        }
     }
 }
 
-/// The colour of state `s` in every ethogram and legend.
+/// The colour of state `s` in every ethogram and legend (Okabe & Ito's palette, readable with
+/// the common colour-vision deficiencies).
 pub fn state_color(s: usize) -> RGBColor {
-    const COLORS: [RGBColor; 10] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-        RGBColor(188, 189, 34),
-        RGBColor(23, 190, 207),
-    ];
-    COLORS[s % COLORS.len()]
+    super::OKABE_ITO[s % super::OKABE_ITO.len()]
 }
 
 /// Draws the raster, the ethogram bar under it and a legend of states.
@@ -119,6 +124,10 @@ pub fn draw_raster<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, raster: &R
         s.map(|s| Rectangle::new([(b as f32, bar_bottom), (b as f32 + 1.0, bar_top)], state_color(usize::from(s)).filled()))
     });
     chart.draw_series(ethogram).map_err(PlotError::from)?;
+    if let Some(b) = raster.cursor.filter(|&b| b < raster.bins) {
+        let x = b as f32 + 0.5;
+        chart.draw_series(std::iter::once(PathElement::new(vec![(x, bar_bottom), (x, raster.neurons as f32)], RED.stroke_width(2)))).map_err(PlotError::from)?;
+    }
     let mut x = 46i32;
     for (s, name) in raster.state_names.iter().enumerate() {
         legend.draw(&Rectangle::new([(x, 5), (x + 12, 17)], state_color(s).filled())).map_err(PlotError::from)?;

@@ -42,18 +42,20 @@ pub fn next_step_mlp(hidden: usize, layers: usize) -> ModelSpec {
     ModelSpec { kind, hidden, layers, dropout: 0.0, ..ModelSpec::new(kind) }
 }
 
-/// Trains `model` on `data.train` and scores it on `data.validation`.
+/// Trains `model` on `data.train` and scores it on `data.validation`; `incoming` is the graph
+/// a graph network is given (row-major `incoming[i][j]`, see [`FitSetup`]).
 pub async fn fit_next_step<H: Host>(
     data: &NextStepData,
     model: &ModelSpec,
+    incoming: Option<&[f32]>,
     cfg: &TrainConfig,
     device: &Device,
     host: &mut H,
 ) -> Result<(Network, NextStepReport), TrainError> {
     let (train, validation) = (&data.train, &data.validation);
-    let setup = FitSetup { spec: model, objective: &Objective::NextStep, incoming: None, train: cfg };
+    let setup = FitSetup { spec: model, objective: &Objective::NextStep, incoming, train: cfg };
     let Fitted { network, report } = fit(setup, train, validation, device, host).await?;
-    let predicted = evaluate(&network, model, validation, None, &Objective::NextStep, device).await?.outputs;
+    let predicted = evaluate(&network, model, validation, incoming, &Objective::NextStep, device).await?.outputs;
     let truth = validation.targets();
     let scores = NextStepScores::compute(&predicted, &truth.last, &truth.next, validation.nodes);
     let report = NextStepReport {
@@ -87,7 +89,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 150, ..Default::default() };
         let (_, report) =
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(32, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(32, 1), None, &cfg, &Device::flex(), &mut NativeHost::default()))
                 .unwrap();
         assert!(report.last_loss() < 0.7 * report.first_loss(), "{:?}", report.losses);
         let v = report.validation;
@@ -101,7 +103,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 20, report_every: 5, ..Default::default() };
         let run = || {
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), &cfg, &Device::flex(), &mut NativeHost::default()))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), None, &cfg, &Device::flex(), &mut NativeHost::default()))
                 .unwrap()
                 .1
         };
@@ -123,7 +125,7 @@ mod tests {
         let data = data();
         let cfg = TrainConfig { steps: 1000, report_every: 10, ..Default::default() };
         let (_, report) =
-            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), &cfg, &Device::flex(), &mut StopAfter(30)))
+            pollster::block_on(fit_next_step(&data, &next_step_mlp(16, 1), None, &cfg, &Device::flex(), &mut StopAfter(30)))
                 .unwrap();
         assert!(report.stopped);
         assert_eq!(report.steps_run, 31);

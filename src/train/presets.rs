@@ -123,6 +123,43 @@ pub fn preset(name: &str) -> Option<ExperimentSpec> {
     })
 }
 
+/// The experiment a step of the page's guided lesson runs (`None`: the step trains nothing).
+/// Sized so that each finishes within a minute on the CPU in the page on a 2-core machine
+/// (measured in the e2e suite, which prints each step's time): the synthetic worm, 1200 frames,
+/// 300 steps, the two networks of the demo.
+///
+/// 2. predict the next frame: an MLP against persistence, within one animal;
+/// 3. give the network the wiring: MLP and GCN over the connectome on animals never seen;
+/// 4. read behaviour from neurons: FWD / REV / TURN from activity, MLP and GCN, unseen animals;
+/// 5. let a network find the wiring: NRI, its graph scored against the true wiring.
+pub fn lesson(step: usize) -> Option<ExperimentSpec> {
+    let animals = |n: usize| DataSpec::Synthetic {
+        config: SyntheticConfig { animals: n, frames: 1200, observed_fraction: if n > 1 { 0.85 } else { 1.0 }, ..SyntheticConfig::default() },
+    };
+    let base = |data: DataSpec, tasks: Vec<TaskSpec>, models: Vec<ModelSpec>, protocol: Protocol| ExperimentSpec {
+        name: format!("lesson-{step}"),
+        data,
+        preprocess: PreprocessSpec { neuron_set: NeuronSet::Shared, change: false, history: 4, resample_hz: None },
+        tasks,
+        models,
+        protocols: vec![protocol],
+        ..ExperimentSpec::default()
+    };
+    let mlp_gcn = || vec![ModelSpec::new(ModelKind::Mlp), ModelSpec::new(ModelKind::Gcn)];
+    let states = || {
+        let classes: Vec<(&str, &[&str])> = crate::data::synthetic::STATES.iter().map(|s| (*s, std::slice::from_ref(s))).collect();
+        TaskSpec::Behaviour { name: "behaviour".into(), classes: owned(&classes) }
+    };
+    Some(match step {
+        2 => base(animals(1), vec![TaskSpec::NextStep], vec![ModelSpec::new(ModelKind::Mlp)], Protocol::WithinAnimal),
+        3 => base(animals(3), vec![TaskSpec::NextStep], mlp_gcn(), Protocol::LeaveOneAnimalOut),
+        4 => base(animals(3), vec![states()], mlp_gcn(), Protocol::LeaveOneAnimalOut),
+        // the synthetic-demo preset's NRI (AUROC 0.858 against the true wiring, see README)
+        5 => base(animals(3), vec![TaskSpec::NextStep], vec![ModelSpec { learning_rate: Some(5e-3), ..ModelSpec::new(ModelKind::Nri) }], Protocol::LeaveOneAnimalOut),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ const MIN_REDRAW_MS: u32 = 300;
 /// * `data`: what to draw (a chart from [`crate::plot`]).
 /// * `id`, `class`, `label`: the element's id, CSS class and accessible name.
 /// * `export`: offer "PNG" and "SVG" buttons that download the chart as `<id>.png` / `.svg`.
+/// * `redraw_ms`: the shortest time between two draws (playback asks for less than the default).
 #[component]
 pub fn PlotCanvas<T>(
     data: Signal<T>,
@@ -30,6 +31,7 @@ pub fn PlotCanvas<T>(
     width: u32,
     height: u32,
     #[prop(default = false)] export: bool,
+    #[prop(default = MIN_REDRAW_MS)] redraw_ms: u32,
 ) -> impl IntoView
 where
     T: Chart + Clone + Send + Sync + 'static,
@@ -49,7 +51,7 @@ where
         }
         let since = last_draw.lock().ok().and_then(|l| *l).map_or(u32::MAX, |t| t.elapsed().as_millis().min(u128::from(u32::MAX)) as u32);
         let (pending, canvas_id, last_draw) = (pending.clone(), canvas_id.clone(), last_draw.clone());
-        gloo::timers::callback::Timeout::new(MIN_REDRAW_MS.saturating_sub(since), move || {
+        gloo::timers::callback::Timeout::new(redraw_ms.saturating_sub(since), move || {
             pending.store(false, Ordering::Relaxed);
             if let Ok(mut l) = last_draw.lock() {
                 *l = Some(web_time::Instant::now());
@@ -81,7 +83,7 @@ where
     });
     view! {
         <figure class="chart">
-            <canvas id=id class=class node_ref=canvas width=width height=height aria-label=label.clone()></canvas>
+            <canvas id=id class=class node_ref=canvas width=width height=height role="img" aria-label=label.clone()></canvas>
             {buttons}
         </figure>
     }

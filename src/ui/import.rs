@@ -10,6 +10,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
+use super::events::EventAligned;
+use super::worm::{OnTheWorm, WormView};
 use crate::worker::{FromWorker, ParsedDrop, ToWorker, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
@@ -299,6 +301,7 @@ pub fn ImportPanel() -> impl IntoView {
             <ul id="import-messages" class="messages" aria-live="polite">{messages}</ul>
             <FileList />
             <Animals />
+            <AnimalViews />
             <SharedNeurons />
             <States />
         </section>
@@ -464,6 +467,30 @@ fn AnimalCard(index: usize, file: String, rec: Arc<Recording>) -> impl IntoView 
                 id=format!("traces-{index}") class="traces" label=format!("a few neurons' traces of {}", rec.name) width=440 height=250 />
             <button class="secondary" on:click=remove>"Remove"</button>
         </article>
+    }
+}
+
+/// One chosen animal on the worm (played back, its raster under the same cursor) and its
+/// activity around behaviour transitions.
+#[component]
+fn AnimalViews() -> impl IntoView {
+    let library = expect_context::<Library>();
+    let chosen = RwSignal::new(0usize);
+    let recording = Signal::derive(move || library.animals.with(|a| a.get(chosen.get()).or(a.first()).map(|(_, r)| r.clone())));
+    let worm = Memo::new(move |_| recording.get().map(|r| OnTheWorm::of(Raster::from_recording(&r, 400))));
+    let cursor = RwSignal::new(0usize);
+    let raster = Signal::derive(move || worm.get().map(|w| Raster { cursor: Some(cursor.get()), ..(*w.raster).clone() }));
+    let options = move || {
+        library.animals.with(|a| a.iter().enumerate().map(|(i, (_, r))| view! { <option value=i.to_string()>{r.name.clone()}</option> }).collect_view())
+    };
+    view! {
+        <Show when=move || library.animals.with(|a| !a.is_empty())>
+            <h3>"An animal on the worm, and around its behaviour"</h3>
+            <label>"Animal " <select id="view-animal" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || chosen.get().to_string()>{options}</select></label>
+            <WormView id="animal-worm" recording=Signal::derive(move || worm.get()) cursor=cursor />
+            <PlotCanvas data=raster id="animal-raster" label="activity raster with the ethogram and the moment shown on the worm" width=900 height=300 />
+            <EventAligned id="animal-events" recording=recording />
+        </Show>
     }
 }
 

@@ -11,7 +11,10 @@ use wasm_bindgen::JsValue;
 use super::UrlSettings;
 use super::chart::{LossChart, PlotCanvas, download_bytes, download_text};
 use super::import::Library;
+use super::keep::{self, KeptExperiment};
+use super::lesson::Lesson;
 use super::results::Results;
+use super::worm::{OnTheWorm, WormView};
 use crate::worker::pool::pool_size;
 use crate::worker::{FromWorker, Pool, ToWorker, TrainingWorker};
 use crate::data::Recording;
@@ -38,10 +41,12 @@ pub enum Phase {
     Done,
     Stopped,
     Failed(String),
+    /// An experiment kept by this browser was shown again on opening the page.
+    Restored { finished: usize, planned: usize },
 }
 
 impl Phase {
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         match self {
             Phase::Idle => "ready".into(),
             Phase::Loading(what) => format!("loading: {what}"),
@@ -50,10 +55,12 @@ impl Phase {
             Phase::Done => "done".into(),
             Phase::Stopped => "stopped".into(),
             Phase::Failed(why) => format!("failed: {why}"),
+            Phase::Restored { finished, planned } if finished == planned => format!("done: the {finished} runs kept by this browser"),
+            Phase::Restored { finished, planned } => format!("kept by this browser: {finished} of {planned} runs finished"),
         }
     }
 
-    fn busy(&self) -> bool {
+    pub(super) fn busy(&self) -> bool {
         matches!(self, Phase::Loading(_) | Phase::Running | Phase::Paused)
     }
 }
@@ -153,7 +160,7 @@ impl Lab {
     /// Applies a message from worker `from` of the pool.
     fn receive(&self, from: usize, message: FromWorker) {
         match message {
-            FromWorker::Ready | FromWorker::Claim { .. } | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
+            FromWorker::Ready | FromWorker::Claim { .. } | FromWorker::DemoModel { .. } | FromWorker::DemoDone { .. } | FromWorker::Pong | FromWorker::Reading { .. } | FromWorker::Parsed { .. } => {}
             FromWorker::Lost { message } => {
                 // said where the work was lost: beside Apply, and/or in the experiment's status
                 if self.applying.get_untracked() {
@@ -267,6 +274,74 @@ impl Lab {
     }
 }
 
+/// Shows the experiment this browser kept, if it is the one on screen (`any_spec`: the link
+/// named none, so whichever was kept), then keeps the lab's experiment whenever runs finish.
+fn restore(lab: Lab, any_spec: bool) {
+    let ready = RwSignal::new(false);
+    wasm_bindgen_futures::spawn_local(async move {
+        match keep::load().await {
+            Ok(Some(kept)) if !lab.phase.get_untracked().busy() && (any_spec || kept.spec == lab.spec.get_untracked()) && !kept.runs.is_empty() => {
+                let planned = kept.plan.as_ref().map_or(kept.runs.len(), |p| p.runs.len());
+                let finished = kept.runs.len();
+                let rows = kept.plan.as_ref().map(|p| {
+                    p.runs.iter().enumerate().map(|(i, label)| {
+                        let run = kept.runs.iter().find(|r| r.index == i);
+                        QueueRow { label: label.clone(), progress: None, outcome: run.map(outcome), seconds: run.map(|r| r.seconds), worker: None }
+                    })
+                    .collect()
+                });
+                lab.spec.set(kept.spec.clone());
+                lab.base_url.set(kept.base_url);
+                lab.ran.set(Some(kept.spec));
+                lab.queue.set(rows.unwrap_or_default());
+                lab.plan.set(kept.plan);
+                lab.runs.set(kept.runs);
+                lab.result.set(kept.result);
+                lab.models.set(kept.models.into_iter().map(|(i, (name, bytes))| (i, (name, Arc::new(bytes)))).collect());
+                lab.data.set(kept.data);
+                lab.phase.set(Phase::Restored { finished, planned });
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("the experiment kept by this browser was not restored: {e}"),
+        }
+        ready.set(true);
+    });
+    // keep the experiment on screen as runs finish: a change schedules one save a moment later,
+    // which takes whatever has changed by then (a reload loses at most that moment)
+    let pending = StoredValue::new_local(false);
+    Effect::new(move |_| {
+        lab.runs.track();
+        lab.result.track();
+        lab.models.track();
+        if !ready.get() || lab.runs.with_untracked(Vec::is_empty) || pending.get_value() {
+            return;
+        }
+        pending.set_value(true);
+        gloo::timers::callback::Timeout::new(SAVE_AFTER_MS, move || {
+            pending.set_value(false);
+            let Some(spec) = lab.ran.get_untracked() else { return };
+            let kept = KeptExperiment {
+                spec,
+                base_url: lab.base_url.get_untracked(),
+                plan: lab.plan.get_untracked(),
+                runs: lab.runs.get_untracked(),
+                result: lab.result.get_untracked(),
+                models: lab.models.with_untracked(|m| m.iter().map(|(i, (name, bytes))| (*i, (name.clone(), bytes.to_vec()))).collect()),
+                data: lab.data.get_untracked(),
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = keep::save(&kept).await {
+                    log::warn!("the experiment could not be kept in this browser: {e}");
+                }
+            });
+        })
+        .forget();
+    });
+}
+
+/// How long after a finished run the lab keeps its experiment in the browser.
+const SAVE_AFTER_MS: u32 = 200;
+
 /// The experiment a link describes, read from the URL's fragment.
 struct Link {
     spec: Option<ExperimentSpec>,
@@ -376,9 +451,11 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     };
     let tell_all = move |m: ToWorker| pool.with_value(|p| if let Some(p) = p { p.tell_all(&m) });
 
-    // the URL always holds the experiment on screen
+    // the URL always holds the section and the experiment on screen
+    let nav = expect_context::<super::Nav>();
     Effect::new(move |_| {
-        let fragment = Link::fragment(&lab.spec.get(), &lab.base_url.get(), false);
+        let experiment = Link::fragment(&lab.spec.get(), &lab.base_url.get(), false);
+        let fragment = format!("#{}&{}", nav.fragment(), experiment.trim_start_matches('#'));
         if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&fragment));
         }
@@ -416,7 +493,7 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     let unfinished = move || {
         let planned = lab.plan.with(|p| p.as_ref().map_or(0, |p| p.runs.len()));
         let done = lab.runs.with(Vec::len);
-        (matches!(lab.phase.get(), Phase::Failed(_)) && lab.ran.with(Option::is_some) && done > 0 && done < planned).then_some(planned - done)
+        (matches!(lab.phase.get(), Phase::Failed(_) | Phase::Restored { .. }) && lab.ran.with(Option::is_some) && done > 0 && done < planned).then_some(planned - done)
     };
     let run_unfinished = move |_| {
         let Some(spec) = lab.ran.get_untracked() else { return };
@@ -430,6 +507,8 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     };
     if link.run && link.problem.is_none() {
         start();
+    } else {
+        restore(lab, link.spec.is_none());
     }
     let pause = move |_| {
         tell_all(ToWorker::Pause);
@@ -443,34 +522,56 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     let busy = move || lab.phase.get().busy();
     let paused = move || lab.phase.get() == Phase::Paused;
 
+    let lesson_start = Callback::new(move |spec: ExperimentSpec| {
+        lab.spec.set(spec);
+        lab.notice.set(None);
+        start();
+    });
     view! {
-        <section class="panel" id="lab" aria-labelledby="lab-title">
-            <h2 id="lab-title">"Experiments: graph networks versus structure-agnostic networks"</h2>
-            <Presets />
-            <Builder backend=backend />
-            <div class="controls">
-                <button id="run" on:click=move |_| start() prop:disabled=busy>"Run experiment"</button>
-                <button id="pause" class="secondary" on:click=pause prop:disabled=move || !busy() || paused()>"Pause"</button>
-                <button id="resume" class="secondary" on:click=resume prop:disabled=move || !paused()>"Resume"</button>
-                <button id="stop-run" class="secondary" on:click=stop prop:disabled=move || !busy()>"Stop"</button>
-                <span>"Status: " <strong id="lab-status" aria-live="polite">{move || lab.phase.get().text()}</strong></span>
+        <Show when=move || nav.step.get().is_some()>
+            <div class="page lesson" data-page="learn">
+                <Lesson start=lesson_start />
             </div>
-            <Show when=move || unfinished().is_some()>
-                <p class="recover">
-                    <button id="run-unfinished" on:click=run_unfinished>
-                        {move || format!("Run the {} unfinished run(s)", unfinished().unwrap_or(0))}
-                    </button>
-                    " — the finished ones are kept and not trained again."
-                </p>
-            </Show>
-            <p>"Backend: " <strong id="lab-backend">{move || lab.backend.get()}</strong></p>
+        </Show>
+        <div class="page" data-page="experiment">
+            <section class="panel" id="lab" aria-labelledby="lab-title">
+                <h2 id="lab-title">"Experiments: graph networks versus structure-agnostic networks"</h2>
+                <Presets />
+                <Builder backend=backend />
+                <div class="controls">
+                    <button id="run" on:click=move |_| start() prop:disabled=busy>"Run experiment"</button>
+                    <button id="pause" class="secondary" on:click=pause prop:disabled=move || !busy() || paused()>"Pause"</button>
+                    <button id="resume" class="secondary" on:click=resume prop:disabled=move || !paused()>"Resume"</button>
+                    <button id="stop-run" class="secondary" on:click=stop prop:disabled=move || !busy()>"Stop"</button>
+                    <span>"Status: " <strong id="lab-status" aria-live="polite">{move || lab.phase.get().text()}</strong></span>
+                </div>
+                <Show when=move || unfinished().is_some()>
+                    <p class="recover">
+                        <button id="run-unfinished" on:click=run_unfinished>
+                            {move || format!("Run the {} unfinished run(s)", unfinished().unwrap_or(0))}
+                        </button>
+                        " — the finished ones are kept and not trained again."
+                    </p>
+                </Show>
+                <p>"Backend: " <strong id="lab-backend">{move || lab.backend.get()}</strong></p>
+                <Queue />
+                <LossChart series=lab.losses id="lab-loss" />
+            </section>
+        </div>
+        <div class="page" data-page="results">
+            <section class="panel" id="results-panel" aria-labelledby="results-title">
+                <h2 id="results-title">"Results"</h2>
+                <Show when=move || lab.runs.with(Vec::is_empty)>
+                    <p class="empty">"No run has finished yet: choose an experiment and press “Run experiment”. Results appear here as runs finish."</p>
+                </Show>
+                <Results />
+                <Keep />
+                <ApplyModel worker=worker backend=backend />
+            </section>
+        </div>
+        <div class="page" data-page="data">
             <DataView />
-            <Queue />
-            <LossChart series=lab.losses id="lab-loss" />
-            <Results />
-            <Keep />
-            <ApplyModel worker=worker backend=backend />
-        </section>
+        </div>
     }
 }
 
@@ -765,7 +866,7 @@ fn Queue() -> impl IntoView {
     };
     view! {
         <p id="overall">{overall}</p>
-        <ol id="queue" class="queue">{rows}</ol>
+        <ol id="queue" class="queue" tabindex="0" aria-label="the runs of the experiment">{rows}</ol>
     }
 }
 
@@ -918,15 +1019,22 @@ fn DataView() -> impl IntoView {
     let raster = Signal::derive(move || lab.data.with(|d| d.as_ref().and_then(|d| d.rasters.get(chosen.get()).or(d.rasters.first()).cloned())));
     let traces = Signal::derive(move || lab.data.with(|d| d.as_ref().and_then(|d| d.traces.get(chosen.get()).or(d.traces.first()).cloned())));
     let coverage = Signal::derive(move || lab.data.with(|d| d.as_ref().map(|d| d.coverage.clone())));
+    let cursor = RwSignal::new(0usize);
+    let worm = Signal::derive(move || raster.get().map(OnTheWorm::of));
+    let raster_at_cursor = Signal::derive(move || raster.get().map(|r| Raster { cursor: Some(cursor.get()), ..r }));
     view! {
-        <Show when=move || lab.data.with(Option::is_some)>
-            <h3>"Data"</h3>
-            <label>"Animal " <select id="data-animal" on:change=pick prop:value=move || chosen.get().to_string()>{options}</select></label>
-            <div class="data-views">
-                {move || raster.get().map(|r| view! { <PlotCanvas data=Signal::derive(move || r.clone()) id="data-raster" label="activity raster with the ethogram" width=640 height=300 export=true /> })}
-                {move || traces.get().map(|t| view! { <PlotCanvas data=Signal::derive(move || t.clone()) id="data-traces" label="a few neurons' traces" width=640 height=300 export=true /> })}
-            </div>
-            {move || coverage.get().filter(|c| c.animals.len() > 1).map(|c| view! { <PlotCanvas data=Signal::derive(move || c.clone()) id="data-coverage" label="coverage matrix: animals by identified neurons" width=900 height=240 export=true /> })}
-        </Show>
+        <section class="panel" id="experiment-data" aria-labelledby="experiment-data-title">
+            <h2 id="experiment-data-title">"The experiment's data"</h2>
+            <Show when=move || lab.data.with(Option::is_some)
+                fallback=|| view! { <p class="empty">"The data of the experiment appears here once it runs (its animals' activity, behaviour and neurons, on the worm)."</p> }>
+                <label>"Animal " <select id="data-animal" on:change=pick prop:value=move || chosen.get().to_string()>{options}</select></label>
+                <WormView id="data-worm" recording=worm cursor=cursor />
+                <div class="data-views">
+                    <PlotCanvas data=raster_at_cursor id="data-raster" label="activity raster with the ethogram and the moment shown on the worm" width=640 height=300 export=true />
+                    {move || traces.get().map(|t| view! { <PlotCanvas data=Signal::derive(move || t.clone()) id="data-traces" label="a few neurons' traces" width=640 height=300 export=true /> })}
+                </div>
+                {move || coverage.get().filter(|c| c.animals.len() > 1).map(|c| view! { <PlotCanvas data=Signal::derive(move || c.clone()) id="data-coverage" label="coverage matrix: animals by identified neurons" width=900 height=240 export=true /> })}
+            </Show>
+        </section>
     }
 }

@@ -203,16 +203,11 @@ fn keep_valid(options: Memo<Vec<String>>, value: RwSignal<String>) {
     });
 }
 
-/// The confusion matrix of one model × task × protocol, summed over folds and seeds.
-#[component]
-fn Confusion() -> impl IntoView {
-    let lab = expect_context::<Lab>();
-    let options = Memo::new(move |_| lab.runs.with(|runs| run_groups(runs, |r| r.confusion.is_some())));
-    let chosen = RwSignal::new(String::new());
-    keep_valid(options, chosen);
-    let matrix = Signal::derive(move || lab.runs.with(|runs| {
-        let key = chosen.get();
-        let picked: Vec<&RunResult> = runs.iter().filter(|r| group_of(r) == key).collect();
+/// The confusion matrix of the lab's runs that `keep` picks (all of one task), summed, titled
+/// `title` and the number of runs.
+pub(super) fn summed_confusion(lab: Lab, title: String, keep: impl Fn(&RunResult) -> bool) -> Matrix {
+    lab.runs.with(|runs| {
+        let picked: Vec<&RunResult> = runs.iter().filter(|r| keep(r)).collect();
         let task = picked.first().map(|r| r.task.clone()).unwrap_or_default();
         let classes: Vec<String> = lab.ran.with(|s| {
             s.as_ref()
@@ -232,8 +227,31 @@ fn Confusion() -> impl IntoView {
                 }
             }
         }
-        Matrix::confusion(format!("{key} (summed over {} runs)", picked.len()), &classes, &sum)
-    }));
+        Matrix::confusion(format!("{title} (summed over {} runs)", picked.len()), &classes, &sum)
+    })
+}
+
+/// The mean of the inferred graphs (`n × n` each) of `runs`.
+pub(super) fn mean_graph(runs: &[&RunResult], n: usize) -> Vec<f32> {
+    let mut mean = vec![0f32; n * n];
+    let graphs: Vec<&Vec<f32>> = runs.iter().flat_map(|r| r.graphs.iter().map(|g| &g.edges)).filter(|e| e.len() == n * n).collect();
+    for e in &graphs {
+        mean.iter_mut().zip(e.iter()).for_each(|(m, v)| *m += v / graphs.len() as f32);
+    }
+    mean
+}
+
+/// The confusion matrix of one model × task × protocol, summed over folds and seeds.
+#[component]
+fn Confusion() -> impl IntoView {
+    let lab = expect_context::<Lab>();
+    let options = Memo::new(move |_| lab.runs.with(|runs| run_groups(runs, |r| r.confusion.is_some())));
+    let chosen = RwSignal::new(String::new());
+    keep_valid(options, chosen);
+    let matrix = Signal::derive(move || {
+        let key = chosen.get();
+        summed_confusion(lab, key.clone(), |r| group_of(r) == key)
+    });
     view! {
         <Show when=move || !options.get().is_empty()>
             <h4>"Confusion matrix"</h4>
@@ -331,14 +349,7 @@ fn Graphs() -> impl IntoView {
     });
     let inferred = Memo::new(move |_| {
         let n = neurons.with(Vec::len);
-        let mut mean = vec![0f32; n * n];
-        lab.runs.with(|runs| picked.with(|ix| {
-            let graphs: Vec<&Vec<f32>> = runs_at(runs, ix).into_iter().flat_map(|r| r.graphs.iter().map(|g| &g.edges)).filter(|e| e.len() == n * n).collect();
-            for e in &graphs {
-                mean.iter_mut().zip(e.iter()).for_each(|(m, v)| *m += v / graphs.len() as f32);
-            }
-        }));
-        mean
+        lab.runs.with(|runs| picked.with(|ix| mean_graph(&runs_at(runs, ix), n)))
     });
     let heat = move |title: String, values: Vec<f32>| Matrix::adjacency(title, &neurons.get(), values);
     let inferred_map = Signal::derive(move || heat(format!("inferred edge probability ({} folds)", picked.with(Vec::len)), inferred.get()));

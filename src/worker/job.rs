@@ -136,11 +136,12 @@ pub fn serve() {
                     if backend == BackendChoice::Auto {
                         post(&FromWorker::Status { text: "timing a few steps on each backend".into() });
                     }
-                    let compute = pick_backend(backend, std::slice::from_ref(&prepared.model), prepared.step(&spec)).await;
+                    let compute = pick_backend(backend, &spec.models, prepared.step(&spec)).await;
                     post(&FromWorker::Backend { label: compute.label.clone(), gpu: compute.kind == BackendKind::WebGpu });
+                    let starting = |model: &str| post(&FromWorker::DemoModel { model: model.to_string() });
                     let mut host = WorkerHost::new(control.clone(), Vec::new(), fault);
-                    host.index = 1; // the demo is one run: a fault acts at once
-                    let mut outcome = train_demo(&spec, &prepared, &compute.device, &mut host).await;
+                    host.index = 1; // a fault acts in the demo's first run
+                    let mut outcome = train_demo(&spec, &prepared, &compute.device, &mut host, starting).await;
                     if let Err(TrainError::Read(why)) = &outcome
                         && compute.kind == BackendKind::WebGpu
                     {
@@ -148,10 +149,10 @@ pub fn serve() {
                         device::gpu_lost(why);
                         let cpu = device::cpu(&format!("the GPU failed during the demo ({why})"));
                         post(&FromWorker::Backend { label: cpu.label.clone(), gpu: false });
-                        outcome = train_demo(&spec, &prepared, &cpu.device, &mut WorkerHost::new(control, Vec::new(), None)).await;
+                        outcome = train_demo(&spec, &prepared, &cpu.device, &mut WorkerHost::new(control, Vec::new(), None), starting).await;
                     }
                     match outcome {
-                        Ok(report) => FromWorker::DemoDone { report: Box::new(report) },
+                        Ok(runs) => FromWorker::DemoDone { report: Box::new(prepared.report(&spec, runs)) },
                         Err(e) => FromWorker::Failed { message: e.to_string() },
                     }
                 });

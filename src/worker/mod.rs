@@ -107,6 +107,8 @@ pub enum FromWorker {
     Applied { results: Vec<Application> },
     ApplyFailed { message: String },
     Done { result: Box<ExperimentResult> },
+    /// The demo starts training this model (its runs follow one another).
+    DemoModel { model: String },
     DemoDone { report: Box<DemoReport> },
     Failed { message: String },
     Pong,

@@ -16,7 +16,6 @@ const FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networkin
 
 function check(cond, message) { if (!cond) throw new Error(message); }
 const text = (page, sel) => page.locator(sel).textContent();
-const number = async (page, sel) => parseFloat(await text(page, sel));
 
 /** The renderer main thread's tasks in a Chrome trace: how many, the most CPU time one used
  * (ms), the longest in wall time with its CPU time, and what other threads of the renderer did
@@ -56,6 +55,29 @@ async function open(ctx, query) {
   });
   await page.goto(`${ctx.origin}/${query}`);
   return page;
+}
+
+/// The demo's table: per network (MLP, GCN, persistence) its first and final loss, validation
+/// MSE and R², as numbers (NaN where empty).
+const demoRows = (page) => page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#demo-runs tbody tr')].map((tr) => {
+  const cell = (c) => parseFloat(tr.querySelector(`td.${c}`)?.textContent ?? '');
+  return [tr.dataset.model, { first: cell('first'), final: cell('final'), mse: cell('mse'), r2: cell('r2') }];
+})));
+
+/// Both networks of a finished demo learnt (their loss fell) and were scored on validation frames
+/// beside persistence; returns the table's line for the log.
+async function checkDemo(page) {
+  const rows = await demoRows(page);
+  check(JSON.stringify(Object.keys(rows)) === JSON.stringify(['MLP', 'GCN', 'persistence']), `the demo's table has rows ${Object.keys(rows)}`);
+  for (const m of ['MLP', 'GCN']) {
+    const r = rows[m];
+    check(r.final < r.first, `${m}: final loss ${r.final} is not below the first ${r.first}`);
+    check(r.mse > 0 && r.mse < 1 && r.r2 > 0 && r.r2 <= 1, `${m}: validation MSE ${r.mse}, R² ${r.r2}`);
+  }
+  check(rows.persistence.mse > 0, `persistence MSE ${rows.persistence.mse}`);
+  const summary = await text(page, '#demo .summary');
+  check(/the GCN is given the connectome .*: \d+ edges among these neurons/.test(summary), `summary "${summary}"`);
+  return ['MLP', 'GCN', 'persistence'].map((m) => `${m} ${rows[m].mse}`).join(', ');
 }
 
 async function waitFinished(page) {
@@ -109,6 +131,37 @@ async function labRuns(page, steps) {
   await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
 }
 
+/// axe-core's serious and critical violations on what the page shows now, as "rule: target …"
+/// lines (axe checks visible content; hidden sections are checked when shown).
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    // evaluated through the DevTools protocol: the page's CSP rightly refuses injected scripts
+    const source = fs.readFileSync(require.resolve('axe-core/axe.min.js', { paths: [path.join(root, 'scripts')] }), 'utf8');
+    await page.evaluate(source);
+  }
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+}
+
+/// Runs axe on each section in turn (clicking its tab) and fails on any serious or critical
+/// violation; returns how many elements were checked clean per section for the log.
+async function axeSections(page, sections) {
+  const found = [];
+  for (const name of sections) {
+    await page.click(`#nav-${name}`);
+    for (const v of await axeViolations(page)) found.push(`${name}: ${v}`);
+  }
+  check(found.length === 0, `axe-core found ${found.length} serious or critical violation(s):\n    ${found.join('\n    ')}`);
+}
+
+/// Moves a range input (a time slider) as a person dragging it would: its value, then `input`.
+const seek = (page, sel, value) => page.evaluate(([sel, value]) => {
+  const input = document.querySelector(sel);
+  input.value = String(value);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}, [sel, value]);
+
 /// Non-white pixels of a canvas.
 const canvasInk = (page, sel) => page.evaluate((sel) => {
   const c = document.querySelector(sel);
@@ -125,7 +178,7 @@ const canvasInk = (page, sel) => page.evaluate((sel) => {
 async function dropBig(ctx, name, expectStats, maxGrowthMb, goalMb = maxGrowthMb, maxSeconds = 5, after = null) {
   const big = path.join(root, 'target/fixtures', name);
   check(fs.existsSync(big), `target/fixtures/${name} is missing: \`cargo test --test layouts\` writes it`);
-  const page = await open(ctx, '?backend=cpu');
+  const page = await open(ctx, '?backend=cpu#view=data');
   await waitFinished(page);
   // the reader worker (its own module instance) starts at the first drop: start it with a
   // small file, so that what is measured is what the big file costs
@@ -242,7 +295,7 @@ const tests = {
   async 'published layouts (DANDI 000776, WormID, OSB Kato and Scholz, Flavell HDF5) import with names and behaviour'(ctx) {
     const dir = path.join(root, 'target/fixtures');
     const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')).fixtures;
-    const page = await open(ctx, '?backend=cpu');
+    const page = await open(ctx, '?backend=cpu#view=data');
     await waitFinished(page);
     await dropFiles(page, expected.map((f) => path.join(dir, f.file)));
     await page.waitForFunction((n) => document.querySelector('#animal-count')?.textContent === String(n), expected.length, { timeout: 60000 });
@@ -271,7 +324,7 @@ const tests = {
   async 'a 3 GB NWB opened by its URL is read by ranges: under 5 % of it leaves the server'(ctx) {
     const big = path.join(root, 'target/fixtures/big.nwb');
     check(fs.existsSync(big), 'target/fixtures/big.nwb is missing: `cargo test --test layouts` writes it');
-    const page = await open(ctx, '?backend=cpu');
+    const page = await open(ctx, '?backend=cpu#view=data');
     await waitFinished(page);
     const before = ctx.bytesByPath.get('/fixtures/big.nwb') || 0;
     const t0 = Date.now();
@@ -337,7 +390,7 @@ const tests = {
   },
 
   async 'dropping WT_NoStim.mat shows 5 animals, 22 shared neurons and the 8 states'(ctx) {
-    const page = await open(ctx, '?backend=cpu');
+    const page = await open(ctx, '?backend=cpu#view=data');
     await waitFinished(page);
     await dropFiles(page, [path.join(KATO, 'mat/WT_NoStim.mat')]);
     await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '5', null, { timeout: 120000 });
@@ -379,7 +432,7 @@ const tests = {
   },
 
   async 'side files name and label a recording dropped with them'(ctx) {
-    const page = await open(ctx, '?backend=cpu');
+    const page = await open(ctx, '?backend=cpu#view=data');
     await waitFinished(page);
     const files = ['npz/worm1.npz', 'original/worm_0_neurons.csv', 'original/worm_0_y.csv', 'original/worm_0_states.csv'];
     await dropFiles(page, files.map((f) => path.join(KATO, f)));
@@ -400,16 +453,12 @@ const tests = {
     const backend = await text(page, '#backend');
     check(status === 'done', `status is "${status}"`);
     check(backend.startsWith('WebGPU'), `backend label is "${backend}"`);
-    const first = await number(page, '#first-loss');
-    const last = await number(page, '#final-loss');
-    check(last < first, `final loss ${last} is not below the first ${first}`);
-    const metric = await text(page, '#metric');
-    check(/validation MSE [0-9.]+ \(persistence baseline [0-9.]+\)/.test(metric), `metric reads "${metric}"`);
+    const metric = await checkDemo(page);
     const ink = await inkedPixels(page);
     check(ink > 2000, `the loss chart looks empty (${ink} inked pixels)`);
     await page.screenshot({ path: path.join(SHOTS, 'demo-webgpu.png'), fullPage: true });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  ${backend}; loss ${first} -> ${last}; ${metric}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`  ${backend}; validation MSE ${metric}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await page.close();
   },
 
@@ -430,27 +479,225 @@ const tests = {
     const backend = await text(page, '#backend');
     check(backend.startsWith('CPU'), `backend label is "${backend}"`);
     check(await text(page, '#status') === 'done', 'CPU demo did not finish');
-    const first = await number(page, '#first-loss');
-    const last = await number(page, '#final-loss');
-    check(last < first, `final loss ${last} is not below the first ${first}`);
+    const metric = await checkDemo(page);
     await page.screenshot({ path: path.join(SHOTS, 'demo-cpu.png'), fullPage: true });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  ${backend}; loss ${first} -> ${last}`);
+    console.log(`  ${backend}; validation MSE ${metric}`);
     await page.close();
+  },
+
+  async 'the app: one sentence and a living worm on the first screen, sections by tabs and in the URL, Experiment beside Results on a wide screen'(ctx) {
+    const t0 = Date.now();
+    const page = await open(ctx, '?backend=cpu');
+    // alive: the worm drawn and its playback moving
+    await page.waitForFunction(() => /\d+\.\d s/.test(document.querySelector('#meet-worm-time')?.textContent || ''), null, { timeout: 15000 });
+    const shown = await text(page, '#meet-worm-time');
+    await page.waitForFunction((t) => document.querySelector('#meet-worm-time').textContent !== t, shown, { timeout: 5000 });
+    const alive = (Date.now() - t0) / 1000;
+    const ink = await canvasInk(page, '#meet-worm-canvas');
+    check(ink > 4000, `the worm view looks empty (${ink} inked pixels)`);
+    const caption = await text(page, '#meet-worm-caption');
+    check(/^synthetic animal 1: 32 neurons drawn where their cell bodies sit, joined by their \d+ connections in the connectome .* At \d+\.\d s.* the most active \(z-scored\) are [A-Z0-9]+ [+−-]\d\.\d/.test(caption), `worm caption: "${caption}"`);
+    const tagline = await text(page, '.tagline');
+    check(tagline.trim().endsWith('.') && tagline.trim().split('. ').length === 1, `the first screen's sentence: "${tagline}"`);
+    check(alive <= 5, `nothing moved on the first screen within 5 s (${alive.toFixed(1)} s)`);
+    const visible = (sel) => page.locator(sel).isVisible();
+    const current = () => page.locator('.sections [aria-current="page"]').textContent();
+    check(await current() === 'Learn' && await visible('#meet') && await visible('#demo') && !(await visible('#lab')) && !(await visible('#drop-zone')), 'the first screen is not the Learn section alone');
+    await page.screenshot({ path: path.join(SHOTS, 'section-learn.png'), fullPage: true });
+    // each tab shows its section alone (Experiment and Results together on this 1280 px screen),
+    // names it in the URL, and a reload of that URL opens it again
+    const sections = { data: ['#drop-zone', '#experiment-data'], experiment: ['#lab', '#results-panel'], results: ['#results-panel', '#lab'] };
+    for (const [name, shows] of Object.entries(sections)) {
+      await page.click(`#nav-${name}`);
+      check((await page.evaluate(() => location.hash)).startsWith(`#view=${name}&`), `the URL after the ${name} tab: ${await page.evaluate(() => location.hash.slice(0, 40))}`);
+      for (const sel of shows) check(await visible(sel), `${sel} is not shown in the ${name} section`);
+      check(!(await visible('#meet')), `the Learn section is still shown in ${name}`);
+      await page.screenshot({ path: path.join(SHOTS, `section-${name}.png`), fullPage: true });
+    }
+    const [lab, results] = [await page.locator('#lab').boundingBox(), await page.locator('#results-panel').boundingBox()];
+    check(results.x > lab.x + lab.width - 1 && Math.abs(results.y - lab.y) < 5, `Results do not stand beside the experiment: ${JSON.stringify([lab, results])}`);
+    // a narrow screen shows one section at a time
+    await page.setViewportSize({ width: 900, height: 800 });
+    check(await visible('#results-panel') && !(await visible('#lab')), 'on a narrow screen Results and Experiment both show');
+    await page.reload();
+    await page.waitForSelector('#results-panel', { state: 'visible' });
+    check(await current() === 'Results', `a reload opened ${await current()}`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+    // a link to an experiment opens the Experiment section
+    const link = await open(ctx, '?backend=cpu#preset=synthetic-demo');
+    await link.waitForSelector('#lab', { state: 'visible' });
+    check(await link.locator('.sections [aria-current="page"]').textContent() === 'Experiment', 'a link to an experiment does not open the Experiment section');
+    await link.close();
+    console.log(`  the worm moved on the first screen ${alive.toFixed(1)} s after the page was asked for; ${caption.split('. ')[0]}`);
+  },
+
+  async 'accessibility: axe-core finds no serious or critical violation in any section; every control is reachable by keyboard'(ctx) {
+    const page = await open(ctx, '?backend=cpu');
+    await waitFinished(page);
+    await axeSections(page, ['learn', 'data', 'experiment', 'results']);
+    // in large type too (the teacher's setting)
+    await page.click('#large-type');
+    await axeSections(page, ['learn', 'experiment']);
+    await page.click('#large-type');
+    // the keyboard alone reaches the tabs and moves between sections
+    await page.click('#nav-learn');
+    await page.locator('#nav-learn').focus();
+    await page.keyboard.press('Tab');
+    check(await page.evaluate(() => document.activeElement?.id) === 'nav-data', `Tab from Learn went to ${await page.evaluate(() => document.activeElement?.id)}`);
+    await page.keyboard.press('Enter');
+    check(await page.locator('#drop-zone').isVisible(), 'Enter on the Data tab did not open Data');
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+    console.log('  axe-core: 0 serious or critical violations in Learn, Data, Experiment and Results (and in large type)');
+  },
+
+  async 'offline: a page loaded once opens again without a network, trains the demo, and keeps the Kato files it fetched'(ctx) {
+    const page = await open(ctx, '?backend=cpu');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+    await page.waitForFunction(async () => (await (await caches.open('neurognn-app')).keys()).length >= 7, null, { timeout: 60000, polling: 500 });
+    // a Kato file fetched whole while online (as the Kato presets fetch them)
+    const kato = 'data/kato2015/npz/worm1.npz';
+    const online = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, kato);
+    await waitFinished(page);
+    await ctx.browser.setOffline(true);
+    try {
+      const t0 = Date.now();
+      await page.reload();
+      // the reloaded URL holds the lab's experiment, so the demo waits for its button
+      await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'not started', null, { timeout: 30000 });
+      await page.click('#start');
+      await waitFinished(page);
+      check(await text(page, '#status') === 'done', `offline, the demo reads "${await text(page, '#status')}"`);
+      const metric = await checkDemo(page);
+      const again = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, kato);
+      check(again === online && online > 100000, `the Kato file offline: ${again} bytes (online ${online})`);
+      // proof of being offline: a file never fetched cannot be had
+      const never = await page.evaluate(async () => { try { await fetch('data/kato2015/npz/worm2.npz'); return 'fetched'; } catch { return 'failed'; } });
+      check(never === 'failed', 'a file never fetched was fetched: the browser is not offline');
+      await page.screenshot({ path: path.join(SHOTS, 'offline-demo.png'), fullPage: true });
+      check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+      console.log(`  offline: reloaded and trained the demo in ${((Date.now() - t0) / 1000).toFixed(1)} s (validation MSE ${metric}); ${kato} (${online} bytes) read from the kept copy`);
+    } finally {
+      await ctx.browser.setOffline(false);
+      await page.close();
+    }
+  },
+
+  async 'a reload in the middle of an experiment keeps its finished runs; the rest run on a click'(ctx) {
+    const page = await open(ctx, '?backend=cpu&workers=1#preset=synthetic-demo');
+    await page.waitForSelector('#steps');
+    await page.fill('#steps', '60');
+    await page.locator('#steps').press('Tab');
+    await page.click('#run');
+    const finished = () => page.evaluate(() => document.querySelectorAll('.queue li[data-state="finished"]').length);
+    await page.waitForFunction(() => document.querySelectorAll('.queue li[data-state="finished"]').length >= 2, null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    // the lab keeps its experiment within a moment (0.2 s) of each finished run
+    await page.waitForTimeout(1500);
+    const before = await finished();
+    await page.waitForTimeout(1000);
+    const beforeReload = await finished();
+    await page.reload();
+    await page.waitForFunction(() => /^kept by this browser: \d+ of 9 runs finished|^done: the 9 runs/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: 20000 });
+    const status = await text(page, '#lab-status');
+    const kept = parseInt(status.match(/(\d+) of 9|the (\d+) runs/).slice(1).find(Boolean), 10);
+    check(kept >= before && kept >= 2, `after the reload: "${status}" (${before} had finished a second before, ${beforeReload} at the reload)`);
+    check(await page.locator('.queue li[data-state="finished"]').count() === kept, 'the queue does not show the kept runs as finished');
+    check(await page.locator('table.results-table[data-task="next-step"] tbody tr').count() > 0, 'the kept runs show no results');
+    await page.screenshot({ path: path.join(SHOTS, 'reload-kept-runs.png'), fullPage: true });
+    if (kept < 9) {
+      await page.click('#run-unfinished');
+      await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    }
+    check(await text(page, '#lab-status') === 'done' || status.startsWith('done'), `after running the rest: "${await text(page, '#lab-status')}"`);
+    check(await finished() === 9, `${await finished()} of 9 runs finished`);
+    // the button forgets it: a reload then shows nothing kept
+    await page.click('#forget');
+    await page.waitForFunction(() => /^forgotten: the kept experiment/.test(document.querySelector('#forget-said')?.textContent || ''), null, { timeout: 10000 });
+    await page.reload();
+    await page.waitForSelector('#lab-status');
+    await page.waitForTimeout(1500);
+    check(await text(page, '#lab-status') === 'ready', `after Forget and a reload: "${await text(page, '#lab-status')}"`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+    console.log(`  reloaded with ${beforeReload} run(s) finished: ${kept} kept (${status}); the other ${9 - kept} ran on a click; Forget emptied it`);
+  },
+
+  async 'the guided lesson, walked by keyboard only: each step its action and live view, each training step within a minute on the CPU'(ctx) {
+    const page = await open(ctx, '?backend=cpu#lesson&step=1');
+    await page.waitForSelector('#lesson-title');
+    check(!(await page.locator('#demo').isVisible()), 'the demo shows beside the lesson');
+    const times = [];
+    const found = [];
+    const cell = async (model) => parseFloat(await page.locator(`#lesson-scores tr[data-model="${model}"] td`).textContent());
+    for (let s = 1; s <= 6; s++) {
+      const title = await text(page, '#lesson-title');
+      check(title.startsWith(`Step ${s} of 6: `), `step ${s} reads "${title}"`);
+      check((await page.evaluate(() => location.hash)).includes(`lesson&step=${s}`), `the URL does not hold step ${s}`);
+      await page.waitForFunction(() => document.activeElement?.id === 'lesson-action', null, { timeout: 5000 });
+      await page.keyboard.press('Enter');
+      if (s === 1) {
+        await page.waitForFunction(() => document.querySelector('#lesson-status')?.textContent === 'playing', null, { timeout: 5000 });
+        const at = await text(page, '#lesson-worm-time');
+        await page.waitForFunction((t) => document.querySelector('#lesson-worm-time').textContent !== t, at, { timeout: 5000 });
+        check(await canvasInk(page, '#lesson-worm-canvas') > 4000, 'step 1: the worm looks empty');
+      } else if (s < 6) {
+        await page.waitForFunction(() => /^(done|stopped|failed)\S* .*in [\d.]+ s/.test(document.querySelector('#lesson-status')?.textContent || ''), null, { timeout: 180000, polling: 500 });
+        const status = await text(page, '#lesson-status');
+        const secs = parseFloat(status.match(/in ([\d.]+) s/)[1]);
+        check(status.startsWith('done'), `step ${s}: "${status}"`);
+        times.push(`step ${s} ${secs.toFixed(1)} s`);
+        check(secs <= 60, `step ${s} took ${secs} s (budget 60 s)`);
+        await page.waitForTimeout(400);
+        if (s === 2) check(await cell('MLP') < await cell('persistence'), `step 2: MLP ${await cell('MLP')} vs persistence ${await cell('persistence')}`);
+        if (s === 3) check([await cell('MLP'), await cell('GCN'), await cell('persistence')].every((v) => v > 0 && v < 1), 'step 3: the scores are missing');
+        if (s === 4) {
+          check([await cell('MLP'), await cell('GCN')].every((v) => v > 0.34 && v <= 1), `step 4: balanced accuracies ${await cell('MLP')}, ${await cell('GCN')} (chance 0.333)`);
+          check(await canvasInk(page, '#lesson-confusion') > 3000, 'step 4: the confusion matrix looks empty');
+          const events = await text(page, '#lesson-events-caption');
+          check(/onsets of REV.*AVAL [+−-]\d\.\d\d → [+−-]\d\.\d\d/.test(events), `step 4: "${events}"`);
+        }
+        if (s === 5) {
+          const auroc = await text(page, '#lesson-auroc');
+          const v = parseFloat((auroc.match(/AUROC against the true wiring ([\d.]+)/) || [])[1]);
+          check(v > 0.6, `step 5: "${auroc}"`);
+          check(await canvasInk(page, '#lesson-inferred') > 3000, 'step 5: the inferred graph looks empty');
+        }
+      }
+      await page.screenshot({ path: path.join(SHOTS, `lesson-step-${s}.png`), fullPage: true });
+      if (s < 6) for (const v of await axeViolations(page)) found.push(`step ${s}: ${v}`);
+      if (s < 6) await page.keyboard.press('ArrowRight');
+    }
+    // step 6's action opened Data, where recordings are dropped
+    await page.waitForSelector('#drop-zone', { state: 'visible', timeout: 5000 });
+    check(found.length === 0, `axe-core in the lesson:\n    ${found.join('\n    ')}`);
+    // a glossary word leads to its entry
+    await page.click('#nav-learn');
+    await page.click('#lesson-step-3');
+    await page.locator('a.term').first().focus();
+    await page.keyboard.press('Enter');
+    check(await page.evaluate(() => document.activeElement?.id?.startsWith('glossary-')), 'a glossary word does not lead to its entry');
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+    console.log(`  lesson by keyboard, CPU in the page: ${times.join(', ')} (budget 60 s each)`);
   },
 
   async 'Stop halts a run and keeps its result'(ctx) {
     // on the software adapter: its steps are slow enough that the run is still going when
     // the click lands (on the CPU the demo's 300 steps end within a second of step 20)
     const page = await open(ctx, '?backend=webgpu');
-    await page.waitForFunction(() => /^step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''),
+    await page.waitForFunction(() => /^MLP step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''),
       null, { timeout: TRAIN_TIMEOUT_MS, polling: 100 });
     await page.click('#stop');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'stopped', null, { timeout: 60000 });
     const progress = await text(page, '#progress');
-    const step = parseInt(progress.match(/step (\d+)/)[1], 10);
+    const step = parseInt(progress.match(/MLP step (\d+)/)[1], 10);
     check(step < 300, `stopped run reached step ${step}`);
-    check(Number.isFinite(await number(page, '#final-loss')), 'stopped run shows no loss');
+    // the stopped run (the MLP, the first) is kept in the table; the GCN was not started
+    const rows = await demoRows(page);
+    check(Number.isFinite(rows.MLP?.final) && !rows.GCN, `after Stop the table reads ${JSON.stringify(rows)}`);
     check(!(await page.locator('#start').isDisabled()), 'Train again is not available after Stop');
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  stopped at step ${step}`);
@@ -568,8 +815,21 @@ const tests = {
     await page.screenshot({ path: path.join(SHOTS, 'lab-synthetic-results.png'), fullPage: true });
     await page.locator('#graph-network').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'lab-graphs.png') });
-    await page.locator('#data-traces').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(SHOTS, 'lab-data.png') });
+    // the Data section: the experiment's first animal on the worm, its raster under one cursor
+    await page.click('#nav-data');
+    check((await page.evaluate(() => location.hash)).startsWith('#view=data&spec='), 'the URL does not name the Data section');
+    await page.waitForFunction(() => /synthetic animal 1: \d+ neurons drawn where their cell bodies sit/.test(document.querySelector('#data-worm-caption')?.textContent || ''), null, { timeout: 10000 });
+    const wormInk = await canvasInk(page, '#data-worm-canvas');
+    check(wormInk > 4000, `the worm view of the experiment looks empty (${wormInk} inked pixels)`);
+    await seek(page, '#data-worm-slider', 40);
+    await page.waitForFunction(() => /At \d+\.\d s/.test(document.querySelector('#data-worm-caption').textContent) && document.querySelector('#data-worm-time').textContent !== '', null, { timeout: 5000 });
+    const seekTo = await text(page, '#data-worm-time');
+    await page.click('#data-worm-play');
+    await page.waitForFunction((t) => document.querySelector('#data-worm-time').textContent !== t, seekTo, { timeout: 5000 });
+    await page.click('#data-worm-play');
+    await page.screenshot({ path: path.join(SHOTS, 'section-data-experiment.png'), fullPage: true });
+    // with an experiment's results, graphs and data on screen
+    await axeSections(page, ['data', 'results']);
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  ${backend}; 9 runs in ${((Date.now() - t0) / 1000).toFixed(1)} s; Pause answered in ${pauseMs} ms; ` +
       `main-thread tasks over 50 ms while training: ${long.length}, longest ${longest.toFixed(0)} ms; ` +
@@ -684,9 +944,9 @@ const tests = {
     const fixtures = path.join(root, 'target/hostile');
     const files = ['bomb-declared.npz', 'bomb.mat', 'self-linked.h5', 'reference-cycle.mat'].map((f) => path.join(fixtures, f));
     check(files.every((f) => fs.existsSync(f)), 'target/hostile/ is missing: `cargo test --test hostile` writes it');
-    const page = await open(ctx, '?backend=cpu');
+    const page = await open(ctx, '?backend=cpu#view=data');
     await waitFinished(page);
-    const response = await page.goto(`${ctx.origin}/?backend=cpu`);
+    const response = await page.goto(`${ctx.origin}/?backend=cpu&visit=2#view=data`);
     const csp = response.headers()['content-security-policy'] || '';
     check(csp.includes("'wasm-unsafe-eval'") && csp.includes("object-src 'none'"), `CSP header: "${csp}"`);
     check(await page.locator('meta[http-equiv="Content-Security-Policy"]').count() === 1, 'the page carries no CSP meta tag');
@@ -858,10 +1118,11 @@ const tests = {
   const userData = fs.mkdtempSync('/tmp/neurognn-e2e-');
   const browser = await chromium.launchPersistentContext(userData, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
   const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [], served: requests, bytesByPath };
-  const filter = process.argv[2] || '';
+  // one name fragment, or several separated by '|'
+  const filters = (process.argv[2] || '').split('|');
   let passed = 0; let failed = 0;
   for (const [name, test] of Object.entries(tests)) {
-    if (!name.includes(filter)) continue;
+    if (!filters.some((f) => name.includes(f))) continue;
     const t0 = Date.now();
     try {
       await test(ctx);
