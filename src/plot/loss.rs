@@ -22,12 +22,15 @@ pub struct Curves {
     pub series: Vec<LossSeries>,
     /// Start the y axis at zero (losses) rather than at the smallest value (traces).
     pub from_zero: bool,
+    /// An x value marked with a line (the moment shown in the other time views).
+    #[serde(default)]
+    pub marker: Option<usize>,
 }
 
 impl Curves {
     /// Training-loss curves.
     pub fn loss(series: Vec<LossSeries>) -> Self {
-        Self { title: "training loss (MSE, z-scored)".into(), x_desc: "step".into(), y_desc: "loss".into(), series, from_zero: true }
+        Self { title: "training loss (MSE, z-scored)".into(), x_desc: "step".into(), y_desc: "loss".into(), series, from_zero: true, marker: None }
     }
 }
 
@@ -57,6 +60,10 @@ impl Chart for Curves {
             .build_cartesian_2d(lo_step..max_step, (if self.from_zero { lo } else { lo - pad })..hi + pad)
             .map_err(PlotError::from)?;
         chart.configure_mesh().x_desc(self.x_desc.as_str()).y_desc(self.y_desc.as_str()).draw().map_err(PlotError::from)?;
+        if let Some(x) = self.marker.filter(|x| (lo_step..=max_step).contains(x)) {
+            let (y0, y1) = (if self.from_zero { lo } else { lo - pad }, hi + pad);
+            chart.draw_series(std::iter::once(PathElement::new(vec![(x, y0), (x, y1)], RED.stroke_width(2)))).map_err(PlotError::from)?;
+        }
         draw_lines(&mut chart, series)?;
         Ok(())
     }

@@ -72,6 +72,7 @@ pub fn traces(rec: &Recording, points: usize) -> Curves {
         y_desc: format!("z-score (traces {TRACE_OFFSET:.0} apart)"),
         series,
         from_zero: false,
+        marker: None,
     }
 }
 

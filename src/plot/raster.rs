@@ -81,6 +81,13 @@ impl Raster {
     }
 }
 
+impl Raster {
+    /// The middle of time bin `bin`, in seconds from the start.
+    pub fn seconds_at(&self, bin: usize) -> f32 {
+        (bin as f32 + 0.5) * self.duration_s / self.bins.max(1) as f32
+    }
+}
+
 /// The colour of state `s` in every ethogram and legend (Okabe & Ito's palette, readable with
 /// the common colour-vision deficiencies).
 pub fn state_color(s: usize) -> RGBColor {

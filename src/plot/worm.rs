@@ -104,7 +104,7 @@ impl WormLayout {
     pub fn frame(self: &Arc<Self>, raster: &Raster, bin: usize) -> WormFrame {
         let bin = bin.min(raster.bins.saturating_sub(1));
         let activity = self.placed.iter().map(|p| raster.values.get(p.2 * raster.bins + bin).copied().unwrap_or(f32::NAN)).collect();
-        let seconds = (bin as f32 + 0.5) * raster.duration_s / raster.bins.max(1) as f32;
+        let seconds = raster.seconds_at(bin);
         let state = raster.states.get(bin).copied().flatten().and_then(|s| raster.state_names.get(usize::from(s)).cloned());
         WormFrame { layout: Arc::clone(self), activity, seconds, state, overlay: None }
     }

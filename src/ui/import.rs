@@ -17,7 +17,7 @@ use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
-use crate::plot::{Coverage, Raster, preview};
+use crate::plot::{Coverage, Curves, Raster, preview};
 use crate::train::experiment::FileArrays;
 
 /// One file the user brought: what it holds and what the reader guessed.
@@ -480,6 +480,10 @@ fn AnimalViews() -> impl IntoView {
     let worm = Memo::new(move |_| recording.get().map(|r| OnTheWorm::of(Raster::from_recording(&r, 400))));
     let cursor = RwSignal::new(0usize);
     let raster = Signal::derive(move || worm.get().map(|w| Raster { cursor: Some(cursor.get()), ..(*w.raster).clone() }));
+    let traces = Memo::new(move |_| recording.get().map(|r| preview::traces(&r, 800)));
+    let traces_at_cursor = Signal::derive(move || {
+        traces.get().map(|t| Curves { marker: worm.with(|w| w.as_ref().map(|w| w.raster.seconds_at(cursor.get()).round() as usize)), ..t })
+    });
     let options = move || {
         library.animals.with(|a| a.iter().enumerate().map(|(i, (_, r))| view! { <option value=i.to_string()>{r.name.clone()}</option> }).collect_view())
     };
@@ -489,6 +493,7 @@ fn AnimalViews() -> impl IntoView {
             <label>"Animal " <select id="view-animal" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0)) prop:value=move || chosen.get().to_string()>{options}</select></label>
             <WormView id="animal-worm" recording=Signal::derive(move || worm.get()) cursor=cursor />
             <PlotCanvas data=raster id="animal-raster" label="activity raster with the ethogram and the moment shown on the worm" width=900 height=300 />
+            <PlotCanvas data=traces_at_cursor id="animal-traces" label="a few neurons' traces, with the moment shown on the worm" width=900 height=300 />
             <EventAligned id="animal-events" recording=recording />
         </Show>
     }

@@ -6,15 +6,12 @@
 //! Written by hand over `js_sys` (the calls are few): web-sys's bindings for the file system
 //! and the service worker would rebuild web-sys and everything over it.
 
-use std::collections::BTreeMap;
-
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::plot::DataPreview;
-use crate::train::experiment::{ExperimentResult, ExperimentSpec, Plan, RunResult};
+use crate::train::experiment::ExperimentSpec;
+use crate::worker::{FromWorker, from_cbor, to_cbor};
 
 /// The file the lab's experiment is kept in.
 const EXPERIMENT_FILE: &str = "experiment.cbor";
@@ -22,18 +19,50 @@ const EXPERIMENT_FILE: &str = "experiment.cbor";
 /// The service worker's cache (`static/sw.js`, CACHE).
 const APP_CACHE: &str = "neurognn-app";
 
-/// The lab's experiment as kept: enough to show its results again and to run what did not
-/// finish.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The lab's experiment as kept: its spec, and the worker's messages that built what is on
+/// screen (the plan, finished runs, models, data views, the result), replayed on restoring.
+/// (Messages rather than a struct of their contents: the page already decodes them, so keeping
+/// them adds no second decoder to the download.)
+#[derive(Debug, Clone)]
 pub struct KeptExperiment {
     pub spec: ExperimentSpec,
     pub base_url: String,
-    pub plan: Option<Plan>,
-    pub runs: Vec<RunResult>,
-    pub result: Option<ExperimentResult>,
-    /// Trained models by run index: file name and bytes.
-    pub models: BTreeMap<usize, (String, Vec<u8>)>,
-    pub data: Option<DataPreview>,
+    pub messages: Vec<FromWorker>,
+}
+
+impl KeptExperiment {
+    /// Frames of a `u32` length and the bytes: the spec as JSON, the data URL, each message as
+    /// CBOR.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut frame = |bytes: &[u8]| {
+            out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(bytes);
+        };
+        frame(serde_json::to_string(&self.spec).unwrap_or_default().as_bytes());
+        frame(self.base_url.as_bytes());
+        for m in &self.messages {
+            frame(&to_cbor(m));
+        }
+        out
+    }
+
+    fn decode(mut bytes: &[u8]) -> Result<Self, String> {
+        let mut frames = Vec::new();
+        while !bytes.is_empty() {
+            let (len, rest) = bytes.split_at_checked(4).ok_or("a frame's length is cut off")?;
+            let len = u32::from_le_bytes(len.try_into().map_err(|_| "a frame's length is cut off")?) as usize;
+            let (frame, rest) = rest.split_at_checked(len).ok_or("a frame is cut off")?;
+            frames.push(frame);
+            bytes = rest;
+        }
+        let [spec, base_url, messages @ ..] = frames.as_slice() else { return Err("the spec or the data URL is missing".into()) };
+        Ok(Self {
+            spec: ExperimentSpec::from_json(&String::from_utf8_lossy(spec)).map_err(|e| e.to_string())?,
+            base_url: String::from_utf8_lossy(base_url).into_owned(),
+            messages: messages.iter().map(|m| from_cbor(m)).collect::<Result<_, _>>()?,
+        })
+    }
 }
 
 fn get(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
@@ -65,8 +94,7 @@ async fn folder() -> Result<JsValue, String> {
 
 /// Keeps `experiment`, replacing what was kept.
 pub async fn save(experiment: &KeptExperiment) -> Result<(), String> {
-    let mut bytes = Vec::new();
-    ciborium::into_writer(experiment, &mut bytes).map_err(|e| e.to_string())?;
+    let bytes = experiment.encode();
     let root = folder().await?;
     let options = js_sys::Object::new();
     Reflect::set(&options, &"create".into(), &true.into()).map_err(|e| message(&e))?;
@@ -85,7 +113,7 @@ pub async fn load() -> Result<Option<KeptExperiment>, String> {
     let file = call(&handle, "getFile", &[]).await.map_err(|e| message(&e))?;
     let buffer = call(&file, "arrayBuffer", &[]).await.map_err(|e| message(&e))?;
     let bytes = Uint8Array::new(&buffer).to_vec();
-    ciborium::from_reader(bytes.as_slice()).map(Some).map_err(|e| format!("the kept experiment cannot be read back ({e})"))
+    KeptExperiment::decode(&bytes).map(Some).map_err(|e| format!("the kept experiment cannot be read back ({e})"))
 }
 
 /// Forgets everything this browser keeps for the app: the kept experiment, the service

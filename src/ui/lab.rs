@@ -22,7 +22,7 @@ use crate::data::reference::{KnownGraph, MAX_REFERENCE_BYTES};
 use crate::device::BackendChoice;
 use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
-use crate::plot::{DataPreview, LossSeries, Raster};
+use crate::plot::{Curves, DataPreview, LossSeries, Raster};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
 use crate::train::report::{runs_csv, summary_csv};
 use crate::train::saved::{Application, EXTENSION};
@@ -274,31 +274,26 @@ impl Lab {
     }
 }
 
-/// Shows the experiment this browser kept, if it is the one on screen (`any_spec`: the link
-/// named none, so whichever was kept), then keeps the lab's experiment whenever runs finish.
-fn restore(lab: Lab, any_spec: bool) {
-    let ready = RwSignal::new(false);
+/// Shows the experiment this browser kept (when `restore`), if it is the one on screen
+/// (`any_spec`: the link named none, so whichever was kept), then keeps the lab's experiment
+/// whenever runs finish.
+fn keep_experiment(lab: Lab, restore: bool, any_spec: bool) {
+    let ready = RwSignal::new(!restore);
     wasm_bindgen_futures::spawn_local(async move {
+        if !restore {
+            return;
+        }
         match keep::load().await {
-            Ok(Some(kept)) if !lab.phase.get_untracked().busy() && (any_spec || kept.spec == lab.spec.get_untracked()) && !kept.runs.is_empty() => {
-                let planned = kept.plan.as_ref().map_or(kept.runs.len(), |p| p.runs.len());
-                let finished = kept.runs.len();
-                let rows = kept.plan.as_ref().map(|p| {
-                    p.runs.iter().enumerate().map(|(i, label)| {
-                        let run = kept.runs.iter().find(|r| r.index == i);
-                        QueueRow { label: label.clone(), progress: None, outcome: run.map(outcome), seconds: run.map(|r| r.seconds), worker: None }
-                    })
-                    .collect()
-                });
+            Ok(Some(kept)) if !lab.phase.get_untracked().busy() && (any_spec || kept.spec == lab.spec.get_untracked()) => {
                 lab.spec.set(kept.spec.clone());
                 lab.base_url.set(kept.base_url);
                 lab.ran.set(Some(kept.spec));
-                lab.queue.set(rows.unwrap_or_default());
-                lab.plan.set(kept.plan);
-                lab.runs.set(kept.runs);
-                lab.result.set(kept.result);
-                lab.models.set(kept.models.into_iter().map(|(i, (name, bytes))| (i, (name, Arc::new(bytes)))).collect());
-                lab.data.set(kept.data);
+                // what was on screen is rebuilt from the messages that built it
+                for message in kept.messages {
+                    lab.receive(0, message);
+                }
+                let finished = lab.runs.with_untracked(Vec::len);
+                let planned = lab.plan.with_untracked(|p| p.as_ref().map_or(finished, |p| p.runs.len()));
                 lab.phase.set(Phase::Restored { finished, planned });
             }
             Ok(_) => {}
@@ -320,15 +315,14 @@ fn restore(lab: Lab, any_spec: bool) {
         gloo::timers::callback::Timeout::new(SAVE_AFTER_MS, move || {
             pending.set_value(false);
             let Some(spec) = lab.ran.get_untracked() else { return };
-            let kept = KeptExperiment {
-                spec,
-                base_url: lab.base_url.get_untracked(),
-                plan: lab.plan.get_untracked(),
-                runs: lab.runs.get_untracked(),
-                result: lab.result.get_untracked(),
-                models: lab.models.with_untracked(|m| m.iter().map(|(i, (name, bytes))| (*i, (name.clone(), bytes.to_vec()))).collect()),
-                data: lab.data.get_untracked(),
-            };
+            let mut messages: Vec<FromWorker> = lab.plan.get_untracked().map(|plan| FromWorker::Planned { plan }).into_iter().collect();
+            messages.extend(lab.data.get_untracked().map(|preview| FromWorker::Data { preview: Box::new(preview) }));
+            messages.extend(lab.runs.get_untracked().into_iter().map(|run| FromWorker::RunFinished { index: run.index, run: Box::new(run) }));
+            messages.extend(lab.models.with_untracked(|m| {
+                m.iter().map(|(&index, (file, bytes))| FromWorker::Model { index, file: file.clone(), bytes: bytes.to_vec() }).collect::<Vec<_>>()
+            }));
+            messages.extend(lab.result.get_untracked().map(|result| FromWorker::Done { result: Box::new(result) }));
+            let kept = KeptExperiment { spec, base_url: lab.base_url.get_untracked(), messages };
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = keep::save(&kept).await {
                     log::warn!("the experiment could not be kept in this browser: {e}");
@@ -507,9 +501,9 @@ pub fn LabPanel(settings: UrlSettings) -> impl IntoView {
     };
     if link.run && link.problem.is_none() {
         start();
-    } else {
-        restore(lab, link.spec.is_none());
     }
+    // a link that could not be read shows its problem, not what an earlier visit left
+    keep_experiment(lab, !link.run && link.problem.is_none(), link.spec.is_none());
     let pause = move |_| {
         tell_all(ToWorker::Pause);
         lab.phase.set(Phase::Paused);
@@ -1022,6 +1016,7 @@ fn DataView() -> impl IntoView {
     let cursor = RwSignal::new(0usize);
     let worm = Signal::derive(move || raster.get().map(OnTheWorm::of));
     let raster_at_cursor = Signal::derive(move || raster.get().map(|r| Raster { cursor: Some(cursor.get()), ..r }));
+    let traces_at_cursor = Signal::derive(move || traces.get().map(|t| Curves { marker: worm.with(|w| w.as_ref().map(|w| w.raster.seconds_at(cursor.get()).round() as usize)), ..t }));
     view! {
         <section class="panel" id="experiment-data" aria-labelledby="experiment-data-title">
             <h2 id="experiment-data-title">"The experiment's data"</h2>
@@ -1031,7 +1026,7 @@ fn DataView() -> impl IntoView {
                 <WormView id="data-worm" recording=worm cursor=cursor />
                 <div class="data-views">
                     <PlotCanvas data=raster_at_cursor id="data-raster" label="activity raster with the ethogram and the moment shown on the worm" width=640 height=300 export=true />
-                    {move || traces.get().map(|t| view! { <PlotCanvas data=Signal::derive(move || t.clone()) id="data-traces" label="a few neurons' traces" width=640 height=300 export=true /> })}
+                    <PlotCanvas data=traces_at_cursor id="data-traces" label="a few neurons' traces, with the moment shown on the worm" width=640 height=300 export=true />
                 </div>
                 {move || coverage.get().filter(|c| c.animals.len() > 1).map(|c| view! { <PlotCanvas data=Signal::derive(move || c.clone()) id="data-coverage" label="coverage matrix: animals by identified neurons" width=900 height=240 export=true /> })}
             </Show>

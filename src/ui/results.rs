@@ -290,7 +290,7 @@ fn Predictions() -> impl IntoView {
             }
             _ => Vec::new(),
         };
-        Curves { title: format!("{} · {key}", neuron.get()), x_desc: "test frame".into(), y_desc: "activity (z)".into(), series, from_zero: false }
+        Curves { title: format!("{} · {key}", neuron.get()), x_desc: "test frame".into(), y_desc: "activity (z)".into(), series, from_zero: false, marker: None }
     });
     let rollout = Signal::derive(move || lab.runs.with(|runs| {
         let mut series: Vec<LossSeries> = Vec::new();
@@ -311,7 +311,7 @@ fn Predictions() -> impl IntoView {
         if !models.is_empty() {
             series.push(LossSeries { name: "persistence".into(), points: curve(&|r: &RunResult| r.rollout.as_ref().map(|o| o.persistence_mse.clone())) });
         }
-        Curves { title: "rollout: MSE by frames predicted ahead (mean over runs)".into(), x_desc: "frames ahead".into(), y_desc: "MSE (z-scored)".into(), series, from_zero: true }
+        Curves { title: "rollout: MSE by frames predicted ahead (mean over runs)".into(), x_desc: "frames ahead".into(), y_desc: "MSE (z-scored)".into(), series, from_zero: true, marker: None }
     }));
     view! {
         <Show when=move || !options.get().is_empty()>

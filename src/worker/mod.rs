@@ -142,19 +142,29 @@ pub struct ParsedDrop {
     pub recordings: Vec<(String, Recording)>,
 }
 
-/// `value` as CBOR in a `Uint8Array`.
-pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
+/// `value` as CBOR (messages, and what the page keeps of them).
+pub(crate) fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
     let mut bytes = Vec::new();
     if let Err(e) = ciborium::into_writer(value, &mut bytes) {
         log::error!("a message could not be encoded: {e}");
     }
-    js_sys::Uint8Array::from(bytes.as_slice()).into()
+    bytes
+}
+
+/// The value [`to_cbor`] wrote.
+pub(crate) fn from_cbor<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    ciborium::from_reader(bytes).map_err(|e| e.to_string())
+}
+
+/// `value` as CBOR in a `Uint8Array`.
+pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
+    js_sys::Uint8Array::from(to_cbor(value).as_slice()).into()
 }
 
 /// The value a [`to_js`] `Uint8Array` holds.
 pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result<T, String> {
     let bytes = value.dyn_ref::<js_sys::Uint8Array>().ok_or("not a byte array")?.to_vec();
-    ciborium::from_reader(bytes.as_slice()).map_err(|e| e.to_string())
+    from_cbor(&bytes)
 }
 
 /// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`

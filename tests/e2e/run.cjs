@@ -253,7 +253,8 @@ async function rememberedChoice(ctx) {
   check(backend.startsWith(cpu < gpu ? 'CPU' : 'WebGPU'), `label "${backend}"`);
   // Chromium's software WebGPU (SwiftShader) is named as what it is
   check(/fallback|SwiftShader/i.test(backend), `the software adapter is not named: "${backend}"`);
-  // a choice made in the lab is remembered by the next visit
+  // a choice made in the lab (the Experiment section) is remembered by the next visit
+  await page.click('#nav-experiment');
   await page.selectOption('#backend-choice', 'cpu');
   check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
   await page.close();
@@ -406,6 +407,18 @@ const tests = {
     check(await page.locator('canvas.raster').count() === 5, 'expected 5 rasters');
     for (let i = 0; i < 5; i++) check(await canvasInk(page, `#raster-${i}`) > 20000, `raster ${i} looks empty`);
     check(await canvasInk(page, '#coverage') > 2000, 'the coverage matrix looks empty');
+    // the first worm on the body, and its activity around the onsets of reversals: AVA, the
+    // command interneuron of backward locomotion, rises as a reversal starts (Kato et al. 2015)
+    await page.waitForFunction(() => /: \d+ neurons drawn where their cell bodies sit/.test(document.querySelector('#animal-worm-caption')?.textContent || ''), null, { timeout: 20000 });
+    const placed = parseInt((await text(page, '#animal-worm-caption')).match(/: (\d+) neurons drawn/)[1], 10);
+    check(placed >= 22, `only ${placed} of the worm's identified neurons were placed on the body`);
+    await page.waitForFunction(() => /onsets of REV1/.test(document.querySelector('#animal-events-caption')?.textContent || ''), null, { timeout: 20000 });
+    const events = await text(page, '#animal-events-caption');
+    const ava = events.match(/AVAL ([+-]\d+\.\d\d) → ([+-]\d+\.\d\d)/);
+    check(ava && parseFloat(ava[2]) > parseFloat(ava[1]), `AVA around reversal onsets: "${events}"`);
+    check(await canvasInk(page, '#animal-events-canvas') > 5000, 'the event-aligned chart looks empty');
+    await page.locator('#animal-events-canvas').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'import-wt-nostim-events.png') });
     await page.screenshot({ path: path.join(SHOTS, 'import-wt-nostim.png'), fullPage: true });
 
     // a broken file is reported by name and what was loaded stays
@@ -427,7 +440,7 @@ const tests = {
     const stats = await text(page, '.animal .stats');
     check(stats.startsWith('3059 frames · 131 neurons (32 identified)'), `corrected recording: "${stats}"`);
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  WT_NoStim.mat (${(fs.statSync(path.join(KATO, 'mat/WT_NoStim.mat')).size / 1e6).toFixed(1)} MB) read in the page in ${ms} ms; ${merged}`);
+    console.log(`  WT_NoStim.mat (${(fs.statSync(path.join(KATO, 'mat/WT_NoStim.mat')).size / 1e6).toFixed(1)} MB) read in the page in ${ms} ms; ${merged}; ${placed} neurons on the body; ${events}`);
     await page.close();
   },
 
@@ -446,19 +459,25 @@ const tests = {
   },
 
   async 'demo trains on WebGPU and reports a falling loss'(ctx) {
+    // the MLP's 300 steps whole; the GCN's first 20 on WebGPU, then Stop (on the software
+    // adapter here a GCN step takes about a second; the CPU test below trains it whole)
     const page = await open(ctx, '?backend=webgpu');
     const t0 = Date.now();
+    await page.waitForFunction(() => /^GCN step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    await page.click('#stop');
     await waitFinished(page);
     const status = await text(page, '#status');
     const backend = await text(page, '#backend');
-    check(status === 'done', `status is "${status}"`);
+    check(status === 'stopped', `status is "${status}"`);
     check(backend.startsWith('WebGPU'), `backend label is "${backend}"`);
-    const metric = await checkDemo(page);
+    const rows = await demoRows(page);
+    check(rows.MLP.final < rows.MLP.first && rows.MLP.mse > 0 && rows.MLP.mse < 1, `MLP on WebGPU: ${JSON.stringify(rows.MLP)}`);
+    check(Number.isFinite(rows.GCN?.first) && Number.isFinite(rows.GCN?.final) && rows.GCN.mse > 0, `GCN on WebGPU: ${JSON.stringify(rows.GCN)}`);
     const ink = await inkedPixels(page);
     check(ink > 2000, `the loss chart looks empty (${ink} inked pixels)`);
     await page.screenshot({ path: path.join(SHOTS, 'demo-webgpu.png'), fullPage: true });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
-    console.log(`  ${backend}; validation MSE ${metric}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`  ${backend}; MLP loss ${rows.MLP.first} -> ${rows.MLP.final}, validation MSE ${rows.MLP.mse}; GCN stopped after its first steps, loss ${rows.GCN.first} -> ${rows.GCN.final}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await page.close();
   },
 
@@ -574,11 +593,11 @@ const tests = {
       const metric = await checkDemo(page);
       const again = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, kato);
       check(again === online && online > 100000, `the Kato file offline: ${again} bytes (online ${online})`);
-      // proof of being offline: a file never fetched cannot be had
-      const never = await page.evaluate(async () => { try { await fetch('data/kato2015/npz/worm2.npz'); return 'fetched'; } catch { return 'failed'; } });
-      check(never === 'failed', 'a file never fetched was fetched: the browser is not offline');
       await page.screenshot({ path: path.join(SHOTS, 'offline-demo.png'), fullPage: true });
       check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+      // proof of being offline: a file never fetched cannot be had (the browser logs the failure)
+      const never = await page.evaluate(async () => { try { await fetch('data/kato2015/npz/worm2.npz'); return 'fetched'; } catch { return 'failed'; } });
+      check(never === 'failed', 'a file never fetched was fetched: the browser is not offline');
       console.log(`  offline: reloaded and trained the demo in ${((Date.now() - t0) / 1000).toFixed(1)} s (validation MSE ${metric}); ${kato} (${online} bytes) read from the kept copy`);
     } finally {
       await ctx.browser.setOffline(false);
