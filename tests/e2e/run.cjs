@@ -261,7 +261,7 @@ async function rememberedChoice(ctx) {
   // the next visit (the e2e pages share one browser profile, as a person's tabs do; a reload
   // would not restart the demo: the lab has put its experiment in the URL)
   const again = await open(ctx, '');
-  await again.waitForSelector('#backend-choice');
+  await again.waitForSelector('#backend-choice', { state: 'attached' });
   check(await again.inputValue('#backend-choice') === 'cpu', 'the backend choice was not remembered');
   await waitFinished(again);
   check((await text(again, '#backend')).includes('chosen by the user'), `after the choice: "${await text(again, '#backend')}"`);
