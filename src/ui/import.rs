@@ -11,6 +11,7 @@ use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
 use super::events::EventAligned;
+use super::keep;
 use super::worm::{OnTheWorm, WormView};
 use crate::worker::{FromWorker, ParsedDrop, ToWorker, TrainingWorker};
 use crate::data::formats::inventory::{self, Array, Choice, Inventory};
@@ -56,6 +57,8 @@ pub struct Library {
     /// Arrays the user picked per file (kept in the experiment's spec, and applied again when a
     /// spec that has them meets its files).
     pub picks: RwSignal<Vec<FileArrays>>,
+    /// The animals kept in this browser, by the address of their shared recording.
+    pub kept: RwSignal<Vec<usize>>,
 }
 
 impl Library {
@@ -68,8 +71,44 @@ impl Library {
             merges: RwSignal::new(labels::format_merges(KATO_4_CLASS)),
             reader: StoredValue::new_local(None),
             reading: RwSignal::new(Vec::new()),
+            kept: RwSignal::new(Vec::new()),
             picks: RwSignal::new(Vec::new()),
         }
+    }
+
+    /// Loads the recordings kept in this browser by earlier visits, saying so.
+    pub fn restore_kept(&self) {
+        let library = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            let (kept, errors) = keep::kept_recordings().await;
+            if kept.is_empty() && errors.is_empty() {
+                return;
+            }
+            let n = kept.len();
+            let shared: Vec<(String, Arc<Recording>)> = kept.into_iter().map(|(f, r)| (f, Arc::new(r))).collect();
+            library.kept.update(|k| k.extend(shared.iter().map(|(_, r)| Arc::as_ptr(r) as usize)));
+            library.animals.update(|a| a.extend(shared));
+            library.messages.update(|m| {
+                if n > 0 {
+                    m.push(Message { error: false, text: format!("{n} recording(s) kept in this browser were loaded again.") });
+                }
+                m.extend(errors.into_iter().map(|text| Message { error: true, text }));
+            });
+        });
+    }
+
+    /// Keeps the animal `rec` (from `file`) in this browser, or stops keeping it.
+    fn set_kept(&self, file: String, rec: Arc<Recording>, keep_it: bool) {
+        let library = *self;
+        let ptr = Arc::as_ptr(&rec) as usize;
+        wasm_bindgen_futures::spawn_local(async move {
+            let done = if keep_it { keep::keep_recording(&file, &rec).await } else { keep::drop_recording(&rec).await };
+            match done {
+                Ok(()) if keep_it => library.kept.update(|k| k.push(ptr)),
+                Ok(()) => library.kept.update(|k| k.retain(|p| *p != ptr)),
+                Err(e) => library.messages.update(|m| m.push(Message { error: true, text: format!("{}: could not be kept in this browser ({e})", rec.name) })),
+            }
+        });
     }
 
     /// Sends files dropped together to the reading worker (started on first use).
@@ -245,6 +284,7 @@ fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
 #[component]
 pub fn ImportPanel() -> impl IntoView {
     let library = expect_context::<Library>();
+    library.restore_kept();
     let hover = RwSignal::new(false);
     let take = move |list: Option<web_sys::FileList>| {
         if let Some(list) = list {
@@ -455,7 +495,18 @@ fn AnimalCard(index: usize, file: String, rec: Arc<Recording>) -> impl IntoView 
     let raster = Raster::from_recording(&rec, 400);
     let traces = preview::traces(&rec, 800);
     let name = rec.name.clone();
-    let remove = move |_| library.animals.update(|a| a.retain(|(f, r)| !(f == &file && r.name == name)));
+    let ptr = Arc::as_ptr(&rec) as usize;
+    let kept = move || library.kept.with(|k| k.contains(&ptr));
+    let (keep_file, keep_rec) = (file.clone(), rec.clone());
+    let toggle_keep = move |ev: leptos::ev::Event| library.set_kept(keep_file.clone(), keep_rec.clone(), event_target_checked(&ev));
+    let dropped = rec.clone();
+    // removed from the page, it is no longer kept either
+    let remove = move |_| {
+        if kept() {
+            library.set_kept(file.clone(), dropped.clone(), false);
+        }
+        library.animals.update(|a| a.retain(|(f, r)| !(f == &file && r.name == name)));
+    };
     view! {
         <article class="animal">
             <h4>{rec.name.clone()}</h4>
@@ -465,7 +516,10 @@ fn AnimalCard(index: usize, file: String, rec: Arc<Recording>) -> impl IntoView 
                 id=format!("raster-{index}") class="raster" label=format!("activity raster of {}", rec.name) width=440 height=250 />
             <PlotCanvas data=Signal::derive(move || traces.clone())
                 id=format!("traces-{index}") class="traces" label=format!("a few neurons' traces of {}", rec.name) width=440 height=250 />
-            <button class="secondary" on:click=remove>"Remove"</button>
+            <div class="controls">
+                <label><input type="checkbox" class="keep-animal" prop:checked=kept on:change=toggle_keep /> " Keep in this browser"</label>
+                <button class="secondary" on:click=remove>"Remove"</button>
+            </div>
         </article>
     }
 }

@@ -218,15 +218,18 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Forget() -> impl IntoView {
     let said = RwSignal::new(String::new());
+    let library = expect_context::<Library>();
     let forget = move |_| {
         wasm_bindgen_futures::spawn_local(async move {
             said.set(keep::forget_all().await.unwrap_or_else(|e| e));
+            library.kept.set(Vec::new());
         });
     };
     view! {
         <p id="kept">
             "This browser keeps the app (so it opens without a network), the Kato files it fetched, your last "
-            "experiment with its finished runs and models, and your backend choice, on this computer only. "
+            "experiment with its finished runs and models, the recordings you chose to keep, and your backend choice, "
+            "on this computer only. "
             <button id="forget" class="secondary small" on:click=forget>"Forget what this browser keeps"</button>
             " " <span id="forget-said" aria-live="polite">{move || said.get()}</span>
         </p>

@@ -167,10 +167,9 @@ pub(crate) fn from_js<T: serde::de::DeserializeOwned>(value: &JsValue) -> Result
     from_cbor(&bytes)
 }
 
-/// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`
-/// whose buffer is added to `transfer` (moved to the other side, not copied again).
-pub(crate) fn recording_to_js(r: &Recording, transfer: &js_sys::Array) -> JsValue {
-    let meta = Recording {
+/// A recording's fields without its traces (which travel and are kept as plain `f32` arrays).
+pub(crate) fn recording_meta(r: &Recording) -> Recording {
+    Recording {
         name: r.name.clone(),
         source: r.source.clone(),
         frames: r.frames,
@@ -179,8 +178,13 @@ pub(crate) fn recording_to_js(r: &Recording, transfer: &js_sys::Array) -> JsValu
         neuron_names: r.neuron_names.clone(),
         fps: r.fps,
         labels: r.labels.clone(),
-    };
-    let meta = to_js(&meta);
+    }
+}
+
+/// A recording as a JS object: its fields without traces, and the traces as a `Float32Array`
+/// whose buffer is added to `transfer` (moved to the other side, not copied again).
+pub(crate) fn recording_to_js(r: &Recording, transfer: &js_sys::Array) -> JsValue {
+    let meta = to_js(&recording_meta(r));
     let out = js_sys::Object::new();
     let traces = js_sys::Float32Array::from(r.traces.as_slice());
     transfer.push(&traces.buffer());

@@ -458,6 +458,31 @@ const tests = {
     await page.close();
   },
 
+  async 'a recording kept in the browser is there after a reload, until “Forget what this browser keeps”'(ctx) {
+    const page = await open(ctx, '?backend=cpu#view=data');
+    await page.waitForSelector('#drop-zone');
+    await dropFiles(page, [path.join(KATO, 'npz/worm1.npz')]);
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 60000 });
+    const stats = await text(page, '.animal .stats');
+    await page.check('.animal .keep-animal');
+    await page.waitForTimeout(1500);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#animal-count')?.textContent === '1', null, { timeout: 30000 });
+    check(await text(page, '.animal .stats') === stats, `after the reload: "${await text(page, '.animal .stats')}" (was "${stats}")`);
+    check(await page.locator('.animal .keep-animal').isChecked(), 'the kept recording is not marked as kept');
+    const said = (await page.locator('#import-messages li').allTextContents()).join(' | ');
+    check(said.includes('1 recording(s) kept in this browser were loaded again'), `messages: ${said}`);
+    await page.click('#forget');
+    await page.waitForFunction(() => /the kept recordings/.test(document.querySelector('#forget-said')?.textContent || ''), null, { timeout: 10000 });
+    await page.reload();
+    await page.waitForSelector('#animal-count', { state: 'attached' });
+    await page.waitForTimeout(2000);
+    check(await text(page, '#animal-count') === '0', `after Forget and a reload: ${await text(page, '#animal-count')} animal(s)`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    await page.close();
+    console.log(`  worm1.npz kept in the browser and loaded again after a reload ("${stats}"); Forget emptied it`);
+  },
+
   async 'demo trains on WebGPU and reports a falling loss'(ctx) {
     // the MLP's 300 steps whole; the GCN's first 20 on WebGPU, then Stop (on the software
     // adapter here a GCN step takes about a second; the CPU test below trains it whole)
