@@ -18,7 +18,7 @@ use crate::data::formats::inventory::{self, Array, Choice, Inventory};
 use crate::data::labels::{self, KATO_4_CLASS, KATO_7_STATE};
 use crate::data::preprocess::NeuronSet;
 use crate::data::{Labels, Recording, names};
-use crate::plot::{Coverage, Curves, Raster, preview};
+use crate::plot::{Coverage, Raster, preview};
 use crate::train::experiment::FileArrays;
 
 /// One file the user brought: what it holds and what the reader guessed.
@@ -533,11 +533,9 @@ fn AnimalViews() -> impl IntoView {
     let recording = Signal::derive(move || library.animals.with(|a| a.get(chosen.get()).or(a.first()).map(|(_, r)| r.clone())));
     let worm = Memo::new(move |_| recording.get().map(|r| OnTheWorm::of(Raster::from_recording(&r, 400))));
     let cursor = RwSignal::new(0usize);
-    let raster = Signal::derive(move || worm.get().map(|w| Raster { cursor: Some(cursor.get()), ..(*w.raster).clone() }));
+    let raster = Signal::derive(move || worm.with(|w| w.as_ref().map(|w| w.raster_at(cursor.get()))));
     let traces = Memo::new(move |_| recording.get().map(|r| preview::traces(&r, 800)));
-    let traces_at_cursor = Signal::derive(move || {
-        traces.get().map(|t| Curves { marker: worm.with(|w| w.as_ref().map(|w| w.raster.seconds_at(cursor.get()).round() as usize)), ..t })
-    });
+    let traces_at_cursor = Signal::derive(move || worm.with(|w| w.as_ref().zip(traces.get()).map(|(w, t)| w.traces_at(t, cursor.get()))));
     let options = move || {
         library.animals.with(|a| a.iter().enumerate().map(|(i, (_, r))| view! { <option value=i.to_string()>{r.name.clone()}</option> }).collect_view())
     };

@@ -22,7 +22,7 @@ use crate::data::reference::{KnownGraph, MAX_REFERENCE_BYTES};
 use crate::device::BackendChoice;
 use crate::model::{ModelKind, ModelSpec};
 use crate::data::Labels;
-use crate::plot::{Curves, DataPreview, LossSeries, Raster};
+use crate::plot::{DataPreview, LossSeries, Raster};
 use crate::train::experiment::{DataSpec, ExperimentResult, ExperimentSpec, Plan, Protocol, RunResult, TaskSpec};
 use crate::train::report::{runs_csv, summary_csv};
 use crate::train::saved::{Application, EXTENSION};
@@ -1014,9 +1014,11 @@ fn DataView() -> impl IntoView {
     let traces = Signal::derive(move || lab.data.with(|d| d.as_ref().and_then(|d| d.traces.get(chosen.get()).or(d.traces.first()).cloned())));
     let coverage = Signal::derive(move || lab.data.with(|d| d.as_ref().map(|d| d.coverage.clone())));
     let cursor = RwSignal::new(0usize);
-    let worm = Signal::derive(move || raster.get().map(OnTheWorm::of));
-    let raster_at_cursor = Signal::derive(move || raster.get().map(|r| Raster { cursor: Some(cursor.get()), ..r }));
-    let traces_at_cursor = Signal::derive(move || traces.get().map(|t| Curves { marker: worm.with(|w| w.as_ref().map(|w| w.raster.seconds_at(cursor.get()).round() as usize)), ..t }));
+    // placed on the body once per animal (a derived signal would lay it out again at every
+    // frame of the playback)
+    let worm = Memo::new(move |_| raster.get().map(OnTheWorm::of));
+    let raster_at_cursor = Signal::derive(move || worm.with(|w| w.as_ref().map(|w| w.raster_at(cursor.get()))));
+    let traces_at_cursor = Signal::derive(move || worm.with(|w| w.as_ref().zip(traces.get()).map(|(w, t)| w.traces_at(t, cursor.get()))));
     view! {
         <section class="panel" id="experiment-data" aria-labelledby="experiment-data-title">
             <h2 id="experiment-data-title">"The experiment's data"</h2>

@@ -6,23 +6,34 @@ use leptos::prelude::*;
 use super::chart::PlotCanvas;
 use super::events::EventAligned;
 use super::worm::{OnTheWorm, WormView};
+use std::sync::Arc;
+
+use crate::data::Recording;
 use crate::plot::Raster;
 use crate::train::demo::DemoSpec;
 
 /// Time bins of the raster and of the playback.
 const BINS: usize = 300;
 
+/// The very animal the demo trains on (generated in the page too: a few milliseconds), and it
+/// placed on the worm; Learn's first view and the lesson show it.
+pub fn demo_animal() -> (Arc<Recording>, OnTheWorm) {
+    let animal = Arc::new(DemoSpec::default().data.generate().recordings.swap_remove(0));
+    let worm = OnTheWorm::of(Raster::from_recording(&animal, BINS));
+    (animal, worm)
+}
+
 /// The demo's animal, played back on the worm, with its raster.
 #[component]
 pub fn MeetTheWorm() -> impl IntoView {
-    // the very animal the demo trains on (generated here too: a few milliseconds)
-    let animal = std::sync::Arc::new(DemoSpec::default().data.generate().recordings.swap_remove(0));
-    let worm = OnTheWorm::of(Raster::from_recording(&animal, BINS));
+    let (animal, worm) = demo_animal();
     let (neurons, seconds) = (animal.neurons, animal.duration_s());
-    let raster = worm.raster.clone();
     let cursor = RwSignal::new(0usize);
+    let with_cursor = Signal::derive({
+        let worm = worm.clone();
+        move || worm.raster_at(cursor.get())
+    });
     let recording = Signal::derive(move || Some(worm.clone()));
-    let with_cursor = Signal::derive(move || Raster { cursor: Some(cursor.get()), ..(*raster).clone() });
     view! {
         <section class="panel" id="meet" aria-labelledby="meet-title">
             <h2 id="meet-title">"Meet the worm"</h2>

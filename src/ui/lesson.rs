@@ -4,7 +4,6 @@
 //! step's experiment to a minute on the CPU); the arrow keys move between steps (teacher mode),
 //! and words of the trade link to a plain-language glossary.
 
-use std::sync::Arc;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -15,10 +14,10 @@ use super::lab::{Lab, Phase};
 use super::results::{mean_graph, summed_confusion};
 use super::worm::{OnTheWorm, WormView};
 use super::{Nav, Section};
-use crate::plot::{Matrix, Raster};
+use crate::plot::Matrix;
 use crate::train::experiment::{ExperimentSpec, RunResult, mean_sd};
 use crate::train::presets;
-use crate::train::demo::DemoSpec;
+use super::learn::demo_animal;
 
 /// How many steps the lesson has.
 pub const STEPS: usize = 6;
@@ -84,6 +83,14 @@ const GLOSSARY: [(&str, &str, &str); 13] = [
     ("zscore", "z-score", "activity shifted and scaled so that each neuron has mean 0 and standard deviation 1, so neurons can be compared."),
 ];
 
+/// Moves the keyboard focus to `element` (through `js_sys`: web-sys's `HtmlElement` binding
+/// would rebuild web-sys for one call).
+fn focus(element: &web_sys::Element) {
+    if let Some(f) = js_sys::Reflect::get(element, &"focus".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+        let _ = f.call0(element);
+    }
+}
+
 /// The paragraph with its glossary links.
 fn paragraph(text: &'static str) -> impl IntoView {
     let mut parts = Vec::new();
@@ -103,7 +110,7 @@ fn paragraph(text: &'static str) -> impl IntoView {
                     let _ = details.set_attribute("open", "");
                 }
                 entry.scroll_into_view();
-                let _ = js_sys::Reflect::get(&entry, &"focus".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| f.call0(&entry));
+                focus(&entry);
             }
         };
         parts.push(view! { <a class="term" href=format!("#glossary-{key}") on:click=go>{shown}</a> }.into_any());
@@ -120,9 +127,8 @@ pub fn Lesson(start: Callback<ExperimentSpec>) -> impl IntoView {
     let lab = expect_context::<Lab>();
     let step = move || nav.step.get().unwrap_or(1);
     let go = move |to: usize| nav.step.set(Some(to.clamp(1, STEPS)));
-    // the synthetic animal of steps 1 and 4 (the demo's, generated here: a few milliseconds)
-    let animal = Arc::new(DemoSpec::default().data.generate().recordings.swap_remove(0));
-    let worm = OnTheWorm::of(Raster::from_recording(&animal, 300));
+    // the synthetic animal of steps 1, 4 and 5: the demo's
+    let (animal, worm) = demo_animal();
     let cursor = RwSignal::new(0usize);
     let playing = RwSignal::new(false);
     // when the step's training was asked for, and how long it took
@@ -174,7 +180,7 @@ pub fn Lesson(start: Callback<ExperimentSpec>) -> impl IntoView {
         nav.step.track();
         request_animation_frame(move || {
             if let Some(button) = document().get_element_by_id("lesson-action") {
-                let _ = js_sys::Reflect::get(&button, &"focus".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok()).map(|f| f.call0(&button));
+                focus(&button);
             }
         });
     });
@@ -206,10 +212,10 @@ pub fn Lesson(start: Callback<ExperimentSpec>) -> impl IntoView {
     let view_of = move || -> AnyView {
         match step() {
             1 => {
-                let (worm, raster) = (worm.clone(), worm.raster.clone());
+                let (worm, marked) = (worm.clone(), worm.clone());
                 view! {
                     <WormView id="lesson-worm" recording=Signal::derive(move || Some(worm.clone())) cursor=cursor playing=playing />
-                    <PlotCanvas data=Signal::derive(move || Raster { cursor: Some(cursor.get()), ..(*raster).clone() }) id="lesson-raster"
+                    <PlotCanvas data=Signal::derive(move || marked.raster_at(cursor.get())) id="lesson-raster"
                         label="activity raster with the behaviour and the moment shown" width=900 height=280 />
                 }
                 .into_any()

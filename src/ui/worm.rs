@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::chart::PlotCanvas;
 use crate::plot::worm::Edges;
-use crate::plot::{Raster, WormFrame, WormLayout};
+use crate::plot::{Curves, Raster, WormFrame, WormLayout};
 
 /// Playback speed: time bins per second.
 const BINS_PER_S: u64 = 10;
@@ -25,6 +25,16 @@ impl OnTheWorm {
     pub fn of(raster: Raster) -> Self {
         let layout = Arc::new(WormLayout::of(&raster.title, &raster.names));
         Self { raster: Arc::new(raster), layout }
+    }
+
+    /// The raster with time bin `bin` marked (the moment the worm shows).
+    pub fn raster_at(&self, bin: usize) -> Raster {
+        Raster { cursor: Some(bin), ..(*self.raster).clone() }
+    }
+
+    /// `traces` (in seconds) with the moment of time bin `bin` marked.
+    pub fn traces_at(&self, traces: Curves, bin: usize) -> Curves {
+        Curves { marker: Some(self.raster.seconds_at(bin).round() as usize), ..traces }
     }
 }
 
@@ -59,11 +69,13 @@ pub fn WormView(
     ) {
         on_cleanup(move || handle.clear());
     }
-    let frame = Signal::derive(move || {
+    // read by the canvas, the caption and the time: computed once per tick
+    let frame = Memo::new(move |_| {
         recording.with(|r| {
             r.as_ref().map(|r| WormFrame { overlay: overlay.and_then(|o| o.get()), ..r.layout.frame(&r.raster, cursor.get()) })
         })
     });
+    let frame_signal: Signal<Option<WormFrame>> = frame.into();
     let caption = move || frame.with(|f| f.as_ref().map(caption_of));
     let time = move || frame.with(|f| f.as_ref().map_or(String::new(), |f| format!("{:.1} s", f.seconds)));
     let (canvas_id, play_id, slider_id, time_id, caption_id) =
@@ -71,7 +83,7 @@ pub fn WormView(
     view! {
         <Show when=move || frame.with(Option::is_some)>
             <figure class="worm">
-                <PlotCanvas data=frame id=canvas_id.clone()
+                <PlotCanvas data=frame_signal id=canvas_id.clone()
                     label="the recorded neurons in their places in the worm, coloured by activity" width=900 height=300 redraw_ms=80 />
                 <div class="controls">
                     <button id=play_id.clone() class="secondary" aria-pressed=move || playing.get().to_string() on:click=move |_| playing.update(|p| *p = !*p)>
