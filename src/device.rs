@@ -101,16 +101,42 @@ pub fn cpu(reason: &str) -> Compute {
     Compute { device: Device::flex(), kind: BackendKind::Cpu, label: format!("CPU (burn flex) — {reason}") }
 }
 
-#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+#[cfg(target_arch = "wasm32")]
 thread_local! {
-    /// burn's wgpu runtime can be initialised once per thread; later calls reuse it.
+    /// burn's wgpu runtime can be initialised once per thread (a page's worker); later calls
+    /// reuse it.
     static WEBGPU: std::cell::RefCell<Option<Compute>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Natively, burn's wgpu runtime can be initialised once per process; later calls, from any
+/// thread, reuse it.
+#[cfg(all(not(target_arch = "wasm32"), feature = "gpu"))]
+static WEBGPU: std::sync::Mutex<Option<Compute>> = std::sync::Mutex::new(None);
+
+/// The WebGPU device started earlier, if any.
+#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+fn started_webgpu() -> Option<Compute> {
+    #[cfg(target_arch = "wasm32")]
+    return WEBGPU.with(|w| w.borrow().clone());
+    #[cfg(not(target_arch = "wasm32"))]
+    return WEBGPU.lock().unwrap_or_else(|e| e.into_inner()).clone();
+}
+
+/// Keeps (or, with `None`, forgets) the WebGPU device for later calls.
+#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+fn keep_webgpu(compute: Option<Compute>) {
+    #[cfg(target_arch = "wasm32")]
+    WEBGPU.with(|w| *w.borrow_mut() = compute);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        *WEBGPU.lock().unwrap_or_else(|e| e.into_inner()) = compute;
+    }
 }
 
 /// Initialises WebGPU (once; later calls return the same device), or says why it could not.
 #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
 pub async fn webgpu() -> Result<Compute, String> {
-    if let Some(c) = WEBGPU.with(|w| w.borrow().clone()) {
+    if let Some(c) = started_webgpu() {
         return Ok(c);
     }
     #[cfg(target_arch = "wasm32")]
@@ -122,7 +148,7 @@ pub async fn webgpu() -> Result<Compute, String> {
         .await
         .map_err(|e| format!("WebGPU adapter found ({adapter}) but the device failed to start: {e:?}"))?;
     let compute = Compute { device, kind: BackendKind::WebGpu, label: format!("WebGPU — {adapter}") };
-    WEBGPU.with(|w| *w.borrow_mut() = Some(compute.clone()));
+    keep_webgpu(Some(compute.clone()));
     Ok(compute)
 }
 
@@ -136,7 +162,7 @@ thread_local! {
 pub fn gpu_lost(why: &str) {
     GPU_LOST.with(|l| *l.borrow_mut() = Some(why.to_string()));
     #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
-    WEBGPU.with(|w| *w.borrow_mut() = None);
+    keep_webgpu(None);
 }
 
 /// The CPU when chosen; otherwise WebGPU when available, else the CPU with the reason. (`Auto`

@@ -4,6 +4,14 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
+/// burn's CPU backend allocates each step's tensors afresh. glibc's malloc returned the big ones
+/// to the system and faulted them in again, page by page, every step (a quarter of a step's
+/// time in the kernel; NRI at 100 neurons took twice as long); mimalloc keeps freed memory for
+/// the next step.
+#[cfg(not(target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
     cli::main()
@@ -116,6 +124,10 @@ mod cli {
             /// write it with --json as a part for `neurognn merge`.
             #[arg(long, conflicts_with = "jobs")]
             shard: Option<neurognn::train::shard::Shard>,
+            /// With --shard, for the processes of `--jobs`: instead of a fixed slice, take each
+            /// run that no other process has taken yet, by creating its file in this folder.
+            #[arg(long, requires = "shard", hide = true)]
+            claims: Option<PathBuf>,
         },
         /// Join the parts of a sharded run (`run --shard K/N --json PART`) into the result of
         /// the whole run; refuses parts of another spec or data, and missing or repeated ones.
@@ -240,7 +252,7 @@ mod cli {
             Command::Apply { model, files, gpu, json } => apply_model(&model, &files, gpu, json),
             Command::Report { results, out } => report(&results, out),
             Command::Merge { out, parts, csv } => merge_parts(&out, &parts, csv),
-            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models, reference, jobs, shard } => {
+            Command::Run { spec, preset, list, data, files, steps, seeds, gpu, json, csv, verbose, models, reference, jobs, shard, claims } => {
                 if list {
                     for (name, about) in presets::PRESETS {
                         println!("{name:<18} {about}");
@@ -272,7 +284,7 @@ mod cli {
                 }
                 spec.validate().map_err(|e| e.to_string())?;
                 let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models }, Split { jobs, shard })
+                run_spec(&spec, &data, &files, gpu, verbose, Outputs { json, csv, models }, Split { jobs, shard, claims })
             }
             Command::Demo { steps, seed, gpu, verbose, json, svg } => {
                 let mut spec = DemoSpec::default();
@@ -347,6 +359,8 @@ mod cli {
         dir: Option<PathBuf>,
         /// The runs this process trains, when it is one shard of many (`--shard`).
         owned: Option<Vec<bool>>,
+        /// The folder where the processes of `--jobs` claim runs, and the runs this one took.
+        claims: Option<(PathBuf, Vec<usize>)>,
         /// Protocol and fold of the run that finished last (for the file name).
         last: (String, String),
     }
@@ -366,6 +380,21 @@ mod cli {
             self.dir.is_some()
         }
         async fn claim(&mut self, index: usize) -> bool {
+            if let Some((dir, taken)) = &mut self.claims {
+                // creating a file is atomic: of processes claiming a run at once, one creates it
+                let path = dir.join(index.to_string());
+                return match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                    Ok(_) => {
+                        taken.push(index);
+                        true
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                    Err(e) => {
+                        eprintln!("cannot claim run {} ({}): {e}", index + 1, path.display());
+                        false
+                    }
+                };
+            }
             self.owned.as_ref().is_none_or(|o| o.get(index).copied().unwrap_or(false))
         }
         fn model_trained(&mut self, _: usize, model: SavedModel) {
@@ -409,6 +438,8 @@ mod cli {
     struct Split {
         jobs: usize,
         shard: Option<Shard>,
+        /// The claims folder of `--jobs`' processes (`run --claims`).
+        claims: Option<PathBuf>,
     }
 
     /// Loads the spec's data, runs it, prints the table and writes JSON, CSV and models.
@@ -435,14 +466,24 @@ mod cli {
         let total = run_count(spec, recordings.len());
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
         println!("runs: {total}");
-        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), owned: None };
+        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), owned: None, claims: None };
         if let Some(shard) = split.shard {
-            let owner = shard::assign(&shard::run_costs(spec, recordings.len()), shard.n);
-            let mine: Vec<usize> = (0..total).filter(|&i| owner[i] == shard.k - 1).collect();
-            println!("shard {shard}: {} of the {total} runs", mine.len());
-            host.owned = Some(owner.iter().map(|&o| o == shard.k - 1).collect());
+            if let Some(dir) = split.claims {
+                println!("shard {shard}: the runs no other process has taken (claimed in {})", dir.display());
+                host.claims = Some((dir, Vec::new()));
+            } else {
+                let owner = shard::assign(&shard::run_costs(spec, recordings.len()), shard.n);
+                let mine = (0..total).filter(|&i| owner[i] == shard.k - 1).count();
+                println!("shard {shard}: {mine} of the {total} runs");
+                host.owned = Some(owner.iter().map(|&o| o == shard.k - 1).collect());
+            }
             let mut result = pollster::block_on(resume_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[], Share::Pool))
                 .map_err(|e| e.to_string())?;
+            let mine = match (&host.claims, &host.owned) {
+                (Some((_, taken)), _) => taken.clone(),
+                (None, Some(owned)) => (0..total).filter(|&i| owned[i]).collect(),
+                (None, None) => Vec::new(),
+            };
             result.part = Some(shard::Part { shard: shard.k, of: shard.n, spec: shard::spec_fingerprint(spec), data: shard::data_fingerprint(&recordings), runs: mine });
             println!("wall time: {:.1} s", result.seconds);
             return write_results(&result, json.as_deref(), None);
@@ -450,7 +491,7 @@ mod cli {
         let result = if split.jobs > 1 && total > 1 {
             let jobs = split.jobs.min(total);
             println!("training in {jobs} processes (--jobs {jobs}; each run trains from its own seed, as in one process)");
-            run_in_processes(spec, data, files, Children { gpu, verbose, models: models.as_deref(), jobs })?
+            run_in_processes(spec, data, files, Children { gpu, verbose, models: models.as_deref(), jobs, total })?
         } else {
             pollster::block_on(run_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host)).map_err(|e| e.to_string())?
         };
@@ -480,11 +521,15 @@ mod cli {
         verbose: bool,
         models: Option<&'a std::path::Path>,
         jobs: usize,
+        /// The experiment's runs, all of which the processes together must train.
+        total: usize,
     }
 
-    /// Runs `spec` as `jobs` shards, each in a process of this program (`run --shard K/N`), and
-    /// merges their parts. burn's CPU backend draws from one generator per process, so runs
-    /// that train at once must be in different processes to repeat from their seeds.
+    /// Runs `spec` in `jobs` processes of this program (`run --shard K/N --claims DIR`), each
+    /// taking the next run of the plan that no other has taken whenever it is free (as the
+    /// page's workers do), and merges their parts. burn's CPU backend draws from one generator
+    /// per process, so runs that train at once must be in different processes to repeat from
+    /// their seeds.
     fn run_in_processes(spec: &ExperimentSpec, data: &std::path::Path, files: &[PathBuf], how: Children<'_>) -> Result<ExperimentResult, String> {
         let started = std::time::Instant::now();
         let dir = std::env::temp_dir().join(format!("neurognn-jobs-{}", std::process::id()));
@@ -493,11 +538,13 @@ mod cli {
             let spec_path = dir.join("spec.json");
             std::fs::write(&spec_path, serde_json::to_string(spec).map_err(|e| e.to_string())?).map_err(|e| format!("cannot write {}: {e}", spec_path.display()))?;
             let exe = std::env::current_exe().map_err(|e| format!("cannot find this program to start its processes: {e}"))?;
+            let claims = dir.join("claims");
+            std::fs::create_dir_all(&claims).map_err(|e| format!("cannot create {}: {e}", claims.display()))?;
             let mut children = Vec::new();
             for k in 1..=how.jobs {
                 let part = dir.join(format!("part-{k}.json"));
                 let mut command = std::process::Command::new(&exe);
-                command.arg("run").arg(&spec_path).arg("--data").arg(data).arg("--shard").arg(format!("{k}/{}", how.jobs)).arg("--json").arg(&part);
+                command.arg("run").arg(&spec_path).arg("--data").arg(data).arg("--shard").arg(format!("{k}/{}", how.jobs)).arg("--claims").arg(&claims).arg("--json").arg(&part);
                 for file in files {
                     command.arg("--file").arg(file);
                 }
@@ -546,7 +593,15 @@ mod cli {
                 return Err(why);
             }
             let parts = children.iter().map(|(_, part, _)| read_results(part)).collect::<Result<Vec<_>, _>>()?;
+            for (k, (_, part)) in parts.iter().enumerate() {
+                let trained: f64 = part.runs.iter().map(|r| r.seconds).sum();
+                println!("process {}: {} runs ({trained:.1} s training them), done after {:.1} s", k + 1, part.runs.len(), part.seconds);
+            }
             let mut merged = shard::merge(parts)?;
+            let lost: Vec<String> = (0..how.total).filter(|i| !merged.runs.iter().any(|r| r.index == *i)).map(|i| (i + 1).to_string()).collect();
+            if !lost.is_empty() {
+                return Err(format!("{} of the {} runs were trained by no process (runs {}); see the messages above", lost.len(), how.total, lost.join(", ")));
+            }
             merged.seconds = started.elapsed().as_secs_f64();
             Ok(merged)
         })();
