@@ -5,15 +5,16 @@
 //! is empty.
 #![cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
 
-use burn::prelude::*;
+mod agree;
+
 use neurognn::data::synthetic::SyntheticConfig;
 use neurognn::device::{self, BackendChoice, BackendKind, Compute};
-use neurognn::model::{Head, Input, InputShape, ModelKind, ModelSpec, Network, animal_one_hot};
+use neurognn::model::{ModelKind, ModelSpec};
 use neurognn::train::experiment::{DataSpec, ExperimentSpec, Protocol, run_experiment};
-use neurognn::train::{NativeHost, TrainConfig, read_f32};
+use neurognn::train::{NativeHost, TrainConfig};
 
-/// burn's wgpu runtime starts once per thread (device.rs) and the CPU's random numbers are one
-/// stream per process: the tests take turns.
+/// The tests share the process's one wgpu runtime (device.rs keeps it) and its one stream of
+/// the CPU's random numbers: they take turns.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn gpu() -> Compute {
@@ -27,35 +28,7 @@ fn gpu() -> Compute {
 fn every_network_gives_the_cpus_outputs_on_the_gpu() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let gpu = gpu();
-    let cpu = Device::flex();
-    cpu.seed(5);
-    let shape = InputShape { history: 4, nodes: 12, features: 2 };
-    let xs: Vec<f32> = (0..16 * 4 * 12 * 2).map(|i| ((i * 29 % 23) as f32 - 11.0) / 9.0).collect();
-    let mask: Vec<f32> = (0..16 * 12).map(|i| if i % 12 == 5 { 0.0 } else { 1.0 }).collect();
-    let incoming: Vec<f32> = (0..144).map(|k| if k % 12 != k / 12 && (k * 7) % 5 == 0 { 0.25 } else { 0.0 }).collect();
-    let animals = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2];
-    for kind in ModelKind::ALL {
-        for head in [Head::Nodes, Head::Classes(4)] {
-            let net = Network::init(&ModelSpec { hidden: 16, ..ModelSpec::new(kind) }, shape, head, &cpu);
-            let run = |device: &Device, net: Network| {
-                let input = Input {
-                    x: Tensor::from_data(TensorData::new(xs.clone(), [16, 4, 12, 2]), device),
-                    mask: Tensor::from_data(TensorData::new(mask.clone(), [16, 12]), device),
-                    incoming: Some(Tensor::from_data(TensorData::new(incoming.clone(), [12, 12]), device)),
-                    animal: animal_one_hot(&animals, device),
-                    noise: 0.0,
-                };
-                pollster::block_on(read_f32(net.to_device(device).forward(input).y)).expect("read the output")
-            };
-            let a = run(&cpu, net.clone());
-            let b = run(&gpu.device, net);
-            assert_eq!(a.len(), b.len());
-            let scale = a.iter().fold(1f32, |m, v| m.max(v.abs()));
-            let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
-            println!("{kind:?} {head:?}: GPU vs CPU max abs diff {worst:e} over {} values", a.len());
-            assert!(worst <= 1e-4 * scale, "{kind:?} {head:?}: the GPU and the CPU differ by {worst}");
-        }
-    }
+    pollster::block_on(agree::every_network_agrees(&gpu.device, |line| println!("{line}")));
 }
 
 #[test]

@@ -14,6 +14,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod agree;
+
 /// Yields to the browser like the page does, and counts reports.
 #[derive(Default)]
 struct BrowserHost {
@@ -108,38 +110,8 @@ async fn webgpu_and_cpu_agree_on_a_forward_backward_pass() {
 /// Every network, built once on the CPU, gives the same outputs on WebGPU (both heads).
 #[wasm_bindgen_test]
 async fn every_network_agrees_on_webgpu_and_cpu() {
-    use neurognn::model::{Head, Input, InputShape, ModelKind, ModelSpec, Network, animal_one_hot};
     let gpu = webgpu().await;
-    let cpu = Device::flex();
-    cpu.seed(5);
-    let shape = InputShape { history: 4, nodes: 12, features: 2 };
-    let xs: Vec<f32> = (0..16 * 4 * 12 * 2).map(|i| ((i * 29 % 23) as f32 - 11.0) / 9.0).collect();
-    let mask: Vec<f32> = (0..16 * 12).map(|i| if i % 12 == 5 { 0.0 } else { 1.0 }).collect();
-    let incoming: Vec<f32> = (0..144).map(|k| if k % 12 != k / 12 && (k * 7) % 5 == 0 { 0.25 } else { 0.0 }).collect();
-    for kind in ModelKind::ALL {
-        for head in [Head::Nodes, Head::Classes(4)] {
-            let net = Network::init(&ModelSpec { hidden: 16, ..ModelSpec::new(kind) }, shape, head, &cpu);
-            let run = |device: Device, net: Network| {
-                let (xs, mask, incoming) = (xs.clone(), mask.clone(), incoming.clone());
-                async move {
-                    let input = Input {
-                        x: Tensor::from_data(TensorData::new(xs, [16, 4, 12, 2]), &device),
-                        mask: Tensor::from_data(TensorData::new(mask, [16, 12]), &device),
-                        incoming: Some(Tensor::from_data(TensorData::new(incoming, [12, 12]), &device)),
-                        animal: animal_one_hot(&[0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], &device),
-                        noise: 0.0,
-                    };
-                    read_f32(net.to_device(&device).forward(input).y).await.expect("read output")
-                }
-            };
-            let a = run(cpu.clone(), net.clone()).await;
-            let b = run(gpu.device.clone(), net).await;
-            let scale = a.iter().fold(1f32, |m, v| m.max(v.abs()));
-            let worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
-            web_sys::console::log_1(&format!("{kind:?} {head:?}: WebGPU vs CPU max abs diff {worst:e} over {} values", a.len()).into());
-            assert!(worst <= 1e-4 * scale, "{kind:?} {head:?}: WebGPU and CPU differ by {worst}");
-        }
-    }
+    agree::every_network_agrees(&gpu.device, |line| web_sys::console::log_1(&line.into())).await;
 }
 
 /// A graph network and relational inference train on WebGPU through the experiment loop.

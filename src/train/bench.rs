@@ -243,6 +243,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "gpu"))]
     fn auto_without_webgpu_is_the_cpu_with_the_reason() {
         let shape = StepShape { nodes: 6, history: 4, features: 2, batch: 8 };
         let c = pollster::block_on(pick_backend(BackendChoice::Auto, &[ModelSpec::new(ModelKind::Mlp)], shape));
@@ -251,5 +252,17 @@ mod tests {
         assert_eq!(fmt_ms(0.421), "0.42");
         assert_eq!(fmt_ms(4.12), "4.1");
         assert_eq!(fmt_ms(61.4), "61");
+    }
+
+    /// With a GPU (the test suite gives the GPU build Mesa's software Vulkan), the choice is
+    /// timed on both and says both figures.
+    #[test]
+    #[cfg(feature = "gpu")]
+    fn auto_with_a_gpu_times_both_and_says_so() {
+        let shape = StepShape { nodes: 6, history: 4, features: 2, batch: 8 };
+        let c = pollster::block_on(pick_backend(BackendChoice::Auto, &[ModelSpec::new(ModelKind::Mlp)], shape));
+        assert!(c.label.contains("faster here: CPU ") && c.label.contains(" ms/step, WebGPU "), "{}", c.label);
+        assert!(c.label.ends_with("using the CPU (WebGPU: native wgpu adapter)") || c.label.ends_with("using WebGPU"), "{}", c.label);
+        assert_eq!(fmt_ms(0.421), "0.42");
     }
 }
