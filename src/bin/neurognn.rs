@@ -357,12 +357,32 @@ mod cli {
     struct SavingHost {
         inner: NativeHost,
         dir: Option<PathBuf>,
-        /// The runs this process trains, when it is one shard of many (`--shard`).
-        owned: Option<Vec<bool>>,
-        /// The folder where the processes of `--jobs` claim runs, and the runs this one took.
-        claims: Option<(PathBuf, Vec<usize>)>,
+        /// Which of the plan's runs this process trains.
+        slice: Slice,
         /// Protocol and fold of the run that finished last (for the file name).
         last: (String, String),
+    }
+
+    /// Which of an experiment's runs a process trains.
+    enum Slice {
+        /// Every run.
+        All,
+        /// One fixed shard of many (`--shard K/N`): whether each run of the plan is this one's.
+        Fixed(Vec<bool>),
+        /// The runs no other process of `--jobs` took first, claimed by creating a file each in
+        /// `dir`; `taken` are those this process took, in plan order.
+        Claimed { dir: PathBuf, taken: Vec<usize> },
+    }
+
+    impl Slice {
+        /// The runs (places in the plan) this process was given or took, of `total`.
+        fn runs(&self, total: usize) -> Vec<usize> {
+            match self {
+                Slice::All => (0..total).collect(),
+                Slice::Fixed(mine) => (0..total).filter(|&i| mine.get(i).copied().unwrap_or(false)).collect(),
+                Slice::Claimed { taken, .. } => taken.clone(),
+            }
+        }
     }
 
     impl Host for SavingHost {
@@ -380,22 +400,25 @@ mod cli {
             self.dir.is_some()
         }
         async fn claim(&mut self, index: usize) -> bool {
-            if let Some((dir, taken)) = &mut self.claims {
-                // creating a file is atomic: of processes claiming a run at once, one creates it
-                let path = dir.join(index.to_string());
-                return match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                    Ok(_) => {
-                        taken.push(index);
-                        true
+            match &mut self.slice {
+                Slice::All => true,
+                Slice::Fixed(mine) => mine.get(index).copied().unwrap_or(false),
+                Slice::Claimed { dir, taken } => {
+                    // creating a file is atomic: of processes claiming a run at once, one creates it
+                    let path = dir.join(index.to_string());
+                    match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                        Ok(_) => {
+                            taken.push(index);
+                            true
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                        Err(e) => {
+                            eprintln!("cannot claim run {} ({}): {e}", index + 1, path.display());
+                            false
+                        }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-                    Err(e) => {
-                        eprintln!("cannot claim run {} ({}): {e}", index + 1, path.display());
-                        false
-                    }
-                };
+                }
             }
-            self.owned.as_ref().is_none_or(|o| o.get(index).copied().unwrap_or(false))
         }
         fn model_trained(&mut self, _: usize, model: SavedModel) {
             let Some(dir) = &self.dir else { return };
@@ -466,24 +489,20 @@ mod cli {
         let total = run_count(spec, recordings.len());
         println!("experiment: {} on {} recording(s); backend: {}", spec.name, recordings.len(), compute.label);
         println!("runs: {total}");
-        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), owned: None, claims: None };
+        let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), slice: Slice::All };
         if let Some(shard) = split.shard {
             if let Some(dir) = split.claims {
                 println!("shard {shard}: the runs no other process has taken (claimed in {})", dir.display());
-                host.claims = Some((dir, Vec::new()));
+                host.slice = Slice::Claimed { dir, taken: Vec::new() };
             } else {
                 let owner = shard::assign(&shard::run_costs(spec, recordings.len()), shard.n);
                 let mine = (0..total).filter(|&i| owner[i] == shard.k - 1).count();
                 println!("shard {shard}: {mine} of the {total} runs");
-                host.owned = Some(owner.iter().map(|&o| o == shard.k - 1).collect());
+                host.slice = Slice::Fixed(owner.iter().map(|&o| o == shard.k - 1).collect());
             }
             let mut result = pollster::block_on(resume_experiment(spec, &recordings, truth.as_ref(), &compute.label, &compute.device, &mut host, &[], Share::Pool))
                 .map_err(|e| e.to_string())?;
-            let mine = match (&host.claims, &host.owned) {
-                (Some((_, taken)), _) => taken.clone(),
-                (None, Some(owned)) => (0..total).filter(|&i| owned[i]).collect(),
-                (None, None) => Vec::new(),
-            };
+            let mine = host.slice.runs(total);
             result.part = Some(shard::Part { shard: shard.k, of: shard.n, spec: shard::spec_fingerprint(spec), data: shard::data_fingerprint(&recordings), runs: mine });
             println!("wall time: {:.1} s", result.seconds);
             return write_results(&result, json.as_deref(), None);
