@@ -492,6 +492,9 @@ mod cli {
         let mut host = SavingHost { inner: NativeHost { verbose }, dir: models.clone(), last: Default::default(), slice: Slice::All };
         if let Some(shard) = split.shard {
             if let Some(dir) = split.claims {
+                if !dir.is_dir() {
+                    return Err(format!("--claims {}: not a folder (the processes of --jobs claim their runs in one they share)", dir.display()));
+                }
                 println!("shard {shard}: the runs no other process has taken (claimed in {})", dir.display());
                 host.slice = Slice::Claimed { dir, taken: Vec::new() };
             } else {
