@@ -1,5 +1,8 @@
-// The training worker: loads the app's module a second time, inside a module Web Worker. Its
-// main() finds no window here and serves training requests instead of mounting the page
-// (src/ui/worker.rs). Trunk builds the module without a hash in its name (Trunk.toml).
-import init from '../neurognn-web.js';
-init();
+// The training worker: loads one of the app's two builds (static/boot.js) a second time, inside
+// a module Web Worker: the one named by `?module=` (the page says which a run needs). Its main()
+// finds no window here and serves training requests instead of mounting the page
+// (src/worker/mod.rs). Trunk names the builds' files without a hash (Trunk.toml).
+const wanted = new URL(import.meta.url).searchParams.get('module');
+const module = wanted === 'neurognn-webgpu' ? 'neurognn-webgpu' : 'neurognn-web';
+const app = await import(`../${module}.js`);
+app.default();

@@ -1,7 +1,8 @@
 //! Picks the compute device: the one place that names a backend.
 //!
-//! WebGPU when the browser (or, with the `gpu` feature, the native machine) has an adapter;
-//! burn's pure-Rust CPU backend (flex) otherwise, with the reason kept for the user.
+//! WebGPU when the build has it (the `gpu` feature: the page's WebGPU build, or a native build)
+//! and the browser or machine has an adapter; burn's pure-Rust CPU backend (flex) otherwise,
+//! with the reason kept for the user.
 
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,7 @@ pub fn cpu(reason: &str) -> Compute {
     Compute { device: Device::flex(), kind: BackendKind::Cpu, label: format!("CPU (burn flex) — {reason}") }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gpu"))]
 thread_local! {
     /// burn's wgpu runtime can be initialised once per thread (a page's worker); later calls
     /// reuse it.
@@ -114,7 +115,7 @@ thread_local! {
 static WEBGPU: std::sync::Mutex<Option<Compute>> = std::sync::Mutex::new(None);
 
 /// The WebGPU device started earlier, if any.
-#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+#[cfg(feature = "gpu")]
 fn started_webgpu() -> Option<Compute> {
     #[cfg(target_arch = "wasm32")]
     return WEBGPU.with(|w| w.borrow().clone());
@@ -123,7 +124,7 @@ fn started_webgpu() -> Option<Compute> {
 }
 
 /// Keeps (or, with `None`, forgets) the WebGPU device for later calls.
-#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+#[cfg(feature = "gpu")]
 fn keep_webgpu(compute: Option<Compute>) {
     #[cfg(target_arch = "wasm32")]
     WEBGPU.with(|w| *w.borrow_mut() = compute);
@@ -134,7 +135,7 @@ fn keep_webgpu(compute: Option<Compute>) {
 }
 
 /// Initialises WebGPU (once; later calls return the same device), or says why it could not.
-#[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+#[cfg(feature = "gpu")]
 pub async fn webgpu() -> Result<Compute, String> {
     if let Some(c) = started_webgpu() {
         return Ok(c);
@@ -161,7 +162,7 @@ thread_local! {
 /// runtime cannot be started twice in one thread): every later job runs on the CPU, saying why.
 pub fn gpu_lost(why: &str) {
     GPU_LOST.with(|l| *l.borrow_mut() = Some(why.to_string()));
-    #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+    #[cfg(feature = "gpu")]
     keep_webgpu(None);
 }
 
@@ -174,14 +175,18 @@ pub async fn pick(choice: BackendChoice) -> Compute {
     if let Some(why) = GPU_LOST.with(|l| l.borrow().clone()) {
         return cpu(&format!("the GPU was lost earlier ({why})"));
     }
-    #[cfg(any(target_arch = "wasm32", feature = "gpu"))]
+    #[cfg(feature = "gpu")]
     {
         match webgpu().await {
             Ok(c) => c,
             Err(why) => cpu(&why),
         }
     }
-    #[cfg(not(any(target_arch = "wasm32", feature = "gpu")))]
+    #[cfg(all(target_arch = "wasm32", not(feature = "gpu")))]
+    {
+        cpu(&browser::why_no_webgpu_module().await)
+    }
+    #[cfg(all(not(target_arch = "wasm32"), not(feature = "gpu")))]
     cpu("this build has no GPU backend (build with --features gpu)")
 }
 
@@ -229,5 +234,18 @@ mod browser {
             name.push_str(super::SOFTWARE_ADAPTER);
         }
         Ok(name)
+    }
+
+    /// Why a worker of the page's CPU build trains on the CPU: static/boot.js loads the WebGPU
+    /// build where there is a hardware adapter (or WebGPU was chosen), so here there is none.
+    #[cfg(not(feature = "gpu"))]
+    pub async fn why_no_webgpu_module() -> String {
+        match adapter_description().await {
+            Err(why) => why,
+            Ok(name) if name.ends_with(super::SOFTWARE_ADAPTER) => format!(
+                "WebGPU here is {name}: slower than the CPU for networks this size, so the page loaded its CPU build, the smaller download (choose WebGPU to try it)"
+            ),
+            Ok(name) => format!("the page loaded its CPU build (WebGPU adapter: {name}; choose Auto or WebGPU to use it)"),
+        }
     }
 }

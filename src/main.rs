@@ -1,4 +1,5 @@
-//! The browser entry: panic hook, logger, mount the app. No logic lives here.
+// The browser entry of both builds of the page (src/main_webgpu.rs includes this file): run the
+// static constructors, then `neurognn::ui::start`. No logic lives here.
 
 // wasm-ld links a binary as a "command" and, unless the program runs the static constructors
 // itself, wraps every export in a call to all of them. cubecl registers hundreds through
@@ -14,14 +15,7 @@ unsafe extern "C" {
 fn main() {
     // SAFETY: called once, first, before anything reads what the constructors register.
     unsafe { __wasm_call_ctors() };
-    console_error_panic_hook::set_once();
-    let _ = console_log::init_with_level(log::Level::Info);
-    if neurognn::worker::in_worker() {
-        // public/worker.js loaded this module to train off the main thread
-        neurognn::worker::serve();
-    } else {
-        leptos::mount::mount_to_body(neurognn::ui::App);
-    }
+    neurognn::ui::start();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,8 +8,11 @@
 // "Forget what this browser keeps" button (or the browser) clears them.
 'use strict';
 const CACHE = 'neurognn-app';
-// the files that make the app, fetched when the service worker installs
-const APP = ['./', './neurognn-web.js', './neurognn-web_bg.wasm', './main.css', './public/worker.js', './public/favicon.svg', './manifest.webmanifest'];
+// the files that make the app, fetched when the service worker installs: the page registers
+// this file with `?module=` naming the build static/boot.js loaded (the CPU one or the WebGPU
+// one), and only that build is fetched
+const BUILD = new URL(self.location.href).searchParams.get('module') === 'neurognn-webgpu' ? 'neurognn-webgpu' : 'neurognn-web';
+const APP = ['./', './boot.js', `./${BUILD}.js`, `./${BUILD}_bg.wasm`, './main.css', `./public/worker.js?module=${BUILD}`, './public/favicon.svg', './manifest.webmanifest'];
 const MAX_KEPT_BYTES = 512 << 20;
 
 self.addEventListener('install', (event) => {

@@ -79,7 +79,7 @@ pub fn DemoPanel(settings: UrlSettings) -> impl IntoView {
         FromWorker::Failed { message } | FromWorker::Lost { message } => set_phase.set(Phase::Failed(message)),
         _ => {}
     };
-    let worker = match TrainingWorker::start(receive) {
+    let worker = match TrainingWorker::start(crate::worker::build_for(settings.backend), receive) {
         Ok(w) => Some(w),
         Err(e) => {
             set_phase.set(Phase::Failed(e));

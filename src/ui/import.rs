@@ -133,7 +133,7 @@ impl Library {
         }
         if self.reader.with_value(Option::is_none) {
             let me = *self;
-            match TrainingWorker::start(move |m| me.receive(m)) {
+            match TrainingWorker::start(crate::worker::THIS_BUILD, move |m| me.receive(m)) {
                 Ok(w) => self.reader.set_value(Some(w)),
                 Err(e) => {
                     self.messages.set(vec![Message { error: true, text: format!("the files cannot be read: {e}") }]);

@@ -225,7 +225,9 @@ pub fn register_service_worker() {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(e) = call(&container, "register", &["./sw.js".into()]).await {
+        // the service worker keeps the build this page loaded (static/sw.js)
+        let script = format!("./sw.js?module={}", crate::worker::THIS_BUILD);
+        if let Err(e) = call(&container, "register", &[script.into()]).await {
             log::warn!("the app cannot be kept for offline use: {}", message(&e));
         }
     });

@@ -929,7 +929,14 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, backend
         lab.applying.set(true);
         lab.applied.set(None);
         let message = ToWorker::Apply { model: bytes.to_vec(), backend: backend.get_untracked() };
-        worker.with_value(|w| if let Some(w) = w { w.send(&message, &recordings) });
+        worker.with_value(|w| {
+            if let Some(w) = w {
+                if let Err(e) = w.switch_build(crate::worker::build_for(backend.get_untracked())) {
+                    log::warn!("the worker stays on its build: {e}");
+                }
+                w.send(&message, &recordings);
+            }
+        });
     };
     let disabled = move || lab.applying.get() || lab.model_file.with(Option::is_none) || recordings() == 0;
     let results = move || match lab.applied.get() {

@@ -21,6 +21,18 @@ use import::{ImportPanel, Library};
 use lab::LabPanel;
 use learn::MeetTheWorm;
 
+/// The browser entry of both builds: in a worker (public/worker.js loaded the module), serve
+/// training; on the page, mount the app.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let _ = console_log::init_with_level(log::Level::Info);
+    if crate::worker::in_worker() {
+        crate::worker::serve();
+    } else {
+        leptos::mount::mount_to_body(App);
+    }
+}
+
 /// Settings read once from the page URL.
 #[derive(Debug, Clone, Copy)]
 pub struct UrlSettings {

@@ -27,6 +27,8 @@ pub struct TrainingWorker {
 }
 
 struct Inner {
+    /// The build of the app the worker runs ([`super::build_for`]).
+    build: Cell<&'static str>,
     worker: RefCell<Option<Worker>>,
     ready: Cell<bool>,
     /// Messages (with the buffers they transfer) sent before the worker was ready.
@@ -61,9 +63,11 @@ fn receive(data: &JsValue) -> Result<FromWorker, String> {
 }
 
 impl TrainingWorker {
-    /// Starts `public/worker.js`; `on_message` receives every message from it.
-    pub fn start(on_message: impl FnMut(FromWorker) + 'static) -> Result<Self, String> {
+    /// Starts `public/worker.js` on `build` of the app ([`super::build_for`]); `on_message`
+    /// receives every message from it.
+    pub fn start(build: &'static str, on_message: impl FnMut(FromWorker) + 'static) -> Result<Self, String> {
         let inner = Rc::new(Inner {
+            build: Cell::new(build),
             worker: RefCell::new(None),
             ready: Cell::new(false),
             waiting: RefCell::new(Vec::new()),
@@ -80,7 +84,8 @@ impl TrainingWorker {
     fn spawn(inner: &Rc<Inner>) -> Result<(), String> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options("public/worker.js", &options).map_err(|e| format!("could not start the worker: {e:?}"))?;
+        let url = format!("public/worker.js?module={}", inner.build.get());
+        let worker = Worker::new_with_options(&url, &options).map_err(|e| format!("could not start the worker: {e:?}"))?;
         let me = inner.clone();
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let started = web_time::Instant::now();
@@ -124,6 +129,20 @@ impl TrainingWorker {
         inner.heard.set(js_sys::Date::now());
         *inner.worker.borrow_mut() = Some(worker);
         Ok(())
+    }
+
+    /// Starts the worker again on `build` when it runs another and has no job (the page's
+    /// handles on it stay valid); a busy worker keeps its build.
+    pub fn switch_build(&self, build: &'static str) -> Result<(), String> {
+        if self.inner.build.get() == build || self.inner.busy.get() > 0 {
+            return Ok(());
+        }
+        if let Some(old) = self.inner.worker.borrow_mut().take() {
+            old.terminate();
+        }
+        self.inner.waiting.borrow_mut().clear();
+        self.inner.build.set(build);
+        Self::spawn(&self.inner)
     }
 
     /// Ends a dead worker, starts a new one in its place and tells the page.

@@ -1,7 +1,9 @@
-//! Training off the main thread: the page's own module, started a second time in a Web Worker.
+//! Training off the main thread: a build of the app, started a second time in a Web Worker.
 //!
-//! `public/worker.js` imports the app's JS bundle inside a module worker; `main` finds no
-//! `window` there and calls [`serve`] instead of mounting the page. The page talks to it through
+//! `public/worker.js?module=NAME` imports one of the app's two builds inside a module worker
+//! (the page's own, or the WebGPU build when a run needs it and the page loaded the CPU build:
+//! [`build_for`]); `main` finds no `window` there and calls [`serve`] instead of mounting the
+//! page. The page talks to it through
 //! [`TrainingWorker`]. Messages are serde values encoded as CBOR bytes (decoding them is fast, and
 //! CBOR keeps NaN, which JSON cannot; serde values built as JS objects took seconds to decode);
 //! a recording's traces travel as a `Float32Array`.
@@ -36,6 +38,28 @@ use crate::plot::DataPreview;
 use crate::train::demo::{DemoReport, DemoSpec};
 use crate::train::saved::Application;
 use crate::train::{Fault, Progress};
+
+/// The build of the app this module is: the CPU build or the WebGPU build (static/boot.js
+/// loads one on the page; Cargo.toml builds both).
+pub const THIS_BUILD: &str = if cfg!(feature = "gpu") { WEBGPU_BUILD } else { "neurognn-web" };
+
+/// The build with burn's WebGPU backend.
+const WEBGPU_BUILD: &str = "neurognn-webgpu";
+
+/// The build a worker needs for runs on `choice`. The CPU: the page's own (both builds have the
+/// CPU backend). WebGPU: the WebGPU build where the browser has an adapter (without one the
+/// page's own build trains on the CPU and says why). Auto: the WebGPU build where static/boot.js
+/// found a GPU to time against the CPU, else the page's own.
+pub fn build_for(choice: BackendChoice) -> &'static str {
+    let boot = js_sys::Reflect::get(&js_sys::global(), &"neurognnBoot".into()).unwrap_or_default();
+    let said = |key: &str| js_sys::Reflect::get(&boot, &key.into()).unwrap_or_default();
+    match choice {
+        BackendChoice::Cpu => THIS_BUILD,
+        BackendChoice::WebGpu if said("adapter").as_string().is_some_and(|a| a != "none") => WEBGPU_BUILD,
+        BackendChoice::Auto if said("gpu").as_bool() == Some(true) => WEBGPU_BUILD,
+        BackendChoice::WebGpu | BackendChoice::Auto => THIS_BUILD,
+    }
+}
 
 /// From the page to the worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]

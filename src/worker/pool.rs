@@ -94,7 +94,9 @@ impl Pool {
             return Ok(w.clone());
         }
         let me = Rc::downgrade(&self.inner);
-        let worker = TrainingWorker::start(move |m| {
+        // the first worker starts on the page's build ([`Pool::run`] switches it when a run
+        // needs the other); the others train on the CPU, which the page's build has
+        let worker = TrainingWorker::start(super::THIS_BUILD, move |m| {
             if let Some(inner) = me.upgrade() {
                 Pool { inner }.receive(k, m);
             }
@@ -116,6 +118,10 @@ impl Pool {
     pub fn run(&self, spec: ExperimentSpec, backend: BackendChoice, base_url: String, done: Vec<RunResult>, fault: Option<Fault>, recordings: Vec<Arc<Recording>>) {
         if self.inner.live.borrow().iter().any(|l| *l) {
             self.tell(0, FromWorker::Failed { message: "the workers are still stopping the last experiment; try again in a moment".into() });
+            return;
+        }
+        if let Err(e) = self.worker(0).and_then(|w| w.switch_build(super::build_for(backend))) {
+            self.tell(0, FromWorker::Failed { message: e });
             return;
         }
         let size = self.inner.size;
