@@ -245,7 +245,7 @@ mod browser {
             Ok(name) if name.ends_with(super::SOFTWARE_ADAPTER) => format!(
                 "WebGPU here is {name}: slower than the CPU for networks this size, so the page loaded its CPU build, the smaller download (choose WebGPU to try it)"
             ),
-            Ok(name) => format!("the page loaded its CPU build (WebGPU adapter: {name}; choose Auto or WebGPU to use it)"),
+            Ok(name) => format!("the page loaded its CPU build before the WebGPU adapter ({name}) answered; reload the page to use it"),
         }
     }
 }

@@ -3,7 +3,7 @@
 // kernel compiler and kernels are half of that module). A machine without a GPU adapter, or
 // with a software one (SwiftShader, WARP, llvmpipe: far slower than the CPU for these networks),
 // downloads the CPU build only. What is chosen is left in `globalThis.neurognnBoot` for the app,
-// whose workers load the WebGPU build when a run needs it (src/worker/mod.rs, module_for).
+// whose workers load the WebGPU build when a run needs it (src/worker/mod.rs, build_for).
 //
 // localStorage `neurognn.time-software-adapter` = "1" treats a software adapter as a GPU (the
 // WebGPU build is loaded and timed against the CPU): the end-to-end suite has no other adapter.
@@ -29,11 +29,19 @@ async function adapterKind() {
   }
 }
 
-const choice = new URLSearchParams(location.search).get('backend') || stored(BACKEND_KEY) || 'auto';
+/// "auto", "webgpu" or "cpu" from `text`, else null: what BackendChoice::parse accepts.
+function backend(text) {
+  const name = (text || '').toLowerCase();
+  return ['auto', 'webgpu', 'cpu'].includes(name) ? name : null;
+}
+
+// the backend as the app reads it (src/ui/mod.rs, UrlSettings): the URL's, else the remembered
+// one, else auto
+const choice = backend(new URLSearchParams(location.search).get('backend')) || backend(stored(BACKEND_KEY)) || 'auto';
 const adapter = await adapterKind();
 // whether Auto uses the WebGPU build: a GPU to time against the CPU
 const gpu = adapter === 'hardware' || (adapter === 'software' && stored(SOFTWARE_KEY) === '1');
-const wantsWebgpu = choice.toLowerCase() === 'webgpu' ? adapter !== 'none' : choice.toLowerCase() !== 'cpu' && gpu;
+const wantsWebgpu = choice === 'webgpu' ? adapter !== 'none' : choice === 'auto' && gpu;
 const module = wantsWebgpu ? 'neurognn-webgpu' : 'neurognn-web';
 globalThis.neurognnBoot = { module, adapter, gpu };
 try {

@@ -930,11 +930,13 @@ fn ApplyModel(worker: StoredValue<Option<TrainingWorker>, LocalStorage>, backend
         lab.applied.set(None);
         let message = ToWorker::Apply { model: bytes.to_vec(), backend: backend.get_untracked() };
         worker.with_value(|w| {
-            if let Some(w) = w {
-                if let Err(e) = w.switch_build(crate::worker::build_for(backend.get_untracked())) {
-                    log::warn!("the worker stays on its build: {e}");
+            let Some(w) = w else { return };
+            match w.switch_build(crate::worker::build_for(backend.get_untracked())) {
+                Ok(()) => w.send(&message, &recordings),
+                Err(e) => {
+                    lab.applying.set(false);
+                    lab.applied.set(Some(Err(format!("the model cannot be applied: {e}"))));
                 }
-                w.send(&message, &recordings);
             }
         });
     };

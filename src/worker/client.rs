@@ -137,22 +137,23 @@ impl TrainingWorker {
         if self.inner.build.get() == build || self.inner.busy.get() > 0 {
             return Ok(());
         }
-        if let Some(old) = self.inner.worker.borrow_mut().take() {
-            old.terminate();
-        }
-        self.inner.waiting.borrow_mut().clear();
         self.inner.build.set(build);
-        Self::spawn(&self.inner)
+        Self::restart(&self.inner)
     }
 
-    /// Ends a dead worker, starts a new one in its place and tells the page.
-    fn replace(inner: &Rc<Inner>, why: String) {
+    /// Terminates the worker (what waited for it is dropped) and starts a new one on its build.
+    fn restart(inner: &Rc<Inner>) -> Result<(), String> {
         if let Some(old) = inner.worker.borrow_mut().take() {
             old.terminate();
         }
         inner.waiting.borrow_mut().clear();
+        Self::spawn(inner)
+    }
+
+    /// Ends a dead worker, starts a new one in its place and tells the page.
+    fn replace(inner: &Rc<Inner>, why: String) {
         let was_busy = inner.busy.replace(0) > 0;
-        let restarted = match Self::spawn(inner) {
+        let restarted = match Self::restart(inner) {
             Ok(()) => "a new worker was started".to_string(),
             Err(e) => format!("no new worker could be started ({e}); reload the page"),
         };
