@@ -92,6 +92,34 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Takes a name that more than one column carries off every one of them: those columns
+    /// load as unidentified neurons instead of the recording being refused. Says so in the
+    /// recording's source ("AVAL appears in columns 1 and 2: both kept as unidentified") and
+    /// returns what it said, one line per name.
+    pub fn unname_duplicates(&mut self) -> Vec<String> {
+        let mut columns: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+        for (c, name) in self.neuron_names.iter().enumerate() {
+            if let Some(name) = name {
+                columns.entry(name.clone()).or_default().push(c);
+            }
+        }
+        let mut said = Vec::new();
+        for (name, cols) in columns.into_iter().filter(|(_, cols)| cols.len() > 1) {
+            for &c in &cols {
+                self.neuron_names[c] = None;
+            }
+            let mut numbers: Vec<String> = cols.iter().map(|c| (c + 1).to_string()).collect();
+            let last = numbers.pop().unwrap_or_default();
+            let both = if cols.len() == 2 { "both" } else { "all" };
+            said.push(format!("{name} appears in columns {} and {last}: {both} kept as unidentified", numbers.join(", ")));
+        }
+        if !said.is_empty() {
+            let source = self.source.strip_suffix(')').map(|s| format!("{s}; {})", said.join("; ")));
+            self.source = source.unwrap_or_else(|| format!("{} ({})", self.source, said.join("; ")));
+        }
+        said
+    }
+
     /// Checks shapes, names, labels and values, so later stages can rely on them.
     pub fn validate(&self) -> Result<(), DataError> {
         let recording = self.name.clone();
@@ -223,6 +251,12 @@ pub(crate) mod tests {
         let mut r = tiny();
         r.neuron_names[1] = Some("AVAL".into());
         assert!(matches!(r.validate(), Err(DataError::DuplicateName { first: 1, second: 2, .. })));
+        // a reader takes the name off both columns instead, and says so
+        let said = r.unname_duplicates();
+        assert_eq!(said, ["AVAL appears in columns 1 and 2: both kept as unidentified"]);
+        assert_eq!(&r.neuron_names[..2], &[None, None]);
+        assert!(r.source.contains("AVAL appears in columns 1 and 2"), "{}", r.source);
+        assert!(r.validate().is_ok());
 
         let mut r = tiny();
         r.frames = 2;

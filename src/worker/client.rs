@@ -11,16 +11,33 @@ use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 use super::{FromWorker, ToWorker, attached_recordings, from_js, recordings_to_js, to_js};
 use crate::data::Recording;
 
-/// How long a worker running a job may go without a word before it is taken for dead. Its
-/// loop answers a ping every 5 s whenever it yields; training yields every 40 ms, but scoring a
-/// run (evaluation, rollouts, reference graphs) does not yield on the CPU, so the limit is
-/// generous: a hung worker is caught in minutes, a crashed one at once (its error event).
+/// How long a job may go without a word from it before its worker is taken for dead. A job
+/// says something every 100 ms while it trains, but scoring a run (evaluation, rollouts,
+/// reference graphs) says nothing and does not yield on the CPU, so the limit is generous: a
+/// hung worker is caught in minutes, a crashed one at once (its error event). A paused job is
+/// silent by design and is not timed.
 const SILENCE_LIMIT_MS: f64 = 300_000.0;
 
+/// How long a new worker may take to say it is ready: fetching and compiling its build took
+/// 1–3 s on a 2-core laptop (more under load). One that has not started by then is stuck
+/// (a fetch of its build that never answers fires no event at all) and is started again.
+const START_LIMIT_MS: f64 = 30_000.0;
+
+/// Starts that may fail in a row (an error, or no Ready in time) before the page is told: the
+/// first failure starts another worker, which gets what waited for the first; a build that
+/// cannot load here is not started again until the next job.
+const FAILED_STARTS_LIMIT: u32 = 2;
+
 /// The page's handle on a worker (training, or reading files). Messages sent before the worker
-/// is ready wait. When the worker dies — an error event (a panic, an out-of-memory abort), or
-/// silence past [`SILENCE_LIMIT_MS`] while a job runs — it is terminated, a new one is started
-/// in its place, and `on_message` hears [`FromWorker::Lost`].
+/// is ready wait for it. The page never waits on a worker for ever:
+/// - a worker that dies (an error event: a panic, an out-of-memory abort), or whose job says
+///   nothing for [`SILENCE_LIMIT_MS`] (silent, or answering pings while its job is stuck), is
+///   terminated, a new one is started in its place, and `on_message` hears
+///   [`FromWorker::Lost`];
+/// - a worker that fails to start (its build did not load, or no Ready within
+///   [`START_LIMIT_MS`]) is started again with what waited for it, and after
+///   [`FAILED_STARTS_LIMIT`] failed starts `on_message` hears [`FromWorker::Lost`] and the next
+///   job starts a new one.
 #[derive(Clone)]
 pub struct TrainingWorker {
     inner: Rc<Inner>,
@@ -31,11 +48,17 @@ struct Inner {
     build: Cell<&'static str>,
     worker: RefCell<Option<Worker>>,
     ready: Cell<bool>,
+    /// Starts that failed since the last worker that said Ready.
+    failed_starts: Cell<u32>,
     /// Messages (with the buffers they transfer) sent before the worker was ready.
     waiting: RefCell<Vec<(JsValue, js_sys::Array)>>,
     on_message: RefCell<Box<dyn FnMut(FromWorker)>>,
-    /// When the worker last said anything (ms since the epoch).
+    /// When the worker last said anything (ms since the epoch), its pings' answers included.
     heard: Cell<f64>,
+    /// When the job under way was sent or last said anything (its pings' answers excluded).
+    job_heard: Cell<f64>,
+    /// The page paused the job (which then says nothing until Resume or Stop).
+    paused: Cell<bool>,
     /// Jobs under way (an experiment or the demo, applying a model, reading a drop of files).
     busy: Cell<usize>,
 }
@@ -43,6 +66,14 @@ struct Inner {
 /// Whether `message` ends the job under way.
 fn ends_job(message: &FromWorker) -> bool {
     matches!(message, FromWorker::Done { .. } | FromWorker::DemoDone { .. } | FromWorker::Failed { .. } | FromWorker::Applied { .. } | FromWorker::ApplyFailed { .. } | FromWorker::Parsed { .. })
+}
+
+/// Why the worker's build failed to load, when `data` is public/worker.js's word that it did.
+fn failed_to_start(data: &JsValue) -> Option<String> {
+    if !data.is_object() || data.is_instance_of::<js_sys::Uint8Array>() {
+        return None;
+    }
+    js_sys::Reflect::get(data, &"failedToStart".into()).ok().and_then(|v| v.as_string())
 }
 
 /// A message from the worker: CBOR bytes, or an object with them and recordings beside them.
@@ -70,9 +101,12 @@ impl TrainingWorker {
             build: Cell::new(build),
             worker: RefCell::new(None),
             ready: Cell::new(false),
+            failed_starts: Cell::new(0),
             waiting: RefCell::new(Vec::new()),
             on_message: RefCell::new(Box::new(on_message)),
             heard: Cell::new(js_sys::Date::now()),
+            job_heard: Cell::new(js_sys::Date::now()),
+            paused: Cell::new(false),
             busy: Cell::new(0),
         });
         Self::spawn(&inner)?;
@@ -90,9 +124,14 @@ impl TrainingWorker {
         let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let started = web_time::Instant::now();
             me.heard.set(js_sys::Date::now());
+            if let Some(why) = failed_to_start(&event.data()) {
+                Self::failed_start(&me, format!("its build could not be loaded: {why}"));
+                return;
+            }
             match receive(&event.data()) {
                 Ok(FromWorker::Ready) => {
                     me.ready.set(true);
+                    me.failed_starts.set(0);
                     if let Some(w) = me.worker.borrow().as_ref() {
                         for (m, transfer) in me.waiting.borrow_mut().drain(..) {
                             let _ = w.post_message_with_transfer(&m, &transfer);
@@ -101,8 +140,10 @@ impl TrainingWorker {
                 }
                 Ok(FromWorker::Pong) => {}
                 Ok(m) => {
+                    me.job_heard.set(js_sys::Date::now());
                     if ends_job(&m) {
                         me.busy.set(me.busy.get().saturating_sub(1));
+                        me.paused.set(me.paused.get() && me.busy.get() > 0);
                     }
                     (me.on_message.borrow_mut())(m);
                 }
@@ -121,7 +162,8 @@ impl TrainingWorker {
             e.prevent_default();
             let why = e.message();
             log::error!("worker error: {why}");
-            Self::replace(&me, if why.is_empty() { "it stopped with an error".into() } else { why });
+            let why = if why.is_empty() { "it stopped with an error".into() } else { why };
+            if me.ready.get() { Self::replace(&me, why) } else { Self::failed_start(&me, why) }
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         on_error.forget();
@@ -153,6 +195,7 @@ impl TrainingWorker {
     /// Ends a dead worker, starts a new one in its place and tells the page.
     fn replace(inner: &Rc<Inner>, why: String) {
         let was_busy = inner.busy.replace(0) > 0;
+        inner.paused.set(false);
         let restarted = match Self::restart(inner) {
             Ok(()) => "a new worker was started".to_string(),
             Err(e) => format!("no new worker could be started ({e}); reload the page"),
@@ -161,7 +204,34 @@ impl TrainingWorker {
         (inner.on_message.borrow_mut())(FromWorker::Lost { message: format!("the worker stopped ({why}); {job}; {restarted}") });
     }
 
-    /// Pings the worker every 5 s; one that says nothing for a minute while a job runs is dead.
+    /// A worker that never said Ready: nothing had reached it, so another is started and what
+    /// waited goes to that one; after [`FAILED_STARTS_LIMIT`] such starts the page is told and
+    /// the next job starts a new worker.
+    fn failed_start(inner: &Rc<Inner>, mut why: String) {
+        let failed = inner.failed_starts.get() + 1;
+        inner.failed_starts.set(failed);
+        if let Some(old) = inner.worker.borrow_mut().take() {
+            old.terminate();
+        }
+        if failed < FAILED_STARTS_LIMIT {
+            log::warn!("a worker did not start ({why}); starting another");
+            match Self::spawn(inner) {
+                Ok(()) => return,
+                Err(e) => why = format!("{why}; no other could be started: {e}"),
+            }
+        }
+        log::error!("a worker did not start ({why}); {failed} tries");
+        inner.waiting.borrow_mut().clear();
+        inner.ready.set(false);
+        inner.paused.set(false);
+        let job = if inner.busy.replace(0) > 0 { "the job it was sent did not run" } else { "it had no job" };
+        let message = format!("the worker stopped ({why}); it did not start in {failed} tries; {job}; the next try starts a new one (or reload the page)");
+        (inner.on_message.borrow_mut())(FromWorker::Lost { message });
+    }
+
+    /// Every 5 s: a worker that has not said Ready [`START_LIMIT_MS`] after it started has
+    /// failed to start; a ready one is pinged, and one whose job (not paused) has said nothing
+    /// for [`SILENCE_LIMIT_MS`] is dead, whether it answers pings (the job is stuck) or not.
     fn watch(&self) {
         let inner = Rc::downgrade(&self.inner);
         let ping = to_js(&ToWorker::Ping);
@@ -169,15 +239,28 @@ impl TrainingWorker {
         let _ = js_sys::Reflect::set(&wrapped, &"message".into(), &ping);
         gloo::timers::callback::Interval::new(5_000, move || {
             let Some(inner) = inner.upgrade() else { return };
+            if inner.worker.borrow().is_none() {
+                return;
+            }
+            let now = js_sys::Date::now();
             if !inner.ready.get() {
+                let starting = now - inner.heard.get();
+                if starting > START_LIMIT_MS {
+                    Self::failed_start(&inner, format!("it did not say it was ready within {:.0} s", starting / 1e3));
+                }
                 return;
             }
             if let Some(w) = inner.worker.borrow().as_ref() {
                 let _ = w.post_message(&wrapped);
             }
-            let silent = js_sys::Date::now() - inner.heard.get();
-            if inner.busy.get() > 0 && silent > SILENCE_LIMIT_MS {
-                Self::replace(&inner, format!("no answer for {:.0} s", silent / 1e3));
+            let quiet = now - inner.job_heard.get();
+            if inner.busy.get() > 0 && !inner.paused.get() && quiet > SILENCE_LIMIT_MS {
+                let why = if now - inner.heard.get() > SILENCE_LIMIT_MS {
+                    format!("no answer for {:.0} s", quiet / 1e3)
+                } else {
+                    format!("its job said nothing for {:.0} s, though the worker answered", quiet / 1e3)
+                };
+                Self::replace(&inner, why);
             }
         })
         .forget();
@@ -205,9 +288,24 @@ impl TrainingWorker {
     }
 
     fn post(&self, message: &ToWorker, envelope: JsValue, transfer: js_sys::Array) {
-        if matches!(message, ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse | ToWorker::OpenUrls { .. } | ToWorker::Assemble { .. }) {
-            self.inner.busy.set(self.inner.busy.get() + 1);
-            self.inner.heard.set(js_sys::Date::now());
+        if self.inner.worker.borrow().is_none() {
+            // the last starts failed and none was started again: this job starts one
+            if let Err(e) = Self::spawn(&self.inner) {
+                (self.inner.on_message.borrow_mut())(FromWorker::Lost { message: format!("no worker could be started ({e}); reload the page") });
+                return;
+            }
+        }
+        match message {
+            ToWorker::Run { .. } | ToWorker::Demo { .. } | ToWorker::Apply { .. } | ToWorker::Parse | ToWorker::OpenUrls { .. } | ToWorker::Assemble { .. } => {
+                self.inner.busy.set(self.inner.busy.get() + 1);
+                self.inner.job_heard.set(js_sys::Date::now());
+            }
+            ToWorker::Pause => self.inner.paused.set(true),
+            ToWorker::Resume | ToWorker::Stop => {
+                self.inner.paused.set(false);
+                self.inner.job_heard.set(js_sys::Date::now());
+            }
+            ToWorker::Ping | ToWorker::Claimed { .. } => {}
         }
         if self.inner.ready.get() {
             if let Some(w) = self.inner.worker.borrow().as_ref() {

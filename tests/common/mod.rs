@@ -82,12 +82,12 @@ pub fn corpus() -> Vec<(String, Vec<u8>, &'static str)> {
         ("word.csv".into(), replace_cell(&csv, 5, 3, "abc"), "'abc' is not a number"),
         ("nan.csv".into(), replace_cell(&csv, 7, 2, "NaN"), "NaN"),
         ("inf.csv".into(), replace_cell(&csv, 9, 4, "inf"), "inf"),
-        ("empty-cell.csv".into(), replace_cell(&csv, 3, 6, ""), "is not a number"),
+        ("empty-cell.csv".into(), replace_cell(&csv, 3, 6, ""), "a missing value"),
         ("bad-time.csv".into(), replace_cell(&csv, 4, 0, "soon"), "is not a time"),
         ("ragged.csv".into(), format!("{csv}1,2,3\n").into_bytes(), "line 42"),
         ("only-time-and-state.csv".into(), b"time_s,state\n0,fwd\n1,rev1\n".to_vec(), "no neuron columns"),
-        ("duplicate-names.csv".into(), b"AVAL,AVAL\n1,2\n3,4\n5,6\n".to_vec(), "'AVAL' is used by columns 1 and 2"),
-        ("vb-duplicate.csv".into(), b"VB1,VB01\n1,2\n3,4\n5,6\n".to_vec(), "'VB01' is used by columns 1 and 2"),
+        // a portal's JSON download is named as JSON, not read as a list of neuron names
+        ("portal.json".into(), br#"{"timing": {"mean_timestep": 0.6}, "gcamp": {"trace_array": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]}}"#.to_vec(), "holds JSON"),
         ("tsv-word.tsv".into(), b"AVAL\tAVAR\n1\t2\nx\t4\n".to_vec(), "'x' is not a number"),
         ("cut-mid-row.csv".into(), csv.as_bytes()[..csv.len() - 40].to_vec(), "line 41"),
         // NPY / NPZ

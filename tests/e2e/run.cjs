@@ -10,7 +10,23 @@ const { chromium } = require(path.join(root, 'scripts/node_modules/playwright-co
 const { serve } = require(path.join(root, 'scripts/static-server.cjs'));
 
 const SHOTS = path.join(root, 'target/e2e');
-const TRAIN_TIMEOUT_MS = 15 * 60 * 1000;
+/// Bounds of the waits for training, each about four times what it took in a full e2e run on
+/// the 2-core development machine (headless Chromium, 2026-12-08; the figure beside each) and
+/// at least a minute: a wait that runs out fails then and prints what the page showed. Each run
+/// ends with the waits that came closest to their bounds.
+const LIMITS = {
+  demo: 60e3, // the demo on the CPU, from the page's load: 4.5–5.4 s
+  demoRace: 60e3, // the demo with both backends timed first (software WebGPU): 8–14 s
+  demoWebgpu: 160e3, // the demo's MLP and 20 GCN steps on software WebGPU: 40.6 s
+  lab: 60e3, // a lab experiment of one MLP, 40 steps: 1.7–12.6 s
+  labGpu: 60e3, // the same on software WebGPU: 13.9 s
+  preset: 120e3, // the synthetic-demo preset, 9 runs: 27.6 s (53.4 s the slowest ever, 2026-11-30)
+  kato: 120e3, // the Kato behaviour preset: under 21 s
+  workerFails: 60e3, // two refused starts of a worker: under 2 s
+  stuckStart: 120e3, // a worker stuck starting, replaced after 30 s, then the demo: 39.2 s
+};
+/// The most one test may take, whatever it waits for.
+const TEST_LIMIT_MS = 5 * 60 * 1000;
 const FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--disable-quic', '--disable-dev-shm-usage', '--enable-unsafe-webgpu'];
 
@@ -43,18 +59,65 @@ function mainThreadTasks(trace) {
   return { all: tasks.length, cpu, wall: longest ? longest.dur / 1000 : 0, wallCpu: longest ? longest.tdur / 1000 : 0, beside };
 }
 
-/// Opens `query` on the served app, failing the test on page errors or foreign requests.
+/// Opens `query` on the served app, failing the test on page errors or foreign requests. Every
+/// wait on the page is bounded, and one that runs out says what the page showed then
+/// ([`describe`]): its status lines, notices, workers and last console messages.
 async function open(ctx, query) {
   const page = await ctx.browser.newPage();
   page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.said = [];
+  ctx.pages.add(page);
+  page.on('close', () => ctx.pages.delete(page));
+  page.on('pageerror', (e) => { page.errors.push(String(e)); page.said.push(`[uncaught] ${e}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(m.text());
+    page.said.push(`[${m.type()}] ${m.text()}`);
+    if (page.said.length > 200) page.said.shift();
+  });
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (u.origin !== ctx.origin && u.protocol !== 'data:' && u.protocol !== 'blob:') ctx.foreign.push(r.url());
   });
+  for (const name of ['waitForFunction', 'waitForSelector']) {
+    const wait = page[name].bind(page);
+    page[name] = async (...args) => {
+      const t0 = Date.now();
+      const bound = args.map((a) => a && a.timeout).find(Number.isFinite) || 30000;
+      // where the wait was asked for: the line in the test (and in a helper such as waitFinished)
+      const frames = new Error().stack.split('\n').filter((l) => l.includes('run.cjs') && !/\bpass \(/.test(l));
+      const at = `line ${frames.slice(1, 3).map((l) => l.replace(/.*run\.cjs:(\d+).*/, '$1')).reverse().join(' via ')}`;
+      try {
+        const done = await wait(...args);
+        ctx.waits.push({ at, ms: Date.now() - t0, bound });
+        return done;
+      } catch (e) {
+        if (page.isClosed()) throw e;
+        throw new Error(`${e.message.split('\n')[0]} (gave up after ${((Date.now() - t0) / 1000).toFixed(1)} s)\n${await describe(page)}`);
+      }
+    };
+  }
   await page.goto(`${ctx.origin}/${query}`);
   return page;
+}
+
+/// What `page` shows now, for a failure's message: its address, the status lines and notices
+/// of the demo, the lab, the lesson and the import view, its workers, its errors and its last
+/// console messages.
+async function describe(page) {
+  const shown = await page.evaluate(() => {
+    const out = [];
+    for (const sel of ['#status', '#progress', '#backend', '#lab-status', '#lab-backend', '#lab-notice', '#lesson-status', '#animal-count', '#import-messages li']) {
+      const texts = [...document.querySelectorAll(sel)].map((e) => e.textContent.trim()).filter(Boolean);
+      if (texts.length) out.push(`${sel}: ${texts.join(' | ').slice(0, 400)}`);
+    }
+    const alert = document.querySelector('[role=alert]');
+    if (alert) out.push(`alert: ${alert.textContent.trim().slice(0, 400)}`);
+    return out;
+  }).catch((e) => [`(the page could not be read: ${String(e).split('\n')[0]})`]);
+  const lines = [`page ${page.url()}`, ...shown, `workers running: ${page.workers().length}`];
+  if (page.errors.length) lines.push(`page errors: ${page.errors.slice(-5).join(' | ')}`);
+  lines.push(`last console messages (${page.said.length}):`, ...page.said.slice(-15).map((l) => `  ${l.slice(0, 300)}`));
+  return lines.map((l) => `    ${l}`).join('\n');
 }
 
 /// The demo's table: per network (MLP, GCN, persistence) its first and final loss, validation
@@ -80,11 +143,12 @@ async function checkDemo(page) {
   return ['MLP', 'GCN', 'persistence'].map((m) => `${m} ${rows[m].mse}`).join(', ');
 }
 
-async function waitFinished(page) {
+/// Waits for the demo to end (done, stopped or failed), at most `bound` ms.
+async function waitFinished(page, bound = LIMITS.demo) {
   await page.waitForFunction(() => {
     const s = document.querySelector('#status');
     return s && /^(done|stopped|failed)/.test(s.textContent);
-  }, null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+  }, null, { timeout: bound, polling: 250 });
 }
 
 /// Non-white pixels in the loss chart: a drawn chart has axes, labels and a curve.
@@ -119,7 +183,7 @@ async function dropFiles(page, files) {
 }
 
 /// Keeps only the MLP of the page's preset, sets its steps and runs it to the end.
-async function labRuns(page, steps) {
+async function labRuns(page, steps, bound = LIMITS.lab) {
   await page.waitForSelector('#steps');
   for (const m of ['linear', 'GRU', 'GCN', 'GAT', 'NRI']) {
     const box = page.locator(`input[name=model][value="${m}"]`);
@@ -128,7 +192,7 @@ async function labRuns(page, steps) {
   await page.fill('#steps', steps);
   await page.locator('#steps').press('Tab');
   await page.click('#run');
-  await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+  await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: bound, polling: 250 });
 }
 
 /// axe-core's serious and critical violations on what the page shows now, as "rule: target …"
@@ -257,7 +321,7 @@ async function rememberedChoice(ctx) {
   await plain.evaluate(() => localStorage.setItem('neurognn.time-software-adapter', '1'));
   await plain.close();
   const page = await open(ctx, '');
-  await waitFinished(page);
+  await waitFinished(page, LIMITS.demoRace);
   check(await text(page, '#status') === 'done', `status "${await text(page, '#status')}"`);
   check(await page.evaluate(() => globalThis.neurognnBoot?.module) === 'neurognn-webgpu', 'the page did not load its WebGPU build');
   const backend = await text(page, '#backend');
@@ -300,7 +364,7 @@ async function labOnWebgpu(ctx) {
   await page.fill('#steps', '40');
   await page.locator('#steps').press('Tab');
   await page.click('#run');
-  await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+  await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.labGpu, polling: 500 });
   const status = await text(page, '#lab-status');
   const backend = await text(page, '#lab-backend');
   check(status === 'done', `lab status is "${status}"`);
@@ -535,7 +599,7 @@ const tests = {
     // adapter here a GCN step takes about a second; the CPU test below trains it whole)
     const page = await open(ctx, '?backend=webgpu');
     const t0 = Date.now();
-    await page.waitForFunction(() => /^GCN step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    await page.waitForFunction(() => /^GCN step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''), null, { timeout: LIMITS.demoWebgpu, polling: 200 });
     await page.click('#stop');
     await waitFinished(page);
     const status = await text(page, '#status');
@@ -574,6 +638,59 @@ const tests = {
     await page.screenshot({ path: path.join(SHOTS, 'demo-cpu.png'), fullPage: true });
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
     console.log(`  ${backend}; validation MSE ${metric}`);
+    await page.close();
+  },
+
+  async 'a worker whose build cannot be loaded: the demo says what failed, and Train again trains it'(ctx) {
+    // the page loads its build; every worker's copy of it is then refused, as a download that
+    // failed would be (the page would otherwise wait for the worker's Ready for ever)
+    let served = 0;
+    const refuse = (route) => (served++ === 0 ? route.continue() : route.fulfill({ status: 503, body: 'refused by the e2e test' }));
+    await ctx.browser.route('**/neurognn-web.js', refuse);
+    let page;
+    try {
+      page = await open(ctx, '?backend=cpu');
+      await page.waitForFunction(() => /^failed: /.test(document.querySelector('#status')?.textContent || ''), null, { timeout: LIMITS.workerFails });
+    } finally {
+      await ctx.browser.unroute('**/neurognn-web.js', refuse);
+    }
+    const said = await text(page, '#status');
+    check(said.includes('its build could not be loaded') && said.includes('neurognn-web'), `status "${said}"`);
+    check(await page.locator('#start').isEnabled() && (await text(page, '#start')) === 'Train again', 'no offer to train again');
+    await page.click('#start');
+    await waitFinished(page, LIMITS.demo);
+    check(await text(page, '#status') === 'done', `after Train again: "${await text(page, '#status')}"`);
+    await checkDemo(page);
+    const unexpected = page.errors.filter((e) => !/failed to start|neurognn-web\.js|503|dynamically imported module/.test(e));
+    check(unexpected.length === 0, `page errors: ${unexpected.join(' | ')}`);
+    console.log(`  ${served - 1} worker start(s) refused; the demo said "${said.slice(0, 160)}…" and trained on Train again`);
+    await page.close();
+  },
+
+  async 'a worker whose script never arrives is started again after 30 s, and the demo trains in the new one'(ctx) {
+    // the demo worker's first request for its script is held unanswered (a fetch that hangs
+    // fires no event); the page must start another worker and hand it the demo
+    let asked = 0;
+    const held = [];
+    const hold = (route) => (asked++ === 0 ? held.push(route) : route.continue());
+    await ctx.browser.route('**/public/worker.js*', hold);
+    let page;
+    const t0 = Date.now();
+    try {
+      page = await open(ctx, '?backend=cpu');
+      await waitFinished(page, LIMITS.stuckStart);
+    } finally {
+      await ctx.browser.unroute('**/public/worker.js*', hold);
+      for (const route of held) await route.abort().catch(() => {});
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    check(await text(page, '#status') === 'done', `status "${await text(page, '#status')}"`);
+    await checkDemo(page);
+    const restarted = page.said.find((l) => l.includes('did not say it was ready within'));
+    check(asked >= 2 && restarted, `the stuck worker was not started again (${asked} request(s) for its script; console: ${page.said.slice(-5).join(' | ')})`);
+    check(seconds >= 30, `the demo finished in ${seconds.toFixed(1)} s, before the stuck worker could have been replaced`);
+    check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
+    console.log(`  the worker's script held unanswered; "${restarted.replace(/^\[\w+\] /, '')}"; the demo finished ${seconds.toFixed(1)} s after the page was asked for`);
     await page.close();
   },
 
@@ -684,7 +801,7 @@ const tests = {
     await page.locator('#steps').press('Tab');
     await page.click('#run');
     const finished = () => page.evaluate(() => document.querySelectorAll('.queue li[data-state="finished"]').length);
-    await page.waitForFunction(() => document.querySelectorAll('.queue li[data-state="finished"]').length >= 2, null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    await page.waitForFunction(() => document.querySelectorAll('.queue li[data-state="finished"]').length >= 2, null, { timeout: LIMITS.preset, polling: 200 });
     // the lab keeps its experiment within a moment (0.2 s) of each finished run
     await page.waitForTimeout(1500);
     const before = await finished();
@@ -700,7 +817,7 @@ const tests = {
     await page.screenshot({ path: path.join(SHOTS, 'reload-kept-runs.png'), fullPage: true });
     if (kept < 9) {
       await page.click('#run-unfinished');
-      await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+      await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.preset, polling: 500 });
     }
     check(await text(page, '#lab-status') === 'done' || status.startsWith('done'), `after running the rest: "${await text(page, '#lab-status')}"`);
     check(await finished() === 9, `${await finished()} of 9 runs finished`);
@@ -780,7 +897,7 @@ const tests = {
     // the click lands (on the CPU the demo's 300 steps end within a second of step 20)
     const page = await open(ctx, '?backend=webgpu');
     await page.waitForFunction(() => /^MLP step ([2-9]\d|\d{3,})/.test(document.querySelector('#progress')?.textContent || ''),
-      null, { timeout: TRAIN_TIMEOUT_MS, polling: 100 });
+      null, { timeout: LIMITS.demoWebgpu, polling: 100 });
     await page.click('#stop');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'stopped', null, { timeout: 60000 });
     const progress = await text(page, '#progress');
@@ -841,7 +958,7 @@ const tests = {
     cdp.on('Tracing.dataCollected', (e) => trace.push(...e.value));
     await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm', transferMode: 'ReportEvents' });
     // the page answers while the worker trains: Pause holds the queue, Resume continues
-    await page.waitForFunction(() => document.querySelectorAll('#queue li[data-state="finished"]').length >= 1, null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+    await page.waitForFunction(() => document.querySelectorAll('#queue li[data-state="finished"]').length >= 1, null, { timeout: LIMITS.preset, polling: 200 });
     // the bar chart's canvas is kept and redrawn as runs arrive, not made anew for each
     await page.waitForSelector('#bars-0');
     await page.evaluate(() => { document.querySelector('#bars-0').dataset.first = 'yes'; });
@@ -857,7 +974,7 @@ const tests = {
     const during = await page.locator('#queue').textContent();
     check(before === during, 'training went on while paused');
     await page.click('#resume');
-    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.preset, polling: 500 });
     const trainingTo = await page.evaluate(() => performance.now());
     const { profile } = await cdp.send('Profiler.stop');
     const traced = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
@@ -943,7 +1060,7 @@ const tests = {
     await page.waitForSelector('#run');
     const t0 = Date.now();
     await page.click('#run');
-    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 100 });
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.preset, polling: 100 });
     const seconds = (Date.now() - t0) / 1000;
     const status = await text(page, '#lab-status');
     const backend = await text(page, '#lab-backend');
@@ -982,7 +1099,7 @@ const tests = {
     const link = await builder.inputValue('#share-link');
     await builder.close();
     const page = await open(ctx, link.slice(ctx.origin.length + 1));
-    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.kato, polling: 500 });
     const status = await text(page, '#lab-status');
     check(status === 'done', `lab status is "${status}"`);
     const table = page.locator('table.results-table[data-task="behaviour-4"]');
@@ -1079,7 +1196,7 @@ const tests = {
       await page.locator('#steps').press('Tab');
       const t0 = Date.now();
       await page.click('#run');
-      await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 200 });
+      await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.preset, polling: 200 });
       const seconds = (Date.now() - t0) / 1000;
       check(await text(page, '#lab-status') === 'done', `${workers} worker(s): status "${await text(page, '#lab-status')}"`);
       const tags = await page.locator('#queue li .worker').allTextContents();
@@ -1115,7 +1232,7 @@ const tests = {
     await page.screenshot({ path: path.join(SHOTS, 'lab-worker-died.png'), fullPage: true });
     check((await text(page, '#run-unfinished')).includes('Run the 1 unfinished run(s)'), 'no offer to run the unfinished run');
     await page.click('#run-unfinished');
-    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.lab, polling: 500 });
     check(await text(page, '#lab-status') === 'done', `status after the rerun "${await text(page, '#lab-status')}"`);
     const after = await page.locator('#queue li .detail').allTextContents();
     check(after.length === 3 && after.every((r) => r.includes('MSE')) && after[0] === before[0] && after[2] === before[2], `queue: ${after.join(' | ')}`);
@@ -1136,7 +1253,7 @@ const tests = {
     check(rows.length === 3 && rows.every((r) => r.includes('MSE')), `queue: ${rows.join(' | ')}`);
     // the lost GPU is not used again: the next run goes to the CPU at once, saying why
     await page.click('#run');
-    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: TRAIN_TIMEOUT_MS, polling: 500 });
+    await page.waitForFunction(() => /^(done|stopped|failed)/.test(document.querySelector('#lab-status')?.textContent || ''), null, { timeout: LIMITS.lab, polling: 500 });
     const again = await text(page, '#lab-backend');
     check(again.includes('the GPU was lost earlier'), `backend of the next run "${again}"`);
     check(page.errors.length === 0, `page errors: ${page.errors.join(' | ')}`);
@@ -1193,35 +1310,66 @@ const tests = {
   },
 };
 
+/// Runs the tests whose names match `filters` in one browser with a profile of its own (the
+/// pages of one pass share it, as a person's tabs do); returns [passed, failed].
+async function pass(ctx, filters) {
+  const userData = fs.mkdtempSync('/tmp/neurognn-e2e-');
+  ctx.browser = await chromium.launchPersistentContext(userData, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+  let passed = 0; let failed = 0;
+  for (const [name, test] of Object.entries(tests)) {
+    if (!filters.some((f) => name.includes(f))) continue;
+    const t0 = Date.now();
+    let overrun;
+    try {
+      // every wait inside a test is bounded; this bounds the test as a whole as well
+      const limit = new Promise((_, reject) => { overrun = setTimeout(() => reject(new Error(`the test ran past its limit of ${TEST_LIMIT_MS / 60000} min`)), TEST_LIMIT_MS); });
+      await Promise.race([test(ctx), limit]);
+      passed++;
+      console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${name} (after ${((Date.now() - t0) / 1000).toFixed(1)} s): ${e.message}`);
+      // what every page the test left open shows, then those pages closed: a failed test
+      // leaves nothing running beside the next
+      for (const page of [...ctx.pages]) {
+        if (!e.message.includes(page.url())) console.log(await describe(page));
+        await page.screenshot({ path: path.join(SHOTS, `failed-${Object.keys(tests).indexOf(name)}.png`), fullPage: true }).catch(() => {});
+      }
+    } finally {
+      clearTimeout(overrun);
+      for (const page of [...ctx.pages]) await page.close().catch(() => {});
+    }
+  }
+  await ctx.browser.close();
+  fs.rmSync(userData, { recursive: true, force: true });
+  return [passed, failed];
+}
+
+// node tests/e2e/run.cjs [filter] [passes]: `filter` is one name fragment or several separated
+// by '|'; `passes` (default 1) runs them that many times over, each pass in a new browser with
+// a new profile (to reproduce a flaky test).
 (async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   const dist = path.join(root, 'dist');
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `trunk build --release` first');
   const { server, port, requests, bytesByPath } = await serve(dist, 0, { '/data/kato2015/': KATO, '/fixtures/': path.join(root, 'target/fixtures') });
-  const userData = fs.mkdtempSync('/tmp/neurognn-e2e-');
-  const browser = await chromium.launchPersistentContext(userData, { executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
-  const ctx = { browser, origin: `http://127.0.0.1:${port}`, foreign: [], served: requests, bytesByPath };
-  // one name fragment, or several separated by '|'
+  const ctx = { origin: `http://127.0.0.1:${port}`, foreign: [], served: requests, bytesByPath, pages: new Set(), waits: [] };
   const filters = (process.argv[2] || '').split('|');
+  const passes = Math.max(1, Number(process.argv[3] || 1));
   let passed = 0; let failed = 0;
-  for (const [name, test] of Object.entries(tests)) {
-    if (!filters.some((f) => name.includes(f))) continue;
-    const t0 = Date.now();
-    try {
-      await test(ctx);
-      passed++;
-      console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL ${name}: ${e.message.split('\n')[0]}`);
-    }
+  for (let n = 1; n <= passes; n++) {
+    if (passes > 1) console.log(`-- pass ${n} of ${passes} (a new browser profile)`);
+    const [p, f] = await pass(ctx, filters);
+    passed += p;
+    failed += f;
   }
   if (ctx.foreign.length) { failed++; console.log(`FAIL the page requested other origins: ${ctx.foreign.join(', ')}`); }
   else console.log(`ok   no request left the page's origin (${requests.length} requests served)`);
+  // the waits that came closest to their bounds: where a bound must grow before it fails
+  const closest = ctx.waits.filter((w) => w.bound >= 60000).sort((a, b) => b.ms / b.bound - a.ms / a.bound).slice(0, 6);
+  console.log(`longest waits for their bounds: ${closest.map((w) => `${w.at} ${(w.ms / 1000).toFixed(1)} of ${w.bound / 1000} s`).join('; ')}`);
   if (ctx.longestTask !== undefined) console.log(`longest main-thread task while training: ${ctx.longestTask.toFixed(0)} ms`);
-  await browser.close();
   server.close();
-  fs.rmSync(userData, { recursive: true, force: true });
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 })().catch((e) => { console.error('e2e: fatal', e); process.exit(1); });

@@ -82,10 +82,26 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Hdf5)
     } else if bytes.starts_with(b"MATLAB 5.0 MAT-file") {
         Some(Format::MatV5)
-    } else if !bytes.is_empty() && std::str::from_utf8(&bytes[..bytes.len().min(4096)]).is_ok_and(|s| s.contains(',') || s.contains('\t')) {
+    } else if !bytes.is_empty() && text_head(bytes).is_some_and(|s| s.contains([',', '\t', ';', '|'])) {
         Some(Format::Csv)
     } else {
         None
+    }
+}
+
+/// Whether `head` is the start of a JSON document (an object or an array), not a table.
+fn looks_like_json(head: &[u8]) -> bool {
+    let text = text_head(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).unwrap_or_default().trim_start();
+    text.starts_with('{') || (text.starts_with('[') && text[1..].trim_start().starts_with(['[', '{', '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', ']']))
+}
+
+/// The first 4 KiB of `bytes` as UTF-8 text (a character cut at the end is left out), if it is text.
+fn text_head(bytes: &[u8]) -> Option<&str> {
+    let head = &bytes[..bytes.len().min(4096)];
+    match std::str::from_utf8(head) {
+        Ok(s) => Some(s),
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok(),
+        Err(_) => None,
     }
 }
 
@@ -141,6 +157,9 @@ enum Contents {
 fn parse(file: &str, input: &FileBytes, budget: &Budget, pick: Option<&inventory::Choice>) -> Result<Contents, FormatError> {
     let head = input.head(4096).map_err(|e| FormatError::invalid(file, format!("could not be read: {e}")))?;
     let format = sniff(&head);
+    if looks_like_json(&head) {
+        return Err(FormatError::invalid(file, "holds JSON (a WormWideWeb download, perhaps), which NeuroGNN does not read yet: save the traces as CSV, NPZ or NWB"));
+    }
     let mut parsed = match format {
         None => return Err(unsupported(file, &head)),
         Some(Format::Hdf5) => hdf5::read(file, input, budget, pick)?,
@@ -170,6 +189,7 @@ fn parse(file: &str, input: &FileBytes, budget: &Budget, pick: Option<&inventory
     parsed.inventory = parsed.inventory.listing();
     if let Ok(recordings) = &mut parsed.recordings {
         for rec in recordings.iter_mut() {
+            rec.unname_duplicates();
             rec.validate().map_err(|source| FormatError::Data { file: file.into(), source })?;
             upper_case_kato_states(rec);
         }
@@ -288,6 +308,7 @@ pub fn load_files_picked(files: &[(String, FileBytes)], picks: &[(String, invent
     }
     // Side files may have changed names or labels: check again, and keep only what is sound.
     for (file, mut rec) in std::mem::take(&mut dropped.recordings) {
+        rec.unname_duplicates();
         match rec.validate() {
             Ok(()) => {
                 upper_case_kato_states(&mut rec);
@@ -373,6 +394,11 @@ mod tests {
         assert_eq!(sniff(b"\x00\x01\x02"), None);
         let err = load("x.bin", b"").unwrap_err().to_string();
         assert!(err.contains("x.bin") && err.contains("empty"), "{err}");
+        // JSON is said to be JSON, not read as a list of names
+        for json in [&br#"{"gcamp": {"trace_array": [[1, 2], [3, 4]]}}"#[..], b"\xEF\xBB\xBF  [[0.1, 0.2], [0.3, 0.4]]"] {
+            let err = load("w.json", json).unwrap_err().to_string();
+            assert!(err.contains("w.json") && err.contains("holds JSON"), "{err}");
+        }
     }
 
     #[test]

@@ -30,9 +30,9 @@ fn declared(npy: &NpyFile<impl Read>) -> Result<(Vec<usize>, usize, usize), Stri
     let width = ty.num_bytes().unwrap_or(1).max(1);
     // only what `decode` reads is charged and allocated (a raw `|V2000000000` is refused here)
     let supported = match ty.type_char() {
-        TypeChar::Float => matches!(width, 4 | 8),
+        TypeChar::Float => matches!(width, 2 | 4 | 8),
         TypeChar::Int => matches!(width, 1 | 2 | 4 | 8),
-        TypeChar::Uint => matches!(width, 1 | 2 | 4),
+        TypeChar::Uint => matches!(width, 1 | 2 | 4 | 8),
         TypeChar::Bool => width == 1,
         TypeChar::UnicodeStr | TypeChar::ByteStr => true,
         _ => false,
@@ -81,6 +81,7 @@ fn decode(npy: NpyFile<&[u8]>, shape: Vec<usize>, width: usize) -> Result<Array,
     let fortran = npy.order() == Order::Fortran;
     let io = |e: std::io::Error| format!("the array data is truncated or corrupt: {e}");
     let mut array = match (ty.type_char(), width) {
+        (TypeChar::Float, 2) => Array::Float { data: npy.into_vec::<half::f16>().map_err(io)?.into_iter().map(f64::from).collect(), shape },
         (TypeChar::Float, 4) => Array::Float { data: npy.into_vec::<f32>().map_err(io)?.into_iter().map(f64::from).collect(), shape },
         (TypeChar::Float, 8) => Array::Float { data: npy.into_vec::<f64>().map_err(io)?, shape },
         (TypeChar::Int, 1) => Array::Int { data: npy.into_vec::<i8>().map_err(io)?.into_iter().map(i64::from).collect(), shape },
@@ -90,6 +91,10 @@ fn decode(npy: NpyFile<&[u8]>, shape: Vec<usize>, width: usize) -> Result<Array,
         (TypeChar::Uint, 1) => Array::Int { data: npy.into_vec::<u8>().map_err(io)?.into_iter().map(i64::from).collect(), shape },
         (TypeChar::Uint, 2) => Array::Int { data: npy.into_vec::<u16>().map_err(io)?.into_iter().map(i64::from).collect(), shape },
         (TypeChar::Uint, 4) => Array::Int { data: npy.into_vec::<u32>().map_err(io)?.into_iter().map(i64::from).collect(), shape },
+        (TypeChar::Uint, 8) => {
+            let data = npy.into_vec::<u64>().map_err(io)?.into_iter().map(i64::try_from).collect::<Result<_, _>>();
+            Array::Int { data: data.map_err(|_| "an unsigned 64-bit value above 2^63 (not a label or a count)".to_string())?, shape }
+        }
         (TypeChar::Bool, _) => Array::Int { data: npy.into_vec::<bool>().map_err(io)?.into_iter().map(i64::from).collect(), shape },
         (TypeChar::UnicodeStr | TypeChar::ByteStr, _) => Array::Text { data: npy.into_vec::<String>().map_err(io)?, shape },
         (other, w) => return Err(format!("arrays of type {other:?} ({w} bytes) are not supported")),
