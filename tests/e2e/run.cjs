@@ -84,7 +84,8 @@ async function open(ctx, query) {
       const t0 = Date.now();
       const bound = args.map((a) => a && a.timeout).find(Number.isFinite) || 30000;
       // where the wait was asked for: the line in the test (and in a helper such as waitFinished)
-      const frames = new Error().stack.split('\n').filter((l) => l.includes('run.cjs') && !/\bpass \(/.test(l));
+      // named frames of this file (not the runner's loop)
+      const frames = new Error().stack.split('\n').filter((l) => /\(.*run\.cjs:/.test(l) && !/\bpass \(/.test(l));
       const at = `line ${frames.slice(1, 3).map((l) => l.replace(/.*run\.cjs:(\d+).*/, '$1')).reverse().join(' via ')}`;
       try {
         const done = await wait(...args);

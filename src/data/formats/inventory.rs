@@ -172,6 +172,10 @@ pub struct Choice {
 const TRACE_WORDS: &[&str] = &["deltafoverf_bc", "trace", "activity", "dff", "deltaf", "fluor", "calcium", "data"];
 const NAME_WORDS: &[&str] = &["neuron", "name", "id", "roi"];
 const LABEL_WORDS: &[&str] = &["state", "label", "behav", "class", "ethogram"];
+/// Words that mark an unprocessed or otherwise normalised copy of the traces kept beside the
+/// processed ones (the Flavell lab's `trace_array_original` and `traces_array_F_F20`, a `raw`
+/// array): the processed array is picked before them, whatever order the file lists them in.
+const RAW_WORDS: &[&str] = &["original", "raw", "f_f20", "unprocessed", "uncorrected"];
 const FPS_WORDS: &[&str] = &["fps", "rate", "hz"];
 const TIME_WORDS: &[&str] = &["time", "timestamps"];
 
@@ -203,7 +207,7 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
         .entries
         .iter()
         .filter(|e| e.array.is_numeric() && e.array.shape().len() == 2 && e.array.vector_len().is_none())
-        .min_by_key(|e| (rank(&e.path, TRACE_WORDS), has(&e.path, &["deriv"]), std::cmp::Reverse(e.array.len())))
+        .min_by_key(|e| (rank(&e.path, TRACE_WORDS), has(&e.path, RAW_WORDS), has(&e.path, &["deriv"]), std::cmp::Reverse(e.array.len())))
         .ok_or_else(|| {
             let found: Vec<String> = inv.entries.iter().map(|e| format!("{} ({})", e.path, e.array.describe())).collect();
             let left_out = if inv.left_out.is_empty() { String::new() } else { format!("; not read: {}", inv.left_out.join("; ")) };
@@ -243,14 +247,11 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
                 && (e.array.is_numeric() || e.array.vector_len() == Some(frames))
         })
     };
-    // one per frame, whole numbers or text first (a 0/1 `reversal_vec` before a `velocity`)
-    let categorical = |e: &&Entry| match &e.array {
-        Array::Float { data, .. } => data.iter().all(|v| v.is_nan() || v.fract() == 0.0),
-        _ => true,
-    };
-    let labels = nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).filter(categorical).collect())
-        .or_else(|| nearest(labelled().filter(|e| e.array.vector_len() == Some(frames)).collect()))
-        .or_else(|| nearest(labelled().collect()));
+    // one per frame, whole numbers or text (a 0/1 `reversal_vec`, never a `velocity`), with at
+    // least two values: an all-missing or constant array (the Flavell lab's all-NaN `pumping`)
+    // labels nothing
+    let labels = nearest(labelled().filter(|e| e.array.vector_len() == Some(frames) && categorical(&e.array) && varies(&e.array)).collect())
+        .or_else(|| nearest(labelled().filter(|e| e.array.vector_len() != Some(frames) && varies(&e.array)).collect()));
     let state_names = match labels.as_deref().map(|p| inv.get(p)) {
         Some(Ok(Array::Int { .. } | Array::Float { .. })) => {
             nearest(text_vectors().filter(|e| has(&e.path, LABEL_WORDS) && e.array.vector_len() != Some(frames)).collect())
@@ -271,6 +272,68 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
     }
     .filter(|f| f.is_finite() && *f > 0.0);
     Ok(Choice { traces: traces.path.clone(), neurons_on_rows, names, labels, state_names, fps })
+}
+
+/// Whether an array could be per-frame states: whole numbers (missing ones allowed) or text.
+fn categorical(array: &Array) -> bool {
+    match array {
+        Array::Float { data, .. } => data.iter().all(|v| v.is_nan() || v.fract() == 0.0),
+        _ => true,
+    }
+}
+
+/// Whether an array holds at least two different values (missing ones not counted); an array
+/// listed by its shape only is taken to.
+fn varies(array: &Array) -> bool {
+    match array {
+        Array::Float { data, .. } => {
+            let mut seen = data.iter().filter(|v| !v.is_nan());
+            seen.next().is_some_and(|first| seen.any(|v| v != first))
+        }
+        Array::Int { data, .. } => data.first().is_some_and(|first| data.iter().any(|v| v != first)),
+        Array::Text { data, .. } => {
+            let mut seen = data.iter().filter(|s| !s.trim().is_empty());
+            seen.next().is_some_and(|first| seen.any(|s| s != first))
+        }
+        Array::Unread { .. } => true,
+    }
+}
+
+/// What else in the file could have been the traces or the labels `choice` picked: other 2-D
+/// numeric arrays of the traces' shape, other per-frame label arrays of whole numbers or text
+/// that vary, and the per-frame arrays under a label's name that were not taken, with why (all
+/// missing, one value only, fractional). A recording's source names them, so a guess is never
+/// silently one of several.
+pub fn alternatives(inv: &Inventory, choice: &Choice) -> Vec<String> {
+    let Ok(traces) = inv.get(&choice.traces) else { return Vec::new() };
+    let shape = traces.shape().to_vec();
+    let frames = if choice.neurons_on_rows { shape.get(1) } else { shape.first() }.copied();
+    let mut said = Vec::new();
+    let other_traces: Vec<&str> = inv.entries.iter().filter(|e| e.path != choice.traces && e.array.is_numeric() && e.array.shape() == shape.as_slice()).map(|e| e.path.as_str()).collect();
+    if !other_traces.is_empty() {
+        said.push(format!("other traces of that shape: {}", other_traces.join(", ")));
+    }
+    let per_frame = || inv.entries.iter().filter(|e| Some(&e.path) != choice.labels.as_ref() && has(&e.path, LABEL_WORDS) && e.array.vector_len() == frames);
+    let other_labels: Vec<&str> = per_frame().filter(|e| categorical(&e.array) && varies(&e.array)).map(|e| e.path.as_str()).collect();
+    if !other_labels.is_empty() {
+        said.push(format!("other labels: {}", other_labels.join(", ")));
+    }
+    let refused: Vec<String> = per_frame()
+        .filter(|e| e.array.is_numeric())
+        .filter_map(|e| {
+            let why = match &e.array {
+                Array::Float { data, .. } if data.iter().all(|v| v.is_nan()) => "all missing",
+                array if !varies(array) => "one value only",
+                array if !categorical(array) => "fractional",
+                _ => return None,
+            };
+            Some(format!("{} ({why})", e.path))
+        })
+        .collect();
+    if !refused.is_empty() {
+        said.push(format!("labels not used: {}", refused.join(", ")));
+    }
+    said
 }
 
 /// Builds the recording `choice` describes, checking that the chosen arrays fit together.
@@ -485,6 +548,41 @@ mod tests {
     }
     fn text(path: &str, items: &[&str]) -> Entry {
         Entry { path: path.into(), array: Array::Text { shape: vec![items.len()], data: items.iter().map(|s| s.to_string()).collect() } }
+    }
+
+    /// The Flavell lab's `<uid>-data.h5` groups, listed in the order HDF5.jl may keep them
+    /// (creation order, not alphabetical): the raw and F/F20 copies before the processed
+    /// traces, an all-NaN `pumping` and a fractional `velocity` before `reversal_vec`.
+    #[test]
+    fn processed_traces_and_varying_whole_labels_are_picked_in_any_order() {
+        let (t, n) = (40, 6);
+        let frames = |path: &str, f: &dyn Fn(usize) -> f64| Entry { path: path.into(), array: Array::Float { shape: vec![t], data: (0..t).map(f).collect() } };
+        let mut entries = vec![
+            float("gcamp/trace_array_original", &[t, n]),
+            float("gcamp/traces_array_F_F20", &[t, n]),
+            float("gcamp/trace_array", &[t, n]),
+            float("behavior/body_angle", &[t, 30]),
+            frames("behavior/pumping", &|_| f64::NAN),
+            frames("behavior/velocity", &|i| (i as f64 * 0.3).sin() * 0.05),
+            frames("behavior/reversal_vec", &|i| f64::from(u8::from(i % 10 < 3))),
+            Entry { path: "behavior/reversal_events".into(), array: Array::Int { shape: vec![2, 4], data: vec![3, 13, 23, 33, 4, 14, 24, 34] } },
+            frames("timing/timestamp_confocal", &|i| i as f64 * 0.6),
+        ];
+        for order in 0..2 {
+            if order == 1 {
+                entries.reverse();
+            }
+            let inv = Inventory::new("dag.h5", "HDF5", entries.clone());
+            let choice = guess(&inv).unwrap();
+            assert_eq!((choice.traces.as_str(), choice.labels.as_deref()), ("gcamp/trace_array", Some("behavior/reversal_vec")), "order {order}");
+            assert!((choice.fps.unwrap() - 1.0 / 0.6).abs() < 1e-4);
+            let said = alternatives(&inv, &choice).join("; ");
+            assert!(said.contains("gcamp/trace_array_original") && said.contains("gcamp/traces_array_F_F20"), "{said}");
+            assert!(said.contains("labels not used: ") && said.contains("behavior/pumping (all missing)") && said.contains("behavior/velocity (fractional)"), "{said}");
+        }
+        // a constant state array labels nothing either
+        let flat = vec![float("traces", &[t, n]), frames("states", &|_| 2.0)];
+        assert_eq!(guess(&Inventory::new("flat.npz", "NPZ", flat)).unwrap().labels, None);
     }
 
     #[test]

@@ -128,7 +128,14 @@ impl Parsed {
                         r
                     })
                 }
-                other => other,
+                other => other.map(|mut r| {
+                    // what else could have been picked is said beside the pick
+                    let others = inventory::alternatives(&inventory, &choice);
+                    if !others.is_empty() {
+                        r.source = format!("{}; {})", r.source.strip_suffix(')').unwrap_or(&r.source), others.join("; "));
+                    }
+                    r
+                }),
             })
             .map(|r| vec![r]);
         Self { recordings, inventory }
