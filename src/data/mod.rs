@@ -114,10 +114,18 @@ impl Recording {
             said.push(format!("{name} appears in columns {} and {last}: {both} kept as unidentified", numbers.join(", ")));
         }
         if !said.is_empty() {
-            let source = self.source.strip_suffix(')').map(|s| format!("{s}; {})", said.join("; ")));
-            self.source = source.unwrap_or_else(|| format!("{} ({})", self.source, said.join("; ")));
+            self.add_to_source(&said.join("; "));
         }
         said
+    }
+
+    /// Adds `note` to what the source says of the recording: inside its closing parenthesis
+    /// (`file (CSV; note)`), or in one of its own.
+    pub fn add_to_source(&mut self, note: &str) {
+        self.source = match self.source.strip_suffix(')') {
+            Some(open) => format!("{open}; {note})"),
+            None => format!("{} ({note})", self.source),
+        };
     }
 
     /// Checks shapes, names, labels and values, so later stages can rely on them.

@@ -34,28 +34,28 @@ pub const DEFAULT_FPS: f32 = 1.0;
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Role {
     Neuron,
-    /// A time column, with the seconds in one of its units.
-    Time(f64),
+    /// A time column: the seconds in one of its units, and the unit's name.
+    Time(f64, &'static str),
     Frame,
     Labels,
     /// Text beside the labels: left out.
     Text,
 }
 
-/// The seconds in one unit of a column named like a time (`time_ms` → 0.001), else None.
-fn time_unit(header: &str) -> Option<f64> {
+/// The seconds in one unit of a column named like a time, and the unit (`time_ms` → 0.001,
+/// "ms"), else None.
+fn time_unit(header: &str) -> Option<(f64, &'static str)> {
     let lower = header.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
     let unit = |rest: &[&str]| match rest {
-        [] | ["s" | "sec" | "secs" | "second" | "seconds"] => Some(1.0),
-        ["ms" | "msec" | "millisecond" | "milliseconds"] => Some(1e-3),
-        ["min" | "mins" | "minute" | "minutes"] => Some(60.0),
+        [] | ["s" | "sec" | "secs" | "second" | "seconds"] => Some((1.0, "s")),
+        ["ms" | "msec" | "millisecond" | "milliseconds"] => Some((1e-3, "ms")),
+        ["min" | "mins" | "minute" | "minutes"] => Some((60.0, "min")),
         _ => None,
     };
     match words.as_slice() {
-        ["seconds" | "secs"] => Some(1.0),
-        ["ms" | "milliseconds"] => Some(1e-3),
-        ["minutes"] => Some(60.0),
+        ["seconds" | "secs"] => unit(&[]),
+        [only @ ("ms" | "milliseconds" | "minutes")] => unit(&[*only]),
         ["time" | "times" | "t" | "timestamp" | "timestamps", rest @ ..] | ["frame", "time" | "times", rest @ ..] => unit(rest),
         _ => None,
     }
@@ -133,7 +133,8 @@ pub fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Recording, Form
     if neuron_cols.is_empty() {
         return Err(FormatError::invalid(file, "the header names no neuron columns"));
     }
-    let time_col = roles.iter().position(|r| matches!(r, Role::Time(_)));
+    // the time column and the seconds in its unit
+    let time = roles.iter().enumerate().find_map(|(c, r)| if let Role::Time(seconds, _) = r { Some((c, *seconds)) } else { None });
     let label_col = roles.iter().position(|r| *r == Role::Labels);
 
     let mut traces = Vec::new();
@@ -159,7 +160,7 @@ pub fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Recording, Form
             }
             traces.push(v as f32);
         }
-        if let Some(c) = time_col {
+        if let Some((c, _)) = time {
             let cell = record.get(c).unwrap_or("").trim();
             let t = number(cell, decimal_comma).filter(|t| t.is_finite());
             let t = t.ok_or_else(|| FormatError::invalid(file, format!("line {line}, column '{}': '{cell}' is not a time", header[c])))?;
@@ -176,7 +177,7 @@ pub fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Recording, Form
     if frames == 0 {
         return Err(FormatError::invalid(file, "the file has a header but no rows"));
     }
-    let unit = time_col.and_then(|c| if let Role::Time(unit) = roles[c] { Some(unit) } else { None }).unwrap_or(1.0);
+    let unit = time.map_or(1.0, |(_, seconds)| seconds);
     let seconds: Vec<f64> = times.iter().map(|t| t * unit).collect();
     let (fps, fps_note) = rate_or_default(fps_from_times(&seconds));
     let mut said = Vec::new();
@@ -186,7 +187,7 @@ pub fn read(file: &str, bytes: &[u8], budget: &Budget) -> Result<Recording, Form
     for (c, role) in roles.iter().enumerate() {
         let name = &header[c];
         match role {
-            Role::Time(unit) => said.push(format!("frame rate from column '{name}' ({})", if *unit == 1e-3 { "ms" } else if *unit == 60.0 { "min" } else { "s" })),
+            Role::Time(_, unit) => said.push(format!("frame rate from column '{name}' ({unit})")),
             Role::Frame => said.push(format!("column '{name}' taken as the frame number")),
             Role::Labels if !LABEL_COLUMNS.contains(&name.to_ascii_lowercase().as_str()) => said.push(format!("states from the text in column '{name}'")),
             Role::Text => said.push(format!("text column '{name}' left out")),
@@ -223,8 +224,8 @@ fn roles(header: &[String], rows: &[::csv::StringRecord], decimal_comma: bool) -
             let lower = h.to_ascii_lowercase().replace([' ', ':'], "_").replace("__", "_");
             if LABEL_COLUMNS.contains(&lower.as_str()) {
                 Role::Labels
-            } else if let Some(unit) = time_unit(h) {
-                Role::Time(unit)
+            } else if let Some((seconds, unit)) = time_unit(h) {
+                Role::Time(seconds, unit)
             } else if FRAME_COLUMNS.contains(&lower.as_str()) {
                 Role::Frame
             } else if text(c) {
@@ -237,11 +238,11 @@ fn roles(header: &[String], rows: &[::csv::StringRecord], decimal_comma: bool) -
     // one column of each: the first time column sets the rate, the first named label column
     // (or else the first text column) gives the labels; the others are left out
     let first = |wanted: fn(&Role) -> bool| roles.iter().position(wanted);
-    let time = first(|r| matches!(r, Role::Time(_)));
+    let time = first(|r| matches!(r, Role::Time(..)));
     let labels = first(|r| *r == Role::Labels).or_else(|| first(|r| *r == Role::Text));
     for (c, role) in roles.iter_mut().enumerate() {
         *role = match *role {
-            Role::Time(_) if Some(c) != time => Role::Text,
+            Role::Time(..) if Some(c) != time => Role::Text,
             Role::Labels | Role::Text if Some(c) == labels => Role::Labels,
             Role::Labels => Role::Text,
             other => other,
@@ -307,7 +308,7 @@ mod tests {
     #[test]
     fn time_columns_are_known_by_name_with_their_unit() {
         for (name, unit) in [("time", 1.0), ("t", 1.0), ("Time (s)", 1.0), ("time_ms", 1e-3), ("Time [ms]", 1e-3), ("timestamp", 1.0), ("frame_time", 1.0), ("time_min", 60.0), ("seconds", 1.0)] {
-            assert_eq!(time_unit(name), Some(unit), "{name}");
+            assert_eq!(time_unit(name).map(|(seconds, _)| seconds), Some(unit), "{name}");
         }
         for name in ["AVAL", "SMDVL", "time_of_day", "tm", "frame"] {
             assert_eq!(time_unit(name), None, "{name}");

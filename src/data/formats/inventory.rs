@@ -238,15 +238,7 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
     };
     let frames = if neurons_on_rows { cols } else { rows };
 
-    // Labels of the wrong length are chosen too (and refused by `assemble`), except text
-    // arrays of another length, which are state names.
-    let labelled = || {
-        inv.entries.iter().filter(|e| {
-            (has(&e.path, LABEL_WORDS) || e.path.rsplit(['/', '.']).next() == Some("y"))
-                && e.array.vector_len().is_some()
-                && (e.array.is_numeric() || e.array.vector_len() == Some(frames))
-        })
-    };
+    let labelled = || inv.entries.iter().filter(|e| may_label(e, frames));
     // one per frame, whole numbers or text (a 0/1 `reversal_vec`, never a `velocity`), with at
     // least two values: an all-missing or constant array (the Flavell lab's all-NaN `pumping`)
     // labels nothing
@@ -272,6 +264,15 @@ pub fn guess(inv: &Inventory) -> Result<Choice, FormatError> {
     }
     .filter(|f| f.is_finite() && *f > 0.0);
     Ok(Choice { traces: traces.path.clone(), neurons_on_rows, names, labels, state_names, fps })
+}
+
+/// Whether `e` may be the labels of traces of `frames` frames: a vector named like labels (or
+/// `y`). Labels of the wrong length are chosen too (and refused by `assemble`), except text
+/// arrays of another length, which are state names.
+fn may_label(e: &Entry, frames: usize) -> bool {
+    (has(&e.path, LABEL_WORDS) || e.path.rsplit(['/', '.']).next() == Some("y"))
+        && e.array.vector_len().is_some()
+        && (e.array.is_numeric() || e.array.vector_len() == Some(frames))
 }
 
 /// Whether an array could be per-frame states: whole numbers (missing ones allowed) or text.
@@ -307,13 +308,13 @@ fn varies(array: &Array) -> bool {
 pub fn alternatives(inv: &Inventory, choice: &Choice) -> Vec<String> {
     let Ok(traces) = inv.get(&choice.traces) else { return Vec::new() };
     let shape = traces.shape().to_vec();
-    let frames = if choice.neurons_on_rows { shape.get(1) } else { shape.first() }.copied();
+    let Some(&frames) = (if choice.neurons_on_rows { shape.get(1) } else { shape.first() }) else { return Vec::new() };
     let mut said = Vec::new();
     let other_traces: Vec<&str> = inv.entries.iter().filter(|e| e.path != choice.traces && e.array.is_numeric() && e.array.shape() == shape.as_slice()).map(|e| e.path.as_str()).collect();
     if !other_traces.is_empty() {
         said.push(format!("other traces of that shape: {}", other_traces.join(", ")));
     }
-    let per_frame = || inv.entries.iter().filter(|e| Some(&e.path) != choice.labels.as_ref() && has(&e.path, LABEL_WORDS) && e.array.vector_len() == frames);
+    let per_frame = || inv.entries.iter().filter(|e| Some(&e.path) != choice.labels.as_ref() && may_label(e, frames) && e.array.vector_len() == Some(frames));
     let other_labels: Vec<&str> = per_frame().filter(|e| categorical(&e.array) && varies(&e.array)).map(|e| e.path.as_str()).collect();
     if !other_labels.is_empty() {
         said.push(format!("other labels: {}", other_labels.join(", ")));

@@ -123,8 +123,7 @@ impl Parsed {
                 Err(FormatError::Invalid { message, .. }) if choice.labels.is_some() => {
                     let without = inventory::Choice { labels: None, state_names: None, ..choice };
                     build(&inventory, &without).map(|mut r| {
-                        r.source = format!("{}; labels not used: {message}", r.source.trim_end_matches(')'));
-                        r.source.push(')');
+                        r.add_to_source(&format!("labels not used: {message}"));
                         r
                     })
                 }
@@ -132,7 +131,7 @@ impl Parsed {
                     // what else could have been picked is said beside the pick
                     let others = inventory::alternatives(&inventory, &choice);
                     if !others.is_empty() {
-                        r.source = format!("{}; {})", r.source.strip_suffix(')').unwrap_or(&r.source), others.join("; "));
+                        r.add_to_source(&others.join("; "));
                     }
                     r
                 }),
